@@ -1,0 +1,439 @@
+//! Encoder decision strategies.
+//!
+//! * [`hw_ctu`]: the hardware strategy, the exact rule the RTL encoder implements:
+//!   fixed CU size (split further only where the picture edge forces it), one TU per
+//!   CU, intra mode = arg min over the configured mode list of the Hadamard SATD of
+//!   the prediction error (first in the list wins ties), deadzone quantization with
+//!   the configured rounding offset, sign hiding as signalled.
+//! * [`rd_ctu`]: the rate-distortion strategy: CU quadtree, 2Nx2N/NxN, TU quadtree and
+//!   intra mode chosen by J = SSE + lambda * bits, with bits counted exactly by the
+//!   CABAC bit counter on the current context states; SATD pre-selection of modes.
+
+use super::frame::FrameState;
+use super::syntax::{code_cu_header, code_tu_leaf, mode_code, split_cu_ctx, tu_split_coded, ModeCode};
+use crate::cabac::{bin_cost, BinSink, BitCounter, Contexts, ONE_BIT};
+use crate::quantize::{dequantize, quantize, sign_hide};
+use crate::residual::{scan_idx_for, scan_table};
+use crate::transform::{forward, inverse};
+
+/// How a TU's coefficients are quantized.
+#[derive(Clone, Copy, Debug)]
+pub enum Quant {
+    /// Deadzone rounding with offset in 1/512 step.
+    Deadzone(u32),
+    /// Rate-distortion optimized quantization with this lambda.
+    Rdoq(f64),
+}
+
+/// Hadamard SATD of a residual block (8x8 tiles, or 4x4 for a 4x4 block), with HM's
+/// normalization ((sum+2)>>2 per 8x8, (sum+1)>>1 per 4x4).
+pub fn satd(diff: &[i32], n: usize) -> u64 {
+    if n == 4 {
+        return satd4(diff, 4, 0);
+    }
+    let mut total = 0;
+    for by in (0..n).step_by(8) {
+        for bx in (0..n).step_by(8) {
+            total += satd8(diff, n, by * n + bx);
+        }
+    }
+    total
+}
+
+fn hadamard_rows<const N: usize>(m: &mut [[i32; N]; N]) {
+    for row in m.iter_mut() {
+        let mut len = 1;
+        while len < N {
+            for i in (0..N).step_by(2 * len) {
+                for j in i..i + len {
+                    let (a, b) = (row[j], row[j + len]);
+                    row[j] = a + b;
+                    row[j + len] = a - b;
+                }
+            }
+            len *= 2;
+        }
+    }
+}
+
+fn transpose<const N: usize>(m: &mut [[i32; N]; N]) {
+    for i in 0..N {
+        for j in i + 1..N {
+            let t = m[i][j];
+            m[i][j] = m[j][i];
+            m[j][i] = t;
+        }
+    }
+}
+
+fn satd_n<const N: usize>(diff: &[i32], stride: usize, off: usize) -> u64 {
+    let mut m = [[0i32; N]; N];
+    for y in 0..N {
+        for x in 0..N {
+            m[y][x] = diff[off + y * stride + x];
+        }
+    }
+    hadamard_rows(&mut m);
+    transpose(&mut m);
+    hadamard_rows(&mut m);
+    m.iter().flatten().map(|v| v.unsigned_abs() as u64).sum()
+}
+
+fn satd4(diff: &[i32], stride: usize, off: usize) -> u64 {
+    (satd_n::<4>(diff, stride, off) + 1) >> 1
+}
+
+fn satd8(diff: &[i32], stride: usize, off: usize) -> u64 {
+    (satd_n::<8>(diff, stride, off) + 2) >> 2
+}
+
+/// Predict, transform, quantize and reconstruct one luma TU with `mode`, update the
+/// maps and the level plane. Returns the SSE of the reconstruction.
+pub fn code_tu(st: &mut FrameState, ctx: &Contexts, x0: usize, y0: usize, log2: u32, mode: u8, q: Quant) -> u64 {
+    let n = 1usize << log2;
+    let r = st.refs(x0, y0, n);
+    let mut pred = [0i32; 1024];
+    st.predict(&r, n, mode, &mut pred);
+    let mut res = [0i32; 1024];
+    for y in 0..n {
+        for x in 0..n {
+            res[y * n + x] = st.orig[(y0 + y) * st.w + x0 + x] as i32 - pred[y * n + x];
+        }
+    }
+    let mut coef = [0i32; 1024];
+    forward(&res[..n * n], n, n == 4, &mut coef[..n * n]);
+    let mut lv = [0i32; 1024];
+    let mut du = [0i32; 1024];
+    let scan_idx = scan_idx_for(log2, 0, mode, false);
+    let sdh = st.p.bitstream.sign_data_hiding;
+    match q {
+        Quant::Deadzone(off) => {
+            quantize(&coef[..n * n], log2, st.qp, off, &mut lv[..n * n], &mut du[..n * n]);
+            if sdh {
+                sign_hide(&mut lv[..n * n], &coef[..n * n], &du[..n * n], scan_table(log2, scan_idx));
+            }
+        }
+        Quant::Rdoq(lambda) => {
+            super::rdoq::rdoq(&coef[..n * n], log2, st.qp, scan_idx, lambda, ctx, &mut lv[..n * n], &mut du[..n * n]);
+            if sdh {
+                sign_hide(&mut lv[..n * n], &coef[..n * n], &du[..n * n], scan_table(log2, scan_idx));
+            }
+        }
+    }
+    let cbf = lv[..n * n].iter().any(|&v| v != 0);
+    let mut rec = [0i32; 1024];
+    if cbf {
+        let mut d = [0i32; 1024];
+        dequantize(&lv[..n * n], log2, st.qp, &mut d[..n * n]);
+        inverse(&d[..n * n], n, n == 4, &mut rec[..n * n]);
+    }
+    let mut sse = 0u64;
+    for y in 0..n {
+        for x in 0..n {
+            let v = (pred[y * n + x] + rec[y * n + x]).clamp(0, 255);
+            let o = st.orig[(y0 + y) * st.w + x0 + x] as i32;
+            sse += ((v - o) * (v - o)) as u64;
+            st.recon[(y0 + y) * st.w + x0 + x] = v as u8;
+        }
+    }
+    st.store_levels(x0, y0, n, &lv[..n * n]);
+    st.set_units(x0, y0, n, |s, u| {
+        s.decoded[u] = true;
+        s.mode[u] = mode;
+        s.tu_log2[u] = log2 as u8;
+        s.cbf[u] = cbf;
+    });
+    sse
+}
+
+fn set_cu(st: &mut FrameState, x0: usize, y0: usize, log2: u32, nxn: bool) {
+    st.set_units(x0, y0, 1 << log2, |s, u| {
+        s.cu_log2[u] = log2 as u8;
+        s.nxn[u] = nxn;
+    });
+}
+
+/// SATD of predicting the NxN block at (x0, y0) with `mode`.
+fn mode_satd(st: &FrameState, r: &crate::predict::Refs, x0: usize, y0: usize, n: usize, mode: u8) -> u64 {
+    let mut pred = [0i32; 1024];
+    st.predict(r, n, mode, &mut pred);
+    let mut diff = [0i32; 1024];
+    for y in 0..n {
+        for x in 0..n {
+            diff[y * n + x] = st.orig[(y0 + y) * st.w + x0 + x] as i32 - pred[y * n + x];
+        }
+    }
+    satd(&diff[..n * n], n)
+}
+
+// ---------------------------------------------------------------- hardware strategy
+
+/// Hardware strategy decisions and reconstruction for the CTU at (x0, y0).
+pub fn hw_ctu(st: &mut FrameState, x0: usize, y0: usize) {
+    let log2 = st.log2_ctu;
+    hw_quadtree(st, x0, y0, log2);
+}
+
+fn hw_quadtree(st: &mut FrameState, x0: usize, y0: usize, log2: u32) {
+    let size = 1usize << log2;
+    let log2_cu = st.p.encoder.hw.cu_size.trailing_zeros();
+    let inside = x0 + size <= st.w && y0 + size <= st.h;
+    if !inside || log2 > log2_cu {
+        let h = size / 2;
+        for i in 0..4 {
+            let (x, y) = (x0 + h * (i & 1), y0 + h * (i >> 1));
+            if x < st.w && y < st.h {
+                hw_quadtree(st, x, y, log2 - 1);
+            }
+        }
+        return;
+    }
+    set_cu(st, x0, y0, log2, false);
+    let r = st.refs(x0, y0, size);
+    let mut best = (u64::MAX, 0u8);
+    for &m in &st.p.encoder.hw.modes {
+        let c = mode_satd(st, &r, x0, y0, size, m);
+        if c < best.0 {
+            best = (c, m);
+        }
+    }
+    // one TU per CU: the CU size is at most the largest TU (validated)
+    let dummy = Contexts::new(st.qp as i32);
+    code_tu(st, &dummy, x0, y0, log2, best.1, Quant::Deadzone(st.p.encoder.hw.rounding_offset));
+}
+
+// ---------------------------------------------------------------- RD strategy
+
+/// The RD strategy's lambda for a QP (HM's intra lambda).
+pub fn lambda(qp: u8, scale: f64) -> f64 {
+    0.57 * 2f64.powf((qp as f64 - 12.0) / 3.0) * scale
+}
+
+struct Rd {
+    lambda: f64,
+    sqrt_lambda: f64,
+    quant: Quant,
+    candidates: usize,
+    max_log2_cu: u32,
+}
+
+/// RD strategy decisions and reconstruction for the CTU at (x0, y0), starting from
+/// the contexts `ctx` of the slice at this point.
+pub fn rd_ctu(st: &mut FrameState, ctx: &Contexts, x0: usize, y0: usize) {
+    let e = &st.p.encoder;
+    let lambda = lambda(st.qp, e.rd.lambda_scale);
+    let rd = Rd {
+        lambda,
+        sqrt_lambda: lambda.sqrt(),
+        quant: if e.rd.rdoq { Quant::Rdoq(lambda) } else { Quant::Deadzone(171) },
+        candidates: e.rd.rd_mode_candidates,
+        max_log2_cu: e.rd.max_cu_size.trailing_zeros().min(5).min(st.log2_max_tb.max(3)),
+    };
+    let log2 = st.log2_ctu;
+    rd_quadtree(st, &rd, ctx.clone(), x0, y0, log2, 0);
+}
+
+fn bits(c: &BitCounter) -> f64 {
+    c.frac_bits as f64 / ONE_BIT as f64
+}
+
+fn rd_quadtree(st: &mut FrameState, rd: &Rd, ctx: Contexts, x0: usize, y0: usize, log2: u32, depth: u32) -> (f64, Contexts) {
+    let size = 1usize << log2;
+    let inside = x0 + size <= st.w && y0 + size <= st.h;
+    let flag_coded = inside && log2 > 3;
+    let can_leaf = inside && log2 <= rd.max_log2_cu;
+    let can_split = log2 > 3;
+    let before = st.snapshot(x0, y0, size);
+    let mut best: Option<(f64, Contexts)> = None;
+    let mut leaf_snap = None;
+    if can_leaf {
+        let mut c = ctx.clone();
+        let mut bc = BitCounter::default();
+        if flag_coded {
+            let inc = split_cu_ctx(st, x0, y0, depth);
+            bc.bin(&mut c.split_cu[inc], 0);
+        }
+        let (j, c) = rd_cu(st, rd, c, x0, y0, log2);
+        best = Some((j + rd.lambda * bits(&bc), c));
+        leaf_snap = Some(st.snapshot(x0, y0, size));
+    }
+    if can_split {
+        if can_leaf {
+            st.restore(&before);
+        }
+        let mut c = ctx;
+        let mut j = 0.0;
+        if flag_coded {
+            let mut bc = BitCounter::default();
+            let inc = split_cu_ctx(st, x0, y0, depth);
+            bc.bin(&mut c.split_cu[inc], 1);
+            j += rd.lambda * bits(&bc);
+        }
+        let h = size / 2;
+        for i in 0..4 {
+            let (x, y) = (x0 + h * (i & 1), y0 + h * (i >> 1));
+            if x < st.w && y < st.h {
+                let (jj, cc) = rd_quadtree(st, rd, c, x, y, log2 - 1, depth + 1);
+                j += jj;
+                c = cc;
+            }
+            // early exit: already worse than the leaf
+            if let Some((bj, _)) = &best {
+                if j >= *bj {
+                    break;
+                }
+            }
+        }
+        match &best {
+            Some((bj, _)) if *bj <= j => st.restore(leaf_snap.as_ref().unwrap()),
+            _ => best = Some((j, c)),
+        }
+    }
+    best.unwrap()
+}
+
+/// Cost of the prev_intra_luma_pred_flag + mode bins, for pre-selection.
+fn mode_bits(ctx: &Contexts, mode: u8, mpm: [u8; 3]) -> f64 {
+    match mode_code(mode, mpm) {
+        ModeCode::Mpm(i) => bin_cost(&ctx.prev_intra_luma_pred[0], 1) as f64 / ONE_BIT as f64 + if i == 0 { 1.0 } else { 2.0 },
+        ModeCode::Rem(_) => bin_cost(&ctx.prev_intra_luma_pred[0], 0) as f64 / ONE_BIT as f64 + 5.0,
+    }
+}
+
+/// Modes to evaluate with full RD: the best `k` by SATD + sqrt(lambda) * mode bits,
+/// plus the MPMs.
+fn candidates(st: &FrameState, rd: &Rd, ctx: &Contexts, x0: usize, y0: usize, n: usize) -> Vec<u8> {
+    let r = st.refs(x0, y0, n);
+    let mpm = st.mpm(x0, y0);
+    let mut costs: Vec<(f64, u8)> = (0..35u8)
+        .map(|m| (mode_satd(st, &r, x0, y0, n, m) as f64 + rd.sqrt_lambda * mode_bits(ctx, m, mpm), m))
+        .collect();
+    costs.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap().then(a.1.cmp(&b.1)));
+    let mut out: Vec<u8> = costs.iter().take(rd.candidates).map(|c| c.1).collect();
+    for m in mpm {
+        if !out.contains(&m) {
+            out.push(m);
+        }
+    }
+    out
+}
+
+fn rd_cu(st: &mut FrameState, rd: &Rd, ctx: Contexts, x0: usize, y0: usize, log2: u32) -> (f64, Contexts) {
+    let n = 1usize << log2;
+    let before = st.snapshot(x0, y0, n);
+    let mut lv = vec![0i32; 1024];
+    let mut best: Option<(f64, Contexts, super::frame::Snapshot)> = None;
+    set_cu(st, x0, y0, log2, false);
+    let cands = candidates(st, rd, &ctx, x0, y0, n);
+    for &m in &cands {
+        st.restore(&before);
+        set_cu(st, x0, y0, log2, false);
+        st.set_units(x0, y0, n, |s, u| s.mode[u] = m);
+        let mut c = ctx.clone();
+        let mut bc = BitCounter::default();
+        code_cu_header(&mut bc, &mut c, st, x0, y0, log2);
+        let (d, b, c) = rd_tu_tree(st, rd, c, x0, y0, log2, 0, false, m, &mut lv);
+        let j = d as f64 + rd.lambda * (bits(&bc) + b);
+        if best.as_ref().map_or(true, |(bj, _, _)| j < *bj) {
+            best = Some((j, c, st.snapshot(x0, y0, n)));
+        }
+    }
+    if log2 == 3 {
+        // NxN: four 4x4 PUs, modes chosen greedily in z-order, then exact rate.
+        st.restore(&before);
+        set_cu(st, x0, y0, log2, true);
+        let mut d_total = 0u64;
+        for i in 0..4 {
+            let (x, y) = (x0 + 4 * (i & 1), y0 + 4 * (i >> 1));
+            let cands = candidates(st, rd, &ctx, x, y, 4);
+            let pu_before = st.snapshot(x, y, 4);
+            let mut pbest = (f64::MAX, 0u8);
+            for &m in &cands {
+                st.restore(&pu_before);
+                st.set_units(x, y, 4, |s, u| s.mode[u] = m);
+                let mpm = st.mpm(x, y);
+                let d = code_tu(st, &ctx, x, y, 2, m, rd.quant);
+                let mut c = ctx.clone();
+                let mut bc = BitCounter::default();
+                code_tu_leaf(&mut bc, &mut c, st, x, y, 2, 1, &mut lv);
+                let j = d as f64 + rd.lambda * (bits(&bc) + mode_bits(&ctx, m, mpm));
+                if j < pbest.0 {
+                    pbest = (j, m);
+                }
+            }
+            st.restore(&pu_before);
+            st.set_units(x, y, 4, |s, u| s.mode[u] = pbest.1);
+            d_total += code_tu(st, &ctx, x, y, 2, pbest.1, rd.quant);
+        }
+        let mut c = ctx.clone();
+        let mut bc = BitCounter::default();
+        super::syntax::code_cu(&mut bc, &mut c, st, x0, y0, log2, &mut lv);
+        let j = d_total as f64 + rd.lambda * bits(&bc);
+        if best.as_ref().map_or(true, |(bj, _, _)| j < *bj) {
+            best = Some((j, c, st.snapshot(x0, y0, n)));
+        }
+    }
+    let (j, c, snap) = best.unwrap();
+    st.restore(&snap);
+    (j, c)
+}
+
+/// Search the transform tree of a 2Nx2N CU with luma mode `mode`. Returns (SSE, bits,
+/// contexts after), leaving the chosen reconstruction in place.
+#[allow(clippy::too_many_arguments)]
+fn rd_tu_tree(st: &mut FrameState, rd: &Rd, ctx: Contexts, x0: usize, y0: usize, log2: u32, depth: u32, nxn: bool, mode: u8, lv: &mut [i32]) -> (u64, f64, Contexts) {
+    let n = 1usize << log2;
+    let (coded, inferred) = tu_split_coded(st, log2, depth, nxn);
+    let can_leaf = coded || !inferred;
+    let can_split = (coded || inferred) && log2 > 2;
+    let before = st.snapshot(x0, y0, n);
+    let mut best: Option<(f64, u64, f64, Contexts)> = None;
+    let mut leaf_snap = None;
+    if can_leaf {
+        let mut c = ctx.clone();
+        let mut bc = BitCounter::default();
+        if coded {
+            bc.bin(&mut c.split_tu[5 - log2 as usize], 0);
+        }
+        if st.chroma && log2 > 2 && depth == 0 {
+            bc.bin(&mut c.cbf_chroma[0], 0);
+            bc.bin(&mut c.cbf_chroma[0], 0);
+        }
+        let d = code_tu(st, &c, x0, y0, log2, mode, rd.quant);
+        code_tu_leaf(&mut bc, &mut c, st, x0, y0, log2, depth, lv);
+        let b = bits(&bc);
+        best = Some((d as f64 + rd.lambda * b, d, b, c));
+        leaf_snap = Some(st.snapshot(x0, y0, n));
+    }
+    if can_split {
+        if can_leaf {
+            st.restore(&before);
+        }
+        let mut c = ctx;
+        let mut bc = BitCounter::default();
+        if coded {
+            bc.bin(&mut c.split_tu[5 - log2 as usize], 1);
+        }
+        if st.chroma && log2 > 2 && depth == 0 {
+            bc.bin(&mut c.cbf_chroma[0], 0);
+            bc.bin(&mut c.cbf_chroma[0], 0);
+        }
+        let mut d = 0u64;
+        let mut b = bits(&bc);
+        let h = n / 2;
+        for i in 0..4 {
+            let (x, y) = (x0 + h * (i & 1), y0 + h * (i >> 1));
+            let (dd, bb, cc) = rd_tu_tree(st, rd, c, x, y, log2 - 1, depth + 1, nxn, mode, lv);
+            d += dd;
+            b += bb;
+            c = cc;
+        }
+        let j = d as f64 + rd.lambda * b;
+        match &best {
+            Some((bj, _, _, _)) if *bj <= j => st.restore(leaf_snap.as_ref().unwrap()),
+            _ => best = Some((j, d, b, c)),
+        }
+    }
+    let (_, d, b, c) = best.unwrap();
+    (d, b, c)
+}
