@@ -1,7 +1,262 @@
-//! Rate-distortion optimized quantization (in progress: deadzone for now).
-use crate::cabac::Contexts;
+//! Rate-distortion optimized quantization (after HM's xRateDistOptQuant).
+//!
+//! For every coefficient, in coding order (sub-blocks and positions in reverse scan),
+//! the level is chosen among {0, L-1, L} (L = the rounded level) by
+//! J = (c - l*step)^2 / 2^(2*transformShift) + lambda * R(l), where R is estimated
+//! from the current CABAC context states: sig_coeff_flag, greater1/greater2 with the
+//! running ctxSet/greater1Ctx, coeff_abs_level_remaining with the running Rice
+//! parameter, and one bit per sign. Then whole coefficient groups are zeroed where
+//! that is cheaper (coded_sub_block_flag rate included), and finally the last
+//! significant position is chosen by total cost (last_sig_coeff prefix/suffix rate
+//! included). Sign hiding is applied afterwards by the caller.
 
+use crate::cabac::{bin_cost, Contexts, ONE_BIT};
+use crate::quantize::{qbits, QUANT_SCALE};
+use crate::residual::{last_ctx_offset_shift, scan_order, scan_table, sig_ctx, GROUP_IDX, MIN_IN_GROUP};
+
+fn cost_bits(c: u32) -> f64 {
+    c as f64 / ONE_BIT as f64
+}
+
+/// Bits of coeff_abs_level_remaining(value) with Rice parameter `k`.
+fn remaining_bits(value: u32, k: u32) -> f64 {
+    if (value >> k) < 3 {
+        ((value >> k) + 1 + k) as f64
+    } else {
+        let mut len = k;
+        let mut code = value - (3 << k);
+        while code >= (1 << len) {
+            code -= 1 << len;
+            len += 1;
+        }
+        (3 + len + 1 - k + len) as f64
+    }
+}
+
+/// Running level-coding state inside a coefficient group.
+#[derive(Clone, Copy)]
+struct LevelState {
+    ctx_set: usize,
+    c1: u32,
+    n_coded: u32,
+    first_g2_done: bool,
+    first_coeff2: u32,
+    rice: u32,
+}
+
+impl LevelState {
+    /// Rate (bits, without sig flag) of coding `level` >= 1 in this state.
+    fn rate(&self, ctx: &Contexts, level: u32) -> f64 {
+        let mut r = 1.0; // sign
+        if self.n_coded < 8 {
+            let g1 = ctx.gt1[self.ctx_set * 4 + self.c1 as usize];
+            r += cost_bits(bin_cost(&g1, (level > 1) as u32));
+            if level > 1 && !self.first_g2_done {
+                let g2 = ctx.gt2[self.ctx_set];
+                r += cost_bits(bin_cost(&g2, (level > 2) as u32));
+            }
+        }
+        let base = if self.n_coded < 8 { 2 + self.first_coeff2 } else { 1 };
+        if level >= base {
+            r += remaining_bits(level - base, self.rice);
+        }
+        r
+    }
+
+    fn update(&mut self, level: u32) {
+        if level == 0 {
+            return;
+        }
+        let base = if self.n_coded < 8 { 2 + self.first_coeff2 } else { 1 };
+        if self.n_coded < 8 {
+            if level > 1 {
+                self.c1 = 0;
+                self.first_g2_done = true;
+            } else if self.c1 > 0 && self.c1 < 3 {
+                self.c1 += 1;
+            }
+        }
+        if level >= base && level > 3 * (1 << self.rice) {
+            self.rice = (self.rice + 1).min(4);
+        }
+        if level >= 2 {
+            self.first_coeff2 = 0;
+        }
+        self.n_coded += 1;
+    }
+}
+
+fn last_pos_bits(ctx: &Contexts, x: usize, y: usize, log2: u32) -> f64 {
+    let (off, shift) = last_ctx_offset_shift(log2, 0);
+    let cmax = (log2 << 1) - 1;
+    let mut r = 0.0;
+    for (v, tab) in [(x, &ctx.last_x), (y, &ctx.last_y)] {
+        let prefix = GROUP_IDX[v] as u32;
+        for i in 0..prefix {
+            r += cost_bits(bin_cost(&tab[off + (i >> shift) as usize], 1));
+        }
+        if prefix < cmax {
+            r += cost_bits(bin_cost(&tab[off + (prefix >> shift) as usize], 0));
+        }
+        if prefix > 3 {
+            r += ((prefix >> 1) - 1) as f64;
+        }
+        let _ = MIN_IN_GROUP;
+    }
+    r
+}
+
+/// RDOQ of a luma TU. Writes levels and HM's deltaU (for sign hiding).
 #[allow(clippy::too_many_arguments)]
-pub fn rdoq(coef: &[i32], log2: u32, qp: u8, _scan_idx: u32, _lambda: f64, _ctx: &Contexts, lv: &mut [i32], du: &mut [i32]) {
-    crate::quantize::quantize(coef, log2, qp, 171, lv, du);
+pub fn rdoq(coef: &[i32], log2: u32, qp: u8, scan_idx: u32, lambda: f64, ctx: &Contexts, lv: &mut [i32], du: &mut [i32]) {
+    let n = 1usize << log2;
+    let nn = n * n;
+    let scan = scan_table(log2, scan_idx);
+    let qb = qbits(qp, log2);
+    let qs = QUANT_SCALE[(qp % 6) as usize];
+    let step = (1u64 << qb) as f64 / qs as f64;
+    let ts = 7 - log2 as i32;
+    let err_scale = 1.0 / (1u64 << (2 * ts)) as f64;
+    let sbw = n / 4;
+    let sb_scan = scan_order(sbw, scan_idx);
+
+    // rounded levels
+    let mut lmax = vec![0u32; nn];
+    let mut last_cand: i32 = -1;
+    for (p, &r) in scan.iter().enumerate() {
+        let a = coef[r as usize].unsigned_abs() as u64 * qs as u64;
+        lmax[p] = ((a + (1u64 << (qb - 1))) >> qb).min(32767) as u32;
+        if lmax[p] > 0 {
+            last_cand = p as i32;
+        }
+    }
+    lv[..nn].iter_mut().for_each(|v| *v = 0);
+    if last_cand < 0 {
+        for (p, &r) in scan.iter().enumerate() {
+            let a = coef[r as usize].unsigned_abs() as i64 * qs;
+            du[r as usize] = (a >> (qb - 8)) as i32;
+            let _ = p;
+        }
+        return;
+    }
+    let err = |p: usize, l: u32| -> f64 {
+        let c = coef[scan[p] as usize].unsigned_abs() as f64;
+        let d = c - l as f64 * step;
+        d * d * err_scale
+    };
+
+    let mut level = vec![0u32; nn];
+    let mut cost_coded = vec![0.0f64; nn]; // cost with sig flag, as chosen
+    let mut cost_as_last = vec![0.0f64; nn]; // cost of the chosen level if it is the last
+    let mut cost_zero = vec![0.0f64; nn]; // distortion if zero (uncoded)
+    let mut cost_sig0 = vec![0.0f64; nn]; // sig flag 0 cost (if coded)
+    let mut csbf = vec![0u8; sbw * sbw];
+    let last_sb = last_cand as usize >> 4;
+    let mut c1_prev = 1u32;
+    let mut cg_cost_coded = vec![0.0f64; sbw * sbw];
+    let mut cg_cost_zero = vec![0.0f64; sbw * sbw];
+    let mut cg_csbf_cost = vec![(0.0f64, 0.0f64); sbw * sbw];
+
+    for i in (0..=last_sb).rev() {
+        let (xs, ys) = (sb_scan[i].0 as usize, sb_scan[i].1 as usize);
+        let right = if xs + 1 < sbw { csbf[ys * sbw + xs + 1] } else { 0 } as u32;
+        let below = if ys + 1 < sbw { csbf[(ys + 1) * sbw + xs] } else { 0 } as u32;
+        let prev = right | (below << 1);
+        let mut st = LevelState { ctx_set: if i == 0 { 0 } else { 2 }, c1: 1, n_coded: 0, first_g2_done: false, first_coeff2: 1, rice: 0 };
+        if c1_prev == 0 {
+            st.ctx_set += 1;
+        }
+        let mut any = false;
+        let top = if i == last_sb { last_cand as usize & 15 } else { 15 };
+        for k in (0..=top).rev() {
+            let p = i * 16 + k;
+            let r = scan[p] as usize;
+            let sc = ctx.sig[sig_ctx(log2, 0, scan_idx, r % n, r / n, prev)];
+            let s0 = cost_bits(bin_cost(&sc, 0));
+            let s1 = cost_bits(bin_cost(&sc, 1));
+            let e0 = err(p, 0);
+            cost_zero[p] = e0;
+            cost_sig0[p] = e0 + lambda * s0;
+            let m = lmax[p];
+            let mut best = (e0 + lambda * s0, 0u32, e0);
+            if m > 0 {
+                for l in [m, m.saturating_sub(1)] {
+                    if l == 0 {
+                        continue;
+                    }
+                    let rl = st.rate(ctx, l);
+                    let j = err(p, l) + lambda * (rl + s1);
+                    if j < best.0 {
+                        best = (j, l, err(p, l) + lambda * rl);
+                    }
+                }
+            }
+            // cost of this position being the last: at least level 1 (no sig flag)
+            let l_last = if best.1 > 0 { best.1 } else { m.max(1) };
+            cost_as_last[p] = err(p, l_last) + lambda * st.rate(ctx, l_last);
+            level[p] = best.1;
+            cost_coded[p] = best.0;
+            st.update(best.1);
+            any |= best.1 > 0;
+        }
+        if any {
+            c1_prev = st.c1;
+        }
+        csbf[ys * sbw + xs] = any as u8;
+        let cc = &ctx.csbf[(right + below).min(1) as usize];
+        cg_csbf_cost[i] = (cost_bits(bin_cost(cc, 0)), cost_bits(bin_cost(cc, 1)));
+        cg_cost_coded[i] = (i * 16..i * 16 + 16).map(|p| cost_coded[p]).sum();
+        cg_cost_zero[i] = (i * 16..i * 16 + 16).map(|p| cost_zero[p]).sum();
+    }
+
+    // zero whole coefficient groups (not the first and not the last one) when cheaper
+    for i in 1..last_sb {
+        if csbf[sb_scan[i].1 as usize * sbw + sb_scan[i].0 as usize] == 0 {
+            continue;
+        }
+        let (c0, c1) = cg_csbf_cost[i];
+        let coded = cg_cost_coded[i] + lambda * c1;
+        let zero = cg_cost_zero[i] + lambda * c0;
+        if zero < coded {
+            for p in i * 16..i * 16 + 16 {
+                level[p] = 0;
+                cost_coded[p] = cost_zero[p];
+            }
+        }
+    }
+
+    // choose the last position: total(p) = sum_{q<p} cost_coded[q] + cost_as_last[p]
+    //   + lambda*last_bits(p) + sum_{q>p} cost_zero[q]
+    let mut prefix = vec![0.0f64; nn + 1];
+    for p in 0..nn {
+        prefix[p + 1] = prefix[p] + if p <= last_cand as usize { cost_coded[p] } else { cost_zero[p] };
+    }
+    let mut suffix_zero = vec![0.0f64; nn + 1];
+    for p in (0..nn).rev() {
+        suffix_zero[p] = suffix_zero[p + 1] + cost_zero[p];
+    }
+    let mut best_last: i32 = -1;
+    let mut best_cost = f64::MAX;
+    for p in (0..=last_cand as usize).rev() {
+        if level[p] == 0 {
+            continue;
+        }
+        let r = scan[p] as usize;
+        let (mut x, mut y) = (r % n, r / n);
+        if scan_idx == 2 {
+            std::mem::swap(&mut x, &mut y);
+        }
+        let j = prefix[p] + cost_as_last[p] + lambda * last_pos_bits(ctx, x, y, log2) + suffix_zero[p + 1];
+        if j < best_cost {
+            best_cost = j;
+            best_last = p as i32;
+        }
+    }
+    for p in 0..nn {
+        let r = scan[p] as usize;
+        let l = if (p as i32) <= best_last { level[p] } else { 0 };
+        let a = coef[r].unsigned_abs() as i64 * qs;
+        du[r] = ((a - ((l as i64) << qb)) >> (qb - 8)) as i32;
+        lv[r] = if coef[r] < 0 { -(l as i32) } else { l as i32 };
+    }
 }
