@@ -19,3 +19,7 @@ pub mod residual;
 pub mod transform;
 pub mod predict;
 pub mod encoder;
+pub mod tools;
+pub mod pipeline;
+pub mod eval;
+pub mod sample;

@@ -136,13 +136,16 @@ mod tests {
 
     #[test]
     fn dequant_known_answer() {
-        // QP 22, 8x8 (log2 3): bdShift = 6, scale = 51 << 3 = 408; level 3 ->
-        // (3*16*408 + 32) >> 6 = 306
+        // QP 22, 8x8 (log2 3): bdShift = 6, levelScale[22 % 6 = 4] = 64, << 22/6 = 3
+        // -> 512; level 3 -> (3*16*512 + 32) >> 6 = 384
         let mut o = [0];
         dequantize(&[3], 3, 22, &mut o);
-        assert_eq!(o[0], 306);
+        assert_eq!(o[0], 384);
         dequantize(&[-3], 3, 22, &mut o);
-        assert_eq!(o[0], -306);
+        assert_eq!(o[0], -384);
+        // QP 29, 4x4: levelScale[5] = 72 << 4 = 1152, bdShift 5: (1*16*1152 + 16) >> 5 = 576
+        dequantize(&[1], 2, 29, &mut o);
+        assert_eq!(o[0], 576);
     }
 
     #[test]
