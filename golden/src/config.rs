@@ -239,6 +239,12 @@ impl Params {
         if t.min_frame_side == 0 || t.min_frame_side > t.max_frame_width.min(t.max_frame_height) {
             return bad("tiling.min_frame_side must be >0 and <= the maximum sides".into());
         }
+        if b.chroma == ChromaFormat::Yuv420 && t.min_frame_side < 144 {
+            return bad(format!(
+                "tiling.min_frame_side {}: 4:2:0 frames must be at least 144x144 (the NVDEC minimum); use bitstream.chroma = \"yuv400\" for smaller frames",
+                t.min_frame_side
+            ));
+        }
         if t.max_frame_width > 8192 || t.max_frame_height > 8192 {
             return bad("tiling maximum frame sides are at most 8192".into());
         }

@@ -75,7 +75,7 @@ pub fn slice_starts(n_ctus: usize, ctus_w: usize, ctus_per_slice: u32, wpp: bool
 /// Check a frame geometry against the profile.
 pub fn check_geometry(p: &Params, w: usize, h: usize) -> Result<(), EncodeError> {
     let min = match p.bitstream.chroma {
-        ChromaFormat::Yuv420 => p.tiling.min_frame_side as usize,
+        ChromaFormat::Yuv420 => 144,
         ChromaFormat::Yuv400 => 8,
     };
     if w % 8 != 0 || h % 8 != 0 || w < min || h < min || w > 8192 || h > 8192 {

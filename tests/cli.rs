@@ -1,0 +1,119 @@
+//! The `tcgen` command line as users call it: outputs, and bad input that gives a
+//! clear error and writes nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn tcgen(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tcgen")).args(args).output().expect("run tcgen");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+fn dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tcgen-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn s(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn encode_writes_container_stream_and_recon() {
+    let d = dir("enc");
+    let (o, h, y) = (d.join("a.t265"), d.join("a.hevc"), d.join("a.yuv"));
+    let (ok, out, err) = tcgen(&["encode", "@gauss:200x300:3", "-o", &s(&o), "--qp", "27", "--hevc", &s(&h), "--recon", &s(&y), "--strategy", "hw", "--json"]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["metrics"]["qp"], 27);
+    let c = std::fs::read(&o).unwrap();
+    let (hdr, stream) = golden::container::read(&c).unwrap();
+    assert_eq!(hdr.shape, vec![200, 300]);
+    assert_eq!(stream, &std::fs::read(&h).unwrap()[..]);
+    let (w, hh) = (hdr.layout.frame_width as usize, hdr.layout.frame_height as usize);
+    assert_eq!(std::fs::read(&y).unwrap().len(), w * hh * 3 / 2 * hdr.layout.frames as usize);
+}
+
+#[test]
+fn rate_targets() {
+    let d = dir("rate");
+    let o = d.join("b.t265");
+    let (ok, out, err) = tcgen(&["encode", "@laplace:256x256:1", "-o", &s(&o), "--bits-per-value", "2.5", "--strategy", "hw", "--json"]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let bpv = v["metrics"]["bits_per_value"].as_f64().unwrap();
+    assert!(bpv <= 2.5, "{bpv}");
+    // one QP lower would exceed the budget
+    let qp = v["metrics"]["qp"].as_u64().unwrap();
+    let (ok, out, _) = tcgen(&["encode", "@laplace:256x256:1", "-o", &s(&o), "--qp", &(qp - 1).to_string(), "--strategy", "hw", "--json"]);
+    assert!(ok);
+    let v2: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v2["metrics"]["bits_per_value"].as_f64().unwrap() > 2.5);
+    let (ok, out, err) = tcgen(&["encode", "@laplace:256x256:1", "-o", &s(&o), "--mse", "10", "--strategy", "hw", "--json"]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["metrics"]["mse_int8"].as_f64().unwrap() <= 10.0);
+}
+
+fn assert_fails_clean(args: &[&str], out: &Path, msg: &str) {
+    let (ok, _, err) = tcgen(args);
+    assert!(!ok, "expected failure for {args:?}");
+    assert!(err.contains(msg), "stderr {err:?} lacks {msg:?}");
+    assert!(!out.exists(), "{} was written", out.display());
+}
+
+#[test]
+fn bad_input_gives_clear_error_and_writes_nothing() {
+    let d = dir("bad");
+    let o = d.join("x.t265");
+    let os = s(&o);
+    // NaN, with its position
+    let nan = d.join("nan.npy");
+    let mut v = vec![0.5f32; 12];
+    v[7] = f32::NAN;
+    golden::tensor::npy::write_npy_f32(&nan, &[3, 4], &v).unwrap();
+    assert_fails_clean(&["encode", &s(&nan), "-o", &os], &o, "NaN");
+    assert_fails_clean(&["encode", &s(&nan), "-o", &os], &o, "[1, 3]");
+    // Inf
+    let inf = d.join("inf.npy");
+    v[7] = f32::INFINITY;
+    golden::tensor::npy::write_npy_f32(&inf, &[3, 4], &v).unwrap();
+    assert_fails_clean(&["encode", &s(&inf), "-o", &os], &o, "Inf");
+    // empty tensor
+    let empty = d.join("empty.npy");
+    golden::tensor::npy::write_npy_f32(&empty, &[0, 4], &[]).unwrap();
+    assert_fails_clean(&["encode", &s(&empty), "-o", &os], &o, "empty");
+    // missing file, unknown extension, garbage
+    assert_fails_clean(&["encode", &s(&d.join("none.npy")), "-o", &os], &o, "none.npy");
+    let txt = d.join("a.txt");
+    std::fs::write(&txt, "hello").unwrap();
+    assert_fails_clean(&["encode", &s(&txt), "-o", &os], &o, "extension");
+    let garbage = d.join("g.npy");
+    std::fs::write(&garbage, b"\x93NUMPY garbage").unwrap();
+    assert_fails_clean(&["encode", &s(&garbage), "-o", &os], &o, "g.npy");
+    // tensor name not in a safetensors file
+    let st = d.join("m.safetensors");
+    let t = golden::tensor::synth::gaussian(8, 8, 1);
+    golden::tensor::safetensors::write(&st, &[("w1", &t), ("w2", &t)]).unwrap();
+    assert_fails_clean(&["encode", &s(&st), "--tensor", "nope", "-o", &os], &o, "w1");
+    assert_fails_clean(&["encode", &s(&st), "-o", &os], &o, "w2");
+    // bad QP, bad config, frames below 144 for 4:2:0 via a config that allows them
+    assert_fails_clean(&["encode", "@gauss:8x8", "--qp", "60", "-o", &os], &o, "QP");
+    let cfg = d.join("c.toml");
+    std::fs::write(&cfg, "[bitstream]\nctu_size = 128\n").unwrap();
+    assert_fails_clean(&["encode", "@gauss:8x8", "--config", &s(&cfg), "-o", &os], &o, "ctu_size");
+    std::fs::write(&cfg, "[tiling]\nmin_frame_side = 64\n").unwrap();
+    assert_fails_clean(&["encode", "@gauss:8x8", "--config", &s(&cfg), "-o", &os], &o, "at least 144");
+    // an unwritable output leaves nothing behind either
+    let (ok, _, err) = tcgen(&["encode", "@gauss:8x8", "-o", &s(&d.join("no/such/dir/x.t265"))]);
+    assert!(!ok && err.contains("writing"), "{err}");
+}
+
+#[test]
+fn config_prints_valid_toml() {
+    let (ok, out, _) = tcgen(&["config"]);
+    assert!(ok);
+    assert_eq!(golden::config::Params::from_toml_str(&out).unwrap(), golden::config::Params::default());
+}
