@@ -23,3 +23,4 @@ pub mod tools;
 pub mod pipeline;
 pub mod eval;
 pub mod sample;
+pub mod decoder;

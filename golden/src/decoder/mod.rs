@@ -1,0 +1,145 @@
+//! HEVC Main-profile intra decoder (the decoder half of golden/).
+//!
+//! Decodes 8-bit 4:2:0 and 4:0:0 intra-only streams: parameter sets, slice headers,
+//! CABAC with all intra contexts, CU/TU quadtrees, 35 intra modes with filtering and
+//! strong intra smoothing, DST/DCT 4..32, dequantization with cu_qp_delta, sign data
+//! hiding, transform skip, cu_transquant_bypass, multiple slices and WPP. Streams that
+//! use other tools (inter slices, deblocking, SAO, scaling lists, PCM, tiles, 10-bit,
+//! 4:2:2/4:4:4) are rejected with `DecodeError::Unsupported` naming the tool. Any byte
+//! string gives a picture or an error: no panics, header fields are range-checked
+//! before they size an allocation, and every loop is bounded.
+
+pub mod bits;
+pub mod cabac;
+pub mod ps;
+pub mod slice;
+
+use bits::BitReader;
+use ps::{Pps, Sps};
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    #[error("invalid stream: {0}")]
+    Invalid(String),
+    #[error("truncated stream: {0} ends early")]
+    Truncated(&'static str),
+    #[error("no pictures in the stream")]
+    Empty,
+}
+
+/// A decoded picture: luma and (for 4:2:0) two chroma planes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Picture {
+    pub width: usize,
+    pub height: usize,
+    pub chroma_format_idc: u32,
+    pub y: Vec<u8>,
+    pub cb: Vec<u8>,
+    pub cr: Vec<u8>,
+}
+
+impl Picture {
+    pub fn new(width: usize, height: usize, chroma_format_idc: u32) -> Self {
+        let c = if chroma_format_idc == 1 { (width / 2) * (height / 2) } else { 0 };
+        Picture { width, height, chroma_format_idc, y: vec![0; width * height], cb: vec![128; c], cr: vec![128; c] }
+    }
+
+    pub fn plane(&self, c: u32) -> &[u8] {
+        match c {
+            0 => &self.y,
+            1 => &self.cb,
+            _ => &self.cr,
+        }
+    }
+
+    pub fn plane_mut(&mut self, c: u32) -> &mut [u8] {
+        match c {
+            0 => &mut self.y,
+            1 => &mut self.cb,
+            _ => &mut self.cr,
+        }
+    }
+
+    /// Planar YUV bytes (luma only for 4:0:0).
+    pub fn to_yuv(&self) -> Vec<u8> {
+        let mut v = self.y.clone();
+        v.extend_from_slice(&self.cb);
+        v.extend_from_slice(&self.cr);
+        v
+    }
+}
+
+/// Decode every picture of an Annex-B stream, in decoding order.
+pub fn decode(data: &[u8]) -> Result<Vec<Picture>, DecodeError> {
+    let mut spss: Vec<Option<Sps>> = vec![None; 16];
+    let mut ppss: Vec<Option<Pps>> = vec![None; 64];
+    let mut out = Vec::new();
+    let mut cur: Option<(slice::PicState, u32)> = None; // picture, its PPS id
+    let finish = |cur: &mut Option<(slice::PicState, u32)>, out: &mut Vec<Picture>| -> Result<(), DecodeError> {
+        if let Some((st, _)) = cur.take() {
+            if st.ctbs_decoded != st.ctbs_w * st.ctbs_h {
+                return Err(DecodeError::Truncated("picture (slices missing)"));
+            }
+            out.push(st.pic);
+        }
+        Ok(())
+    };
+    for nal in bits::split_annexb(data) {
+        if nal.len() < 2 {
+            return Err(DecodeError::Invalid("NAL unit shorter than its header".into()));
+        }
+        if nal[0] & 0x80 != 0 {
+            return Err(DecodeError::Invalid("forbidden_zero_bit set".into()));
+        }
+        let nal_type = (nal[0] >> 1) & 0x3f;
+        let layer = ((nal[0] & 1) << 5) | (nal[1] >> 3);
+        if layer != 0 {
+            continue;
+        }
+        let rbsp = bits::unescape(&nal[2..]);
+        let mut r = BitReader::new(&rbsp);
+        match nal_type {
+            32 => {} // VPS: nothing the decoder needs
+            33 => {
+                let s = ps::parse_sps(&mut r)?;
+                let id = s.id as usize;
+                spss[id] = Some(s);
+            }
+            34 => {
+                let p = ps::parse_pps(&mut r)?;
+                let id = p.id as usize;
+                ppss[id] = Some(p);
+            }
+            0..=9 | 16..=21 => {
+                let sh = ps::parse_slice_header(&mut r, nal_type, &spss, &ppss)?;
+                let pps = ppss[sh.pps_id as usize].as_ref().expect("checked by the slice header parser");
+                let sps = spss[pps.sps_id as usize].as_ref().expect("checked by the slice header parser");
+                if sh.first_in_pic {
+                    finish(&mut cur, &mut out)?;
+                    cur = Some((slice::PicState::new(sps), sh.pps_id));
+                }
+                let Some((st, pps_id)) = cur.as_mut() else {
+                    return Err(DecodeError::Invalid("slice segment without a first slice of its picture".into()));
+                };
+                if *pps_id != sh.pps_id {
+                    let old = ppss[*pps_id as usize].as_ref().map(|p| p.sps_id);
+                    if old != Some(pps.sps_id) {
+                        return Err(DecodeError::Invalid("slices of one picture refer to different SPSs".into()));
+                    }
+                }
+                if st.pic.width != sps.width || st.pic.height != sps.height {
+                    return Err(DecodeError::Invalid("slice does not match its picture's size".into()));
+                }
+                slice::decode_slice(&rbsp, sps, pps, &sh, st)?;
+            }
+            _ => {} // AUD, EOS, EOB, filler, SEI, reserved and unspecified: ignored (7.4.2.2)
+        }
+    }
+    finish(&mut cur, &mut out)?;
+    if out.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    Ok(out)
+}
