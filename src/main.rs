@@ -1,5 +1,6 @@
 //! `tcgen`: the T.265 tensor-codec generator command line.
 
+mod bench;
 mod plot;
 
 use anyhow::{bail, Context, Result};
@@ -22,6 +23,10 @@ enum Cmd {
     Encode(EncodeArgs),
     /// Bits/value and MSE of the codec against x265 intra and RTN baselines, with an SVG plot.
     Eval(EvalArgs),
+    /// Decode a .t265 to .npy (exact shape), or a bare HEVC stream to raw YUV frames.
+    Decode(DecodeArgs),
+    /// Encode/decode speed against x265, ffmpeg and libde265 (one thread, same frames).
+    Bench(BenchArgs),
     /// Print the embedded default configuration (TOML).
     Config,
     /// The main job on the embedded default: encode, evaluate, write the report under --out.
@@ -86,6 +91,28 @@ struct EncodeArgs {
     json: bool,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum OutDtype {
+    F32,
+    F16,
+    Bf16,
+}
+
+#[derive(Args)]
+struct DecodeArgs {
+    /// Input: a .t265 container or an Annex-B HEVC stream.
+    input: PathBuf,
+    /// Output .npy (for .t265 input).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Output dtype (default: the tensor's original dtype).
+    #[arg(long, value_enum)]
+    dtype: Option<OutDtype>,
+    /// Write the decoded frames as planar 8-bit YUV (4:2:0, or luma only for 4:0:0), decode order.
+    #[arg(long)]
+    yuv: Option<PathBuf>,
+}
+
 #[derive(Args)]
 struct EvalArgs {
     /// Input tensor (default: the embedded @minilm).
@@ -110,6 +137,20 @@ struct EvalArgs {
     /// Write an SVG plot of bits/value against MSE.
     #[arg(long)]
     plot: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Input tensor.
+    #[arg(default_value = "@gauss:2176x1920:1")]
+    input: String,
+    #[arg(long, default_value_t = 27)]
+    qp: u8,
+    /// Repetitions (the best time counts).
+    #[arg(long, default_value_t = 3)]
+    reps: usize,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -199,6 +240,37 @@ fn encode(a: EncodeArgs) -> Result<()> {
             m.max_abs_err,
             if r.target_met { "" } else { " (target not met)" }
         );
+    }
+    Ok(())
+}
+
+fn decode(a: DecodeArgs) -> Result<()> {
+    use golden::tensor::{npy, DType};
+    let bytes = std::fs::read(&a.input).with_context(|| format!("reading {}", a.input.display()))?;
+    let is_container = bytes.starts_with(golden::container::MAGIC);
+    if is_container {
+        let r = golden::pipeline::decode_container(&bytes).with_context(|| format!("decoding {}", a.input.display()))?;
+        let Some(out) = &a.output else { bail!("decoding a .t265 needs -o OUT.npy") };
+        let dtype = match a.dtype {
+            None => r.header.dtype,
+            Some(OutDtype::F32) => DType::F32,
+            Some(OutDtype::F16) => DType::F16,
+            Some(OutDtype::Bf16) => DType::BF16,
+        };
+        let npy = npy::npy_bytes(&r.header.shape, &r.values, dtype)?;
+        if let Some(y) = &a.yuv {
+            // the frames as well, re-decoded from the container's stream
+            let (_, stream) = golden::container::read(&bytes)?;
+            let pics = golden::decoder::decode(stream)?;
+            write_atomic(y, &pics.iter().flat_map(|p| p.to_yuv()).collect::<Vec<u8>>())?;
+        }
+        write_atomic(out, &npy)?;
+        println!("{}: shape {:?}, {} -> {}", a.input.display(), r.header.shape, dtype.name(), out.display());
+    } else {
+        let pics = golden::decoder::decode(&bytes).with_context(|| format!("decoding {}", a.input.display()))?;
+        let Some(y) = &a.yuv else { bail!("decoding a bare HEVC stream needs --yuv OUT.yuv") };
+        write_atomic(y, &pics.iter().flat_map(|p| p.to_yuv()).collect::<Vec<u8>>())?;
+        println!("{}: {} picture(s) {}x{} -> {}", a.input.display(), pics.len(), pics[0].width, pics[0].height, y.display());
     }
     Ok(())
 }
@@ -300,6 +372,15 @@ fn main() {
     let r = match cli.cmd {
         Cmd::Encode(a) => encode(a),
         Cmd::Eval(a) => eval_cmd(a),
+        Cmd::Decode(a) => decode(a),
+        Cmd::Bench(a) => bench::run(&a.input, a.qp, a.reps).and_then(|r| {
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&r.json)?);
+            } else {
+                print!("{}", r.text);
+            }
+            Ok(())
+        }),
         Cmd::Config => {
             print!("{}", Params::default().to_toml_string());
             Ok(())

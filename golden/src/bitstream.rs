@@ -273,7 +273,8 @@ pub fn sps(b: &BitstreamParams, width: u32, height: u32) -> Vec<u8> {
 }
 
 /// Picture parameter set RBSP (init_qp 26; deblocking and SAO off).
-pub fn pps(b: &BitstreamParams) -> Vec<u8> {
+/// `transquant_bypass`: transquant_bypass_enabled_flag (lossless CUs present).
+pub fn pps(b: &BitstreamParams, transquant_bypass: bool) -> Vec<u8> {
     let mut w = BitWriter::new();
     w.ue(0); // pps_pic_parameter_set_id
     w.ue(0); // pps_seq_parameter_set_id
@@ -293,7 +294,7 @@ pub fn pps(b: &BitstreamParams) -> Vec<u8> {
     w.flag(false); // slice_chroma_qp_offsets_present
     w.flag(false); // weighted_pred
     w.flag(false); // weighted_bipred
-    w.flag(false); // transquant_bypass_enabled
+    w.flag(transquant_bypass); // transquant_bypass_enabled
     w.flag(false); // tiles_enabled
     w.flag(b.wpp); // entropy_coding_sync_enabled
     w.flag(false); // loop_filter_across_slices

@@ -153,11 +153,14 @@ pub struct EncoderParams {
     pub qp: u8,
     pub rd: RdParams,
     pub hw: HwParams,
+    /// Code frames at QP 0 losslessly (cu_transquant_bypass): the int8 tensor comes
+    /// back exactly, at fewer bits than lossy QP 0. False: QP 0 is lossy like any QP.
+    pub lossless_qp0: bool,
 }
 
 impl Default for EncoderParams {
     fn default() -> Self {
-        Self { strategy: StrategyKind::Rd, qp: 22, rd: RdParams::default(), hw: HwParams::default() }
+        Self { strategy: StrategyKind::Rd, qp: 22, rd: RdParams::default(), hw: HwParams::default(), lossless_qp0: true }
     }
 }
 

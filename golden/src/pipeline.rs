@@ -242,3 +242,52 @@ pub fn encode_prepared(prep: &Prepared, p: &Params, target: RateTarget) -> Resul
         }
     }
 }
+
+/// Errors restoring a tensor from a .t265 container.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    #[error(transparent)]
+    Container(#[from] crate::container::ContainerError),
+    #[error(transparent)]
+    Decode(#[from] crate::decoder::DecodeError),
+    #[error(transparent)]
+    Tensor(#[from] TensorError),
+    #[error("container and stream disagree: {0}")]
+    Mismatch(String),
+}
+
+/// Decoded tensor and its header.
+#[derive(Debug)]
+pub struct Restored {
+    pub header: T265Header,
+    /// Values in the original shape (row-major), not yet rounded to a dtype.
+    pub values: Vec<f32>,
+    /// The decoded int8 matrix.
+    pub q: Vec<i8>,
+}
+
+/// Decode a .t265 container with golden's decoder: frames -> int8 -> dequantize ->
+/// undo the rotation. Never panics on bad input.
+pub fn decode_container(bytes: &[u8]) -> Result<Restored, RestoreError> {
+    let (header, stream) = container::read(bytes)?;
+    let pics = crate::decoder::decode(stream)?;
+    let l = &header.layout;
+    if pics.len() != l.frames as usize {
+        return Err(RestoreError::Mismatch(format!("{} pictures decoded, the header says {}", pics.len(), l.frames)));
+    }
+    let want_chroma = if header.profile == PROFILE_MONO_400 { 0 } else { 1 };
+    for p in &pics {
+        if p.width != l.frame_width as usize || p.height != l.frame_height as usize || p.chroma_format_idc != want_chroma {
+            return Err(RestoreError::Mismatch(format!(
+                "picture {}x{} chroma_format_idc {} vs header {}x{} {}",
+                p.width, p.height, p.chroma_format_idc, l.frame_width, l.frame_height, header.profile
+            )));
+        }
+    }
+    let luma: Vec<Vec<u8>> = pics.into_iter().map(|p| p.y).collect();
+    let q = tile::from_frames(&luma, l)?;
+    let (rows, cols) = header.matrix_shape()?;
+    let qz = Quantized { rows, cols, q: q.clone(), scales: header.scales.clone(), zero_points: header.zero_points.clone(), mode: header.rtn };
+    let values = restore_floats(&qz, &q, header.rotate_seed);
+    Ok(Restored { header, values, q })
+}

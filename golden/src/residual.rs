@@ -123,13 +123,19 @@ pub fn sig_ctx(log2: u32, c_idx: u32, scan_idx: u32, x: usize, y: usize, prev_cs
             }
             _ => 2,
         };
-        if c_idx == 0 && (x >> 2) + (y >> 2) > 0 {
-            s += 3;
-        }
-        if log2 == 3 {
-            s += if scan_idx == 0 { 9 } else { 15 };
+        if c_idx == 0 {
+            if (x >> 2) + (y >> 2) > 0 {
+                s += 3;
+            }
+            if log2 == 3 {
+                s += if scan_idx == 0 { 9 } else { 15 };
+            } else {
+                s += 21;
+            }
+        } else if log2 == 3 {
+            s += 9;
         } else {
-            s += 21;
+            s += 12;
         }
         s
     };

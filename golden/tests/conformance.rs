@@ -137,12 +137,13 @@ fn bitstream_options() {
         "[bitstream]\nmax_tu_size = 8\nmax_tu_depth_intra = 3\nsign_data_hiding = false\n[encoder.hw]\ncu_size = 8\nmodes = [0, 1, 2, 6, 10, 14, 18, 22, 26, 30, 34]\n",
         "[bitstream]\nstrong_intra_smoothing = false\n[encoder.rd]\nrdoq = false\n",
         "[bitstream]\nchroma = \"yuv400\"\nwpp = true\nctus_per_slice = 4\n",
+        "[encoder]\nlossless_qp0 = false\n",
     ];
     for (i, c) in cases.iter().enumerate() {
         for strategy in [StrategyKind::Hw, StrategyKind::Rd] {
             let mut p = Params::from_toml_str(c).unwrap();
             p.encoder.strategy = strategy;
-            for qp in [10u8, 30] {
+            for qp in [0u8, 10, 30] {
                 check(&t, &p, qp, &format!("case {i} ({}) {strategy:?} QP {qp}", c.replace('\n', " ")));
             }
         }

@@ -62,6 +62,30 @@ impl Picture {
         }
     }
 
+    /// The picture cropped to a conformance window (luma offsets left, right, top,
+    /// bottom; even for 4:2:0).
+    pub fn cropped(self, win: [usize; 4]) -> Picture {
+        if win == [0; 4] {
+            return self;
+        }
+        let (w, h) = (self.width - win[0] - win[1], self.height - win[2] - win[3]);
+        let crop = |p: &[u8], pw: usize, x0: usize, y0: usize, cw: usize, ch: usize| -> Vec<u8> {
+            let mut v = Vec::with_capacity(cw * ch);
+            for y in y0..y0 + ch {
+                v.extend_from_slice(&p[y * pw + x0..y * pw + x0 + cw]);
+            }
+            v
+        };
+        let y = crop(&self.y, self.width, win[0], win[2], w, h);
+        let (cb, cr) = if self.chroma_format_idc == 1 {
+            let pw = self.width / 2;
+            (crop(&self.cb, pw, win[0] / 2, win[2] / 2, w / 2, h / 2), crop(&self.cr, pw, win[0] / 2, win[2] / 2, w / 2, h / 2))
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        Picture { width: w, height: h, chroma_format_idc: self.chroma_format_idc, y, cb, cr }
+    }
+
     /// Planar YUV bytes (luma only for 4:0:0).
     pub fn to_yuv(&self) -> Vec<u8> {
         let mut v = self.y.clone();
@@ -76,13 +100,14 @@ pub fn decode(data: &[u8]) -> Result<Vec<Picture>, DecodeError> {
     let mut spss: Vec<Option<Sps>> = vec![None; 16];
     let mut ppss: Vec<Option<Pps>> = vec![None; 64];
     let mut out = Vec::new();
-    let mut cur: Option<(slice::PicState, u32)> = None; // picture, its PPS id
-    let finish = |cur: &mut Option<(slice::PicState, u32)>, out: &mut Vec<Picture>| -> Result<(), DecodeError> {
-        if let Some((st, _)) = cur.take() {
+    // the picture being decoded, its PPS id, and its conformance window
+    let mut cur: Option<(slice::PicState, u32, [usize; 4])> = None;
+    let finish = |cur: &mut Option<(slice::PicState, u32, [usize; 4])>, out: &mut Vec<Picture>| -> Result<(), DecodeError> {
+        if let Some((st, _, win)) = cur.take() {
             if st.ctbs_decoded != st.ctbs_w * st.ctbs_h {
                 return Err(DecodeError::Truncated("picture (slices missing)"));
             }
-            out.push(st.pic);
+            out.push(st.pic.cropped(win));
         }
         Ok(())
     };
@@ -118,9 +143,9 @@ pub fn decode(data: &[u8]) -> Result<Vec<Picture>, DecodeError> {
                 let sps = spss[pps.sps_id as usize].as_ref().expect("checked by the slice header parser");
                 if sh.first_in_pic {
                     finish(&mut cur, &mut out)?;
-                    cur = Some((slice::PicState::new(sps), sh.pps_id));
+                    cur = Some((slice::PicState::new(sps), sh.pps_id, sps.conf_win));
                 }
-                let Some((st, pps_id)) = cur.as_mut() else {
+                let Some((st, pps_id, _)) = cur.as_mut() else {
                     return Err(DecodeError::Invalid("slice segment without a first slice of its picture".into()));
                 };
                 if *pps_id != sh.pps_id {

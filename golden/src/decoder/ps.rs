@@ -40,6 +40,8 @@ pub struct Sps {
     pub chroma_format_idc: u32,
     pub width: usize,
     pub height: usize,
+    /// Conformance window offsets in luma samples: left, right, top, bottom.
+    pub conf_win: [usize; 4],
     pub log2_min_cb: u32,
     pub log2_ctb: u32,
     pub log2_min_tb: u32,
@@ -203,10 +205,15 @@ pub fn parse_sps(r: &mut BitReader) -> Result<Sps, DecodeError> {
     if width == 0 || height == 0 {
         return Err(DecodeError::Invalid("zero picture size".into()));
     }
+    let mut conf_win = [0usize; 4];
     if r.flag()? {
-        // conformance window: accepted (output is the full decoded picture)
-        for _ in 0..4 {
-            r.ue_max(8192, "conf_win_offset")?;
+        // conformance window (left, right, top, bottom), in chroma sample units
+        let unit = if chroma_format_idc == 1 { 2 } else { 1 };
+        for c in conf_win.iter_mut() {
+            *c = r.ue_max(8192, "conf_win_offset")? as usize * unit;
+        }
+        if conf_win[0] + conf_win[1] >= width || conf_win[2] + conf_win[3] >= height {
+            return Err(DecodeError::Invalid("conformance window larger than the picture".into()));
         }
     }
     let bd_luma = r.ue_max(8, "bit_depth_luma_minus8")?;
@@ -287,6 +294,7 @@ pub fn parse_sps(r: &mut BitReader) -> Result<Sps, DecodeError> {
         chroma_format_idc,
         width,
         height,
+        conf_win,
         log2_min_cb,
         log2_ctb,
         log2_min_tb,

@@ -29,6 +29,10 @@ pub struct FrameState<'a> {
     pub cbf: Vec<bool>,
     pub levels: Vec<i32>,
     pub slice_of_ctu: Vec<u32>,
+    /// The PPS enables cu_transquant_bypass (the flag is coded in every CU).
+    pub bypass_enabled: bool,
+    /// Every CU of this frame is lossless (cu_transquant_bypass_flag = 1).
+    pub lossless: bool,
 }
 
 /// A saved rectangle of the frame state (for trying alternatives in a search).
@@ -67,6 +71,8 @@ impl<'a> FrameState<'a> {
             cbf: vec![false; units],
             levels: vec![0; w * h],
             slice_of_ctu,
+            bypass_enabled: false,
+            lossless: false,
         }
     }
 

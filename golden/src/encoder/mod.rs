@@ -109,11 +109,12 @@ pub fn encode(p: &Params, w: usize, h: usize, frames: &[Vec<u8>], qps: &[u8]) ->
     let mut out = Vec::new();
     bitstream::push_nal(&mut out, nal_type::VPS, &bitstream::vps(&p.bitstream, w as u32, h as u32));
     bitstream::push_nal(&mut out, nal_type::SPS, &bitstream::sps(&p.bitstream, w as u32, h as u32));
-    bitstream::push_nal(&mut out, nal_type::PPS, &bitstream::pps(&p.bitstream));
+    let bypass = p.encoder.lossless_qp0 && qps.contains(&0);
+    bitstream::push_nal(&mut out, nal_type::PPS, &bitstream::pps(&p.bitstream, bypass));
     let mut recon = Vec::with_capacity(frames.len());
     let mut stats = Vec::with_capacity(frames.len());
     for (f, &qp) in frames.iter().zip(qps) {
-        let (r, s) = encode_frame(p, w, h, f, qp, &mut out);
+        let (r, s) = encode_frame(p, w, h, f, qp, bypass, &mut out);
         recon.push(r);
         stats.push(s);
     }
@@ -121,7 +122,8 @@ pub fn encode(p: &Params, w: usize, h: usize, frames: &[Vec<u8>], qps: &[u8]) ->
 }
 
 /// Encode one frame as an IDR picture, appending its slice NAL units to `out`.
-pub fn encode_frame(p: &Params, w: usize, h: usize, orig: &[u8], qp: u8, out: &mut Vec<u8>) -> (Vec<u8>, FrameStats) {
+/// `bypass`: the PPS enables cu_transquant_bypass (the frame is lossless if its QP is 0).
+pub fn encode_frame(p: &Params, w: usize, h: usize, orig: &[u8], qp: u8, bypass: bool, out: &mut Vec<u8>) -> (Vec<u8>, FrameStats) {
     let ctu = p.bitstream.ctu_size as usize;
     let (cw, ch) = (w.div_ceil(ctu), h.div_ceil(ctu));
     let n_ctus = cw * ch;
@@ -133,6 +135,8 @@ pub fn encode_frame(p: &Params, w: usize, h: usize, orig: &[u8], qp: u8, out: &m
         slice_of_ctu[s..end].iter_mut().for_each(|v| *v = i as u32);
     }
     let mut st = FrameState::new(p, w, h, orig, qp, slice_of_ctu);
+    st.bypass_enabled = bypass;
+    st.lossless = bypass && qp == 0;
     let before = out.len();
     let mut stats = FrameStats { qp, slices: starts.len(), ..Default::default() };
     let mut lv = vec![0i32; 1024];

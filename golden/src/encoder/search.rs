@@ -101,11 +101,28 @@ pub fn code_tu(st: &mut FrameState, ctx: &Contexts, x0: usize, y0: usize, log2: 
         }
     }
     let mut coef = [0i32; 1024];
-    forward(&res[..n * n], n, n == 4, &mut coef[..n * n]);
     let mut lv = [0i32; 1024];
     let mut du = [0i32; 1024];
     let scan_idx = scan_idx_for(log2, 0, mode, false);
     let sdh = st.p.bitstream.sign_data_hiding;
+    if st.lossless {
+        // cu_transquant_bypass: the residual itself is coded; reconstruction = original
+        lv[..n * n].copy_from_slice(&res[..n * n]);
+        let cbf = lv[..n * n].iter().any(|&v| v != 0);
+        for y in 0..n {
+            let row = (y0 + y) * st.w + x0;
+            st.recon[row..row + n].copy_from_slice(&st.orig[row..row + n]);
+        }
+        st.store_levels(x0, y0, n, &lv[..n * n]);
+        st.set_units(x0, y0, n, |s, u| {
+            s.decoded[u] = true;
+            s.mode[u] = mode;
+            s.tu_log2[u] = log2 as u8;
+            s.cbf[u] = cbf;
+        });
+        return 0;
+    }
+    forward(&res[..n * n], n, n == 4, &mut coef[..n * n]);
     match q {
         Quant::Deadzone(off) => {
             quantize(&coef[..n * n], log2, st.qp, off, &mut lv[..n * n], &mut du[..n * n]);

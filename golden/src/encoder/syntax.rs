@@ -58,6 +58,9 @@ pub fn split_cu_ctx(st: &FrameState, x0: usize, y0: usize, depth: u32) -> usize 
 /// The coding unit header: part_mode (8x8 only), luma modes, chroma mode. Modes are
 /// read from the maps (for NxN the four 4x4 PUs in z-order).
 pub fn code_cu_header<S: BinSink>(s: &mut S, ctx: &mut Contexts, st: &FrameState, x0: usize, y0: usize, log2: u32) {
+    if st.bypass_enabled {
+        s.bin(&mut ctx.transquant_bypass[0], st.lossless as u32);
+    }
     let nxn = st.nxn[st.unit(x0, y0)];
     if log2 == 3 {
         s.bin(&mut ctx.part_mode[0], (!nxn) as u32);
@@ -88,7 +91,7 @@ pub fn code_tu_leaf<S: BinSink>(s: &mut S, ctx: &mut Contexts, st: &FrameState, 
         let n = 1usize << log2;
         st.load_levels(x0, y0, n, &mut lv[..n * n]);
         let scan = scan_idx_for(log2, 0, st.mode[u], false);
-        code_residual(s, ctx, &lv[..n * n], log2, 0, scan, st.p.bitstream.sign_data_hiding);
+        code_residual(s, ctx, &lv[..n * n], log2, 0, scan, st.p.bitstream.sign_data_hiding && !st.lossless);
     }
 }
 
