@@ -28,9 +28,13 @@ fn best_of<T>(reps: usize, mut f: impl FnMut() -> Result<T>) -> Result<(f64, T)>
     Ok((best, last.unwrap()))
 }
 
-pub fn run(input: &str, qp: u8, reps: usize) -> Result<BenchResult> {
+/// `frame`: largest frame (width, height); larger tensors become several frames.
+pub fn run(input: &str, qp: u8, reps: usize, frame: (u32, u32)) -> Result<BenchResult> {
     let t = golden::sample::load(input, None)?;
-    let p0 = Params::default();
+    let mut p0 = Params::default();
+    p0.tiling.max_frame_width = frame.0;
+    p0.tiling.max_frame_height = frame.1;
+    p0.validate()?;
     let prep = golden::pipeline::prepare(&t, &p0)?;
     let (w, h) = (prep.layout.frame_width as usize, prep.layout.frame_height as usize);
     let frames = &prep.frames;
@@ -51,7 +55,7 @@ pub fn run(input: &str, qp: u8, reps: usize) -> Result<BenchResult> {
     }
     for preset in ["ultrafast", "medium"] {
         let out = dir.join(format!("x265_{preset}.hevc"));
-        let (s, st) = best_of(reps, || Ok(tools::x265_encode(&yuv, w, h, qp, preset, &out, &[])?))?;
+        let (s, st) = best_of(reps, || Ok(tools::x265_encode(&yuv, w, h, qp, preset, &out, &["--no-deblock", "--no-sao"])?))?;
         let name = format!("x265 {preset}");
         enc.insert(name.clone(), serde_json::json!({"seconds": s, "mb_per_s": mbps(int8_bytes, s), "bytes": st.len()}));
         streams.push((name, st));

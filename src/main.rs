@@ -128,6 +128,9 @@ struct EvalArgs {
     /// x265 preset for the reference curve.
     #[arg(long, default_value = "medium")]
     x265_preset: String,
+    /// Extra x265 arguments for the reference curve (e.g. "--tune psnr").
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
+    x265_args: String,
     /// Skip x265 (no reference curve).
     #[arg(long)]
     no_x265: bool,
@@ -142,10 +145,13 @@ struct EvalArgs {
 #[derive(Args)]
 struct BenchArgs {
     /// Input tensor.
-    #[arg(default_value = "@gauss:2176x1920:1")]
+    #[arg(default_value = "@gauss:4352x1920:1")]
     input: String,
     #[arg(long, default_value_t = 27)]
     qp: u8,
+    /// Largest frame WxH (bigger tensors become several frames).
+    #[arg(long, default_value = "1920x1088")]
+    frame: String,
     /// Repetitions (the best time counts).
     #[arg(long, default_value_t = 3)]
     reps: usize,
@@ -280,7 +286,8 @@ struct EvalOut {
     text: String,
 }
 
-fn eval_inner(input: &str, codec: &CodecArgs, rate: &RateArgs, sweep: &[u8], preset: &str, no_x265: bool, plot_path: Option<&Path>) -> Result<EvalOut> {
+#[allow(clippy::too_many_arguments)]
+fn eval_inner(input: &str, codec: &CodecArgs, rate: &RateArgs, sweep: &[u8], preset: &str, x265_args: &str, no_x265: bool, plot_path: Option<&Path>) -> Result<EvalOut> {
     let p = load_params(codec)?;
     let t = golden::sample::load(input, codec.tensor.as_deref()).with_context(|| format!("loading {input}"))?;
     let prep = pipeline::prepare(&t, &p)?;
@@ -297,7 +304,8 @@ fn eval_inner(input: &str, codec: &CodecArgs, rate: &RateArgs, sweep: &[u8], pre
         prep.rows, prep.cols, prep.layout.frames, prep.layout.frame_width, prep.layout.frame_height, ours.name, r.metrics.qp, r.metrics.bits_per_value, r.metrics.mse_int8, r.metrics.mse_float, r.metrics.max_abs_err
     );
     if !no_x265 {
-        let x = eval::x265_sweep(&prep, sweep, preset)?;
+        let extra: Vec<&str> = x265_args.split_whitespace().collect();
+        let x = eval::x265_sweep(&prep, sweep, preset, &extra)?;
         let (pts, gm) = eval::ratio_at_equal_mse(&ours, &x);
         text += &format!("bits ratio vs {} at equal MSE: {}\n", x.name, gm.map_or("n/a (no overlap)".into(), |g| format!("{g:.3}")));
         ratio = serde_json::json!({"reference": x.name, "geomean": gm, "points": pts});
@@ -336,7 +344,7 @@ fn eval_inner(input: &str, codec: &CodecArgs, rate: &RateArgs, sweep: &[u8], pre
 }
 
 fn eval_cmd(a: EvalArgs) -> Result<()> {
-    let o = eval_inner(&a.input, &a.codec, &a.rate, &a.sweep, &a.x265_preset, a.no_x265, a.plot.as_deref())?;
+    let o = eval_inner(&a.input, &a.codec, &a.rate, &a.sweep, &a.x265_preset, &a.x265_args, a.no_x265, a.plot.as_deref())?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&o.json)?);
     } else {
@@ -357,7 +365,7 @@ fn run(a: RunArgs) -> Result<()> {
             Strategy::Hw => "hw",
         };
         let rate = RateArgs { qp: None, bits_per_value: None, mse: None };
-        let o = eval_inner(&a.input, &codec, &rate, &[17, 22, 27, 32, 37], "medium", false, Some(&a.out.join(format!("rd_curve_{name}.svg"))))?;
+        let o = eval_inner(&a.input, &codec, &rate, &[17, 22, 27, 32, 37], "medium", "", false, Some(&a.out.join(format!("rd_curve_{name}.svg"))))?;
         print!("{}", o.text);
         report.insert(format!("eval_{name}"), o.json);
     }
@@ -367,13 +375,18 @@ fn run(a: RunArgs) -> Result<()> {
     Ok(())
 }
 
+fn parse_wxh(s: &str) -> Result<(u32, u32)> {
+    let (w, h) = s.split_once('x').ok_or_else(|| anyhow::anyhow!("expected WxH, got {s}"))?;
+    Ok((w.parse()?, h.parse()?))
+}
+
 fn main() {
     let cli = Cli::parse();
     let r = match cli.cmd {
         Cmd::Encode(a) => encode(a),
         Cmd::Eval(a) => eval_cmd(a),
         Cmd::Decode(a) => decode(a),
-        Cmd::Bench(a) => bench::run(&a.input, a.qp, a.reps).and_then(|r| {
+        Cmd::Bench(a) => parse_wxh(&a.frame).and_then(|f| bench::run(&a.input, a.qp, a.reps, f)).and_then(|r| {
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&r.json)?);
             } else {

@@ -1,3 +1,4 @@
+//! Decode an Annex-B HEVC stream with golden and write planar YUV: `cargo run --release -p golden --example dec -- IN.hevc OUT.yuv` (prints the decode time).
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     let data = std::fs::read(&a[1]).unwrap();

@@ -44,7 +44,7 @@ pub fn our_sweep(prep: &Prepared, p: &Params, qps: &[u8], name: &str) -> Result<
 
 /// x265 intra-only (`--keyint 1 --ipratio 1`, one thread, given preset) on the same
 /// 4:2:0 frames; bits are the whole stream (with `--no-info`), errors on real values.
-pub fn x265_sweep(prep: &Prepared, qps: &[u8], preset: &str) -> Result<Curve, EvalError> {
+pub fn x265_sweep(prep: &Prepared, qps: &[u8], preset: &str, extra: &[&str]) -> Result<Curve, EvalError> {
     let l = &prep.layout;
     let (w, h) = (l.frame_width as usize, l.frame_height as usize);
     let dir = tools::scratch_dir("x265");
@@ -54,7 +54,7 @@ pub fn x265_sweep(prep: &Prepared, qps: &[u8], preset: &str) -> Result<Curve, Ev
     let mut points = Vec::new();
     for &qp in qps {
         let hevc = dir.join(format!("x265_{qp}.hevc"));
-        let stream = tools::x265_encode(&yuv, w, h, qp, preset, &hevc, &[])?;
+        let stream = tools::x265_encode(&yuv, w, h, qp, preset, &hevc, extra)?;
         let dec = tools::ffmpeg_decode(&hevc, &dir.join("dec.yuv"), "yuv420p")?;
         let luma = tools::luma_of_yuv420(&dec, w, h, false).ok_or(EvalError::Size(dec.len()))?;
         if luma.len() != prep.frames.len() {
@@ -67,7 +67,8 @@ pub fn x265_sweep(prep: &Prepared, qps: &[u8], preset: &str) -> Result<Curve, Ev
         points.push(Point { qp: Some(qp), bits_per_value: stream.len() as f64 * 8.0 / values as f64, mse_int8, mse_float });
     }
     let _ = std::fs::remove_dir_all(&dir);
-    Ok(Curve { name: format!("x265 {preset}"), points })
+    let name = if extra.is_empty() { format!("x265 {preset}") } else { format!("x265 {preset} {}", extra.join(" ")) };
+    Ok(Curve { name, points })
 }
 
 /// Plain symmetric RTN at 2, 3, 4 bits, per channel and per group of 128, scale

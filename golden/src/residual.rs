@@ -146,6 +146,45 @@ pub fn sig_ctx(log2: u32, c_idx: u32, scan_idx: u32, x: usize, y: usize, prev_cs
     }
 }
 
+/// sig_coeff_flag ctxInc by [prev_csbf * 2 + (sub-block is the first one)][yP * 4 + xP]
+/// for a TU of `log2` size, component class and scan (a lookup form of [`sig_ctx`]).
+pub fn sig_ctx_table(log2: u32, c_idx: u32, scan_idx: u32) -> &'static [[u8; 16]; 8] {
+    use std::sync::OnceLock;
+    static T: OnceLock<Vec<[[u8; 16]; 8]>> = OnceLock::new();
+    let t = T.get_or_init(|| {
+        let mut v = Vec::new();
+        for l in 2..=5u32 {
+            for c in 0..2u32 {
+                for s in 0..3u32 {
+                    let mut tab = [[0u8; 16]; 8];
+                    for prev in 0..4u32 {
+                        for first in 0..2usize {
+                            for yp in 0..4 {
+                                for xp in 0..4 {
+                                    let (x, y) = if first == 1 || l == 2 { (xp, yp) } else { (xp + 4, yp) };
+                                    tab[prev as usize * 2 + first][yp * 4 + xp] = sig_ctx(l, c, s, x, y, prev) as u8;
+                                }
+                            }
+                        }
+                    }
+                    v.push(tab);
+                }
+            }
+        }
+        v
+    });
+    &t[(((log2 - 2) * 2 + (c_idx > 0) as u32) * 3 + scan_idx) as usize]
+}
+
+/// Raster position (yP * 4 + xP) inside a 4x4 sub-block of each scan position.
+pub fn inner_raster(scan_idx: u32) -> &'static [u8; 16] {
+    const T: [[u8; 16]; 3] = {
+        // diagonal, horizontal, vertical (6.5.3-6.5.5)
+        [[0, 4, 1, 8, 5, 2, 12, 9, 6, 3, 13, 10, 7, 14, 11, 15], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], [0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15]]
+    };
+    &T[scan_idx as usize]
+}
+
 /// (ctxOffset, ctxShift) of last_sig_coeff_{x,y}_prefix (9.3.4.2.3).
 #[inline]
 pub fn last_ctx_offset_shift(log2: u32, c_idx: u32) -> (usize, u32) {
@@ -210,7 +249,12 @@ pub fn code_residual<S: BinSink>(
 ) {
     let n = 1usize << log2;
     let scan = scan_table(log2, scan_idx);
-    let last_pos = (0..n * n).rev().find(|&p| levels[scan[p] as usize] != 0).expect("code_residual: all-zero TU");
+    // levels in scan order, gathered once
+    let mut lvs = [0i32; 1024];
+    for (d, &r) in lvs.iter_mut().zip(scan) {
+        *d = levels[r as usize];
+    }
+    let last_pos = (0..n * n).rev().find(|&p| lvs[p] != 0).expect("code_residual: all-zero TU");
     let raster = scan[last_pos] as usize;
     let (mut lx, mut ly) = (raster % n, raster / n);
     if scan_idx == 2 {
@@ -231,6 +275,8 @@ pub fn code_residual<S: BinSink>(
     let mut csbf = [0u8; 64];
     let last_sb = last_pos >> 4;
     let sb_scan = scan_order_cached(sbw, scan_idx);
+    let sig_tab_all = sig_ctx_table(log2, c_idx, scan_idx);
+    let inner = inner_raster(scan_idx);
     let mut c1 = 1u32;
     for i in (0..=last_sb).rev() {
         let (xs, ys) = sb_scan[i];
@@ -241,7 +287,7 @@ pub fn code_residual<S: BinSink>(
         let below = if ys + 1 < sbw { csbf[(ys + 1) * sbw + xs] } else { 0 } as u32;
         let mut infer_dc = false;
         if i < last_sb && i > 0 {
-            let any = (0..16).any(|k| levels[scan[sub + k] as usize] != 0);
+            let any = lvs[sub..sub + 16].iter().any(|&v| v != 0);
             let ci = (right + below).min(1) as usize + if c_idx > 0 { 2 } else { 0 };
             s.bin(&mut ctx.csbf[ci], any as u32);
             csbf[ys * sbw + xs] = any as u8;
@@ -253,6 +299,7 @@ pub fn code_residual<S: BinSink>(
             continue;
         }
         let prev = right | (below << 1);
+        let sig_tab = &sig_tab_all[(prev * 2) as usize + (i == 0) as usize];
         // significance, highest scan position first
         let mut sig_pos = [0u8; 16]; // within-subblock scan positions, descending
         let mut nsig = 0;
@@ -264,15 +311,14 @@ pub fn code_residual<S: BinSink>(
             15
         };
         for k in (0..=start).rev() {
-            let r = scan[sub + k as usize] as usize;
-            let sig = levels[r] != 0;
+            let sig = lvs[sub + k as usize] != 0;
             if k == 0 && infer_dc {
                 // inferred 1
                 sig_pos[nsig] = 0;
                 nsig += 1;
                 continue;
             }
-            let ci = sig_ctx(log2, c_idx, scan_idx, r % n, r / n, prev);
+            let ci = sig_tab[inner[k as usize] as usize] as usize;
             s.bin(&mut ctx.sig[ci], sig as u32);
             if sig {
                 sig_pos[nsig] = k as u8;
@@ -291,7 +337,7 @@ pub fn code_residual<S: BinSink>(
         c1 = 1;
         let mut abs = [0u32; 16];
         for j in 0..nsig {
-            abs[j] = levels[scan[sub + sig_pos[j] as usize] as usize].unsigned_abs();
+            abs[j] = lvs[sub + sig_pos[j] as usize].unsigned_abs();
         }
         let mut first_g2: i32 = -1;
         let g1_base = ctx_set * 4 + if c_idx > 0 { 16 } else { 0 };
@@ -315,7 +361,7 @@ pub fn code_residual<S: BinSink>(
         let sign_hidden = sign_hiding && (sig_pos[0] as i32 - sig_pos[nsig - 1] as i32) > 3;
         let nsign = if sign_hidden { nsig - 1 } else { nsig };
         for j in 0..nsign {
-            let neg = levels[scan[sub + sig_pos[j] as usize] as usize] < 0;
+            let neg = lvs[sub + sig_pos[j] as usize] < 0;
             s.bypass(neg as u32);
         }
         // remaining levels
@@ -337,7 +383,7 @@ pub fn code_residual<S: BinSink>(
     }
 }
 
-fn scan_order_cached(size: usize, scan_idx: u32) -> &'static [(u8, u8)] {
+pub fn scan_order_cached(size: usize, scan_idx: u32) -> &'static [(u8, u8)] {
     use std::sync::OnceLock;
     static T: OnceLock<Vec<Vec<(u8, u8)>>> = OnceLock::new();
     let t = T.get_or_init(|| {
@@ -356,6 +402,36 @@ fn scan_order_cached(size: usize, scan_idx: u32) -> &'static [(u8, u8)] {
 mod tests {
     use super::*;
     use crate::cabac::BitCounter;
+
+    #[test]
+    fn lookup_tables_match_definitions() {
+        for s in 0..3 {
+            let o = scan_order(4, s);
+            for (k, &(x, y)) in o.iter().enumerate() {
+                assert_eq!(inner_raster(s)[k] as usize, y as usize * 4 + x as usize);
+            }
+        }
+        for log2 in 2..=5u32 {
+            let n = 1usize << log2;
+            for c in 0..2 {
+                for s in 0..3 {
+                    let t = sig_ctx_table(log2, c, s);
+                    for prev in 0..4u32 {
+                        for y in 0..n {
+                            for x in 0..n {
+                                if log2 == 2 && (x + y * 4) == 15 {
+                                    continue;
+                                }
+                                let first = (x >> 2) + (y >> 2) == 0;
+                                let v = t[prev as usize * 2 + first as usize][(y & 3) * 4 + (x & 3)];
+                                assert_eq!(v as usize, sig_ctx(log2, c, s, x, y, if log2 == 2 { 0 } else { prev }), "log2 {log2} c {c} s {s} ({x},{y}) prev {prev}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn diagonal_scan_4x4_known_answer() {

@@ -45,104 +45,161 @@ pub fn coef(size: usize, dst: bool, k: usize, n: usize) -> i32 {
     }
 }
 
-fn matrix(size: usize, dst: bool) -> Vec<i32> {
-    let mut m = vec![0i32; size * size];
-    for k in 0..size {
-        for n in 0..size {
-            m[k * size + n] = coef(size, dst, k, n);
-        }
-    }
-    m
-}
-
-fn matrices() -> &'static [Vec<i32>; 5] {
-    use std::sync::OnceLock;
-    static M: OnceLock<[Vec<i32>; 5]> = OnceLock::new();
-    M.get_or_init(|| [matrix(4, true), matrix(4, false), matrix(8, false), matrix(16, false), matrix(32, false)])
-}
-
-#[inline]
-fn mat(size: usize, dst: bool) -> &'static [i32] {
-    let m = matrices();
-    match (size, dst) {
-        (4, true) => &m[0],
-        (4, false) => &m[1],
-        (8, _) => &m[2],
-        (16, _) => &m[3],
-        (32, _) => &m[4],
-        _ => panic!("bad transform size {size}"),
-    }
+#[inline(always)]
+fn forward_n<const N: usize>(res: &[i32], m: &[i32], mt: &[i32], shift1: u32, shift2: u32, out: &mut [i32]) {
+    // horizontal: T1[y][u] = (sum_x R[y][x] M[u][x] + add1) >> shift1
+    let mut t1 = [0i32; 1024];
+    stage::<N>(|y, x| res[y * N + x], mt, N, 1 << (shift1 - 1), shift1, false, &mut t1[..N * N]);
+    // vertical: C[v][u] = (sum_y M[v][y] T1[y][u] + add2) >> shift2
+    stage::<N>(|v, y| m[v * N + y], &t1[..N * N], N, 1 << (shift2 - 1), shift2, false, out);
 }
 
 /// Forward 2-D transform of a residual block (row-major `size`x`size`, values within
 /// +-255 for 8-bit video). Output coefficients row-major: `out[v*size+u]`, v vertical
-/// frequency, u horizontal frequency.
+/// frequency, u horizontal frequency. Horizontal stage first, shift log2N + BitDepth
+/// - 9, then vertical, shift log2N + 6 (HM's definition), as exact matrix products.
 pub fn forward(res: &[i32], size: usize, dst: bool, out: &mut [i32]) {
-    let log2 = size.trailing_zeros() as i32;
-    let m = mat(size, dst);
-    let shift1 = log2 - 1; // log2N + BitDepth - 9 with BitDepth 8
-    let shift2 = log2 + 6;
-    let add1 = 1 << (shift1 - 1);
-    let add2 = 1 << (shift2 - 1);
-    // horizontal: tmp[y][u] = sum_x M[u][x] res[y][x]
-    let mut tmp = [0i32; 32 * 32];
-    for y in 0..size {
-        let r = &res[y * size..y * size + size];
-        for u in 0..size {
-            let mr = &m[u * size..u * size + size];
-            let s: i32 = r.iter().zip(mr).map(|(a, b)| a * b).sum();
-            tmp[y * size + u] = (s + add1) >> shift1;
-        }
-    }
-    // vertical: out[v][u] = sum_y M[v][y] tmp[y][u]
-    for v in 0..size {
-        let mr = &m[v * size..v * size + size];
-        for u in 0..size {
-            let mut s = 0i32;
-            for y in 0..size {
-                s += mr[y] * tmp[y * size + u];
+    let log2 = size.trailing_zeros();
+    let (m, mt) = basis_tables(size, dst);
+    let (s1, s2) = (log2 - 1, log2 + 6);
+    let out = &mut out[..size * size];
+    dispatch::forward(size, res, m, mt, s1, s2, out);
+}
+
+/// Row-major `size`x`size` matrix of the transform (rows are basis functions).
+fn basis(size: usize, dst: bool) -> &'static [i32] {
+    basis_tables(size, dst).0
+}
+
+/// (M, M^T) row-major for a transform size.
+fn basis_tables(size: usize, dst: bool) -> (&'static [i32], &'static [i32]) {
+    use std::sync::OnceLock;
+    static M: OnceLock<[(Vec<i32>, Vec<i32>); 5]> = OnceLock::new();
+    let m = M.get_or_init(|| {
+        let mk = |n: usize, d: bool| {
+            let mut v = vec![0i32; n * n];
+            let mut t = vec![0i32; n * n];
+            for k in 0..n {
+                for i in 0..n {
+                    v[k * n + i] = coef(n, d, k, i);
+                    t[i * n + k] = coef(n, d, k, i);
+                }
             }
-            out[v * size + u] = (s + add2) >> shift2;
+            (v, t)
+        };
+        [mk(4, true), mk(4, false), mk(8, false), mk(16, false), mk(32, false)]
+    });
+    let e = match (size, dst) {
+        (4, true) => &m[0],
+        (4, false) => &m[1],
+        (8, _) => &m[2],
+        (16, _) => &m[3],
+        _ => &m[4],
+    };
+    (&e.0, &e.1)
+}
+
+/// One stage of the inverse as a matrix product over fixed-size rows (vectorizes):
+/// dst[y][:] = (sum_{k < kmax} a(y, k) * b[k][:] + add) >> shift, clipped if `clip`.
+#[inline(always)]
+fn stage<const N: usize>(a: impl Fn(usize, usize) -> i32, b: &[i32], kmax: usize, add: i32, shift: u32, clip: bool, dst: &mut [i32]) {
+    for y in 0..N {
+        let mut acc = [add; N];
+        for k in 0..kmax {
+            let s = a(y, k);
+            if s == 0 {
+                continue;
+            }
+            let row: &[i32; N] = b[k * N..k * N + N].try_into().unwrap();
+            for x in 0..N {
+                acc[x] += s * row[x];
+            }
+        }
+        let d: &mut [i32; N] = (&mut dst[y * N..y * N + N]).try_into().unwrap();
+        for x in 0..N {
+            let v = acc[x] >> shift;
+            d[x] = if clip { v.clamp(-32768, 32767) } else { v };
         }
     }
 }
 
+#[inline(always)]
+fn inverse_n<const N: usize>(coeffs: &[i32], m: &[i32], rows: usize, cols: usize, out: &mut [i32]) {
+    // first stage (vertical): G[y][u] = clip((sum_v M[v][y] C[v][u] + 64) >> 7)
+    let mut g = [0i32; 1024];
+    stage::<N>(|y, v| m[v * N + y], coeffs, rows, 64, 7, true, &mut g[..N * N]);
+    // second stage (horizontal): R[y][x] = (sum_u G[y][u] M[u][x] + 2048) >> 12
+    stage::<N>(|y, u| g[y * N + u], m, cols, 2048, 12, false, out);
+}
+
 /// Inverse 2-D transform (8.6.4.2), bit-exact: `coeffs` row-major as from
 /// [`forward`], output residual row-major. BitDepth 8.
+///
+/// Computed as two matrix products restricted to the non-zero extent of the
+/// coefficients (exact integer arithmetic, so equal to the standard's butterflies),
+/// with fixed-size inner loops over contiguous rows so that they vectorize.
 pub fn inverse(coeffs: &[i32], size: usize, dst: bool, out: &mut [i32]) {
-    let m = mat(size, dst);
-    // first stage: vertical, per column u: e[y][u] = sum_v M[v][y] c[v][u]
-    let mut tmp = [0i32; 32 * 32];
-    // find last non-zero row to skip work
     let mut rows = 0;
+    let mut cols = 0;
     for v in 0..size {
-        if coeffs[v * size..v * size + size].iter().any(|&c| c != 0) {
+        let r = &coeffs[v * size..v * size + size];
+        if let Some(last) = r.iter().rposition(|&c| c != 0) {
             rows = v + 1;
+            cols = cols.max(last + 1);
         }
     }
+    let out = &mut out[..size * size];
     if rows == 0 {
-        out[..size * size].iter_mut().for_each(|o| *o = 0);
+        out.iter_mut().for_each(|o| *o = 0);
         return;
     }
-    for u in 0..size {
-        for y in 0..size {
-            let mut s: i64 = 0;
-            for v in 0..rows {
-                s += m[v * size + y] as i64 * coeffs[v * size + u] as i64;
+    dispatch::inverse(size, coeffs, basis(size, dst), rows, cols, out);
+}
+
+/// Runtime CPU-feature dispatch: the same generic code compiled once for the
+/// baseline target and once with AVX2 (i32 multiplies vectorize there).
+mod dispatch {
+    use super::{forward_n, inverse_n};
+
+    macro_rules! sized {
+        ($f:ident, $size:expr, $($a:expr),*) => {
+            match $size {
+                4 => $f::<4>($($a),*),
+                8 => $f::<8>($($a),*),
+                16 => $f::<16>($($a),*),
+                _ => $f::<32>($($a),*),
             }
-            tmp[y * size + u] = ((s + 64) >> 7).clamp(-32768, 32767) as i32;
-        }
+        };
     }
-    // second stage: horizontal, per row y: r[y][x] = sum_u M[u][x] g[y][u]
-    for y in 0..size {
-        let g = &tmp[y * size..y * size + size];
-        for x in 0..size {
-            let mut s: i64 = 0;
-            for u in 0..size {
-                s += m[u * size + x] as i64 * g[u] as i64;
-            }
-            out[y * size + x] = ((s + 2048) >> 12) as i32;
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn inverse_avx2(size: usize, c: &[i32], m: &[i32], rows: usize, cols: usize, out: &mut [i32]) {
+        sized!(inverse_n, size, c, m, rows, cols, out)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn forward_avx2(size: usize, r: &[i32], m: &[i32], mt: &[i32], s1: u32, s2: u32, out: &mut [i32]) {
+        sized!(forward_n, size, r, m, mt, s1, s2, out)
+    }
+
+    pub fn inverse(size: usize, c: &[i32], m: &[i32], rows: usize, cols: usize, out: &mut [i32]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 is present (checked above).
+            return unsafe { inverse_avx2(size, c, m, rows, cols, out) };
         }
+        sized!(inverse_n, size, c, m, rows, cols, out)
+    }
+
+    pub fn forward(size: usize, r: &[i32], m: &[i32], mt: &[i32], s1: u32, s2: u32, out: &mut [i32]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 is present (checked above).
+            return unsafe { forward_avx2(size, r, m, mt, s1, s2, out) };
+        }
+        sized!(forward_n, size, r, m, mt, s1, s2, out)
     }
 }
 
@@ -163,6 +220,68 @@ mod tests {
         // 8-point matrix row 3 (standard): 75 -18 -89 -50 50 89 18 -75
         let r: Vec<i32> = (0..8).map(|n| coef(8, false, 3, n)).collect();
         assert_eq!(r, vec![75, -18, -89, -50, 50, 89, 18, -75]);
+    }
+
+    /// The butterflies equal the plain integer matrix products of the standard's
+    /// definition, for dense and sparse inputs (exercises the zero-extent shortcuts).
+    #[test]
+    fn butterflies_equal_matrix_products() {
+        let mut seed = 99u64;
+        let mut rnd = |m: i64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((seed >> 33) as i64 % (2 * m + 1) - m) as i32
+        };
+        for &size in &[4usize, 8, 16, 32] {
+            for dst in [false, true] {
+                if dst && size != 4 {
+                    continue;
+                }
+                let log2 = size.trailing_zeros() as i32;
+                for trial in 0..200 {
+                    let res: Vec<i32> = (0..size * size).map(|_| rnd(255)).collect();
+                    let mut c = vec![0; size * size];
+                    forward(&res, size, dst, &mut c);
+                    // naive forward
+                    let (s1, s2) = (log2 - 1, log2 + 6);
+                    let mut tmp = vec![0i64; size * size];
+                    for y in 0..size {
+                        for u in 0..size {
+                            let s: i64 = (0..size).map(|x| coef(size, dst, u, x) as i64 * res[y * size + x] as i64).sum();
+                            tmp[y * size + u] = (s + (1 << (s1 - 1))) >> s1;
+                        }
+                    }
+                    for v in 0..size {
+                        for u in 0..size {
+                            let s: i64 = (0..size).map(|y| coef(size, dst, v, y) as i64 * tmp[y * size + u]).sum();
+                            assert_eq!(c[v * size + u] as i64, (s + (1 << (s2 - 1))) >> s2, "fwd size {size}");
+                        }
+                    }
+                    // sparse coefficient blocks of varying extent, full 16-bit range
+                    let (er, ec) = (1 + trial % size, 1 + (trial / 3) % size);
+                    let mut cf = vec![0i32; size * size];
+                    for v in 0..er {
+                        for u in 0..ec {
+                            cf[v * size + u] = if trial % 5 == 0 { rnd(32767) } else { rnd(300) };
+                        }
+                    }
+                    let mut r = vec![0; size * size];
+                    inverse(&cf, size, dst, &mut r);
+                    let mut g = vec![0i64; size * size];
+                    for y in 0..size {
+                        for u in 0..size {
+                            let s: i64 = (0..size).map(|v| coef(size, dst, v, y) as i64 * cf[v * size + u] as i64).sum();
+                            g[y * size + u] = ((s + 64) >> 7).clamp(-32768, 32767);
+                        }
+                    }
+                    for y in 0..size {
+                        for x in 0..size {
+                            let s: i64 = (0..size).map(|u| coef(size, dst, u, x) as i64 * g[y * size + u]).sum();
+                            assert_eq!(r[y * size + x] as i64, (s + 2048) >> 12, "inv size {size} dst {dst}");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

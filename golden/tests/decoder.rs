@@ -313,3 +313,23 @@ fn hostile_headers() {
     let bad = golden::container::write(&h, stream);
     assert!(pipeline::decode_container(&bad).is_err());
 }
+
+/// Every input that once crashed a fuzz target must now decode or error cleanly.
+#[test]
+fn fuzz_regressions() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions");
+    let mut n = 0;
+    for target in ["decode_hevc", "decode_t265"] {
+        let Ok(rd) = std::fs::read_dir(root.join(target)) else { continue };
+        for e in rd.flatten() {
+            let data = std::fs::read(e.path()).unwrap();
+            if target == "decode_hevc" {
+                let _ = must_not_panic(&data);
+            } else {
+                let _ = std::panic::catch_unwind(|| pipeline::decode_container(&data)).unwrap_or_else(|_| panic!("{} panics", e.path().display()));
+            }
+            n += 1;
+        }
+    }
+    eprintln!("{n} fuzz regression inputs replayed");
+}

@@ -10,7 +10,7 @@ use super::{DecodeError, Picture};
 use crate::cabac::{Contexts, Ctx};
 use crate::predict;
 use crate::quantize::dequantize;
-use crate::residual::{last_ctx_offset_shift, scan_order, scan_idx_for, scan_table, sig_ctx, MIN_IN_GROUP};
+use crate::residual::{last_ctx_offset_shift, scan_idx_for, scan_table, MIN_IN_GROUP};
 use crate::transform::inverse;
 
 /// Decoding state of one picture (shared by its slices).
@@ -529,7 +529,9 @@ impl<'a, 'b> SliceDec<'a, 'b> {
         let last_raster = (ly * n + lx) as u16;
         let last_pos = scan.iter().position(|&r| r == last_raster).ok_or_else(|| bad("last position"))?;
         let sbw = n / 4;
-        let sb_scan = scan_order(sbw, scan_idx);
+        let sb_scan = crate::residual::scan_order_cached(sbw, scan_idx);
+        let sig_tab_all = crate::residual::sig_ctx_table(log2, c_idx, scan_idx);
+        let inner = crate::residual::inner_raster(scan_idx);
         let mut csbf = [0u8; 64];
         let last_sb = last_pos >> 4;
         let mut c1 = 1u32;
@@ -552,6 +554,7 @@ impl<'a, 'b> SliceDec<'a, 'b> {
                 continue;
             }
             let prev = right | (below << 1);
+            let sig_tab = &sig_tab_all[(prev * 2) as usize + (i == 0) as usize];
             let mut sig_pos = [0u8; 16];
             let mut nsig = 0;
             let start: i32 = if i == last_sb {
@@ -567,8 +570,7 @@ impl<'a, 'b> SliceDec<'a, 'b> {
                     nsig += 1;
                     continue;
                 }
-                let r = scan[sub + k as usize] as usize;
-                let ci = sig_ctx(log2, c_idx, scan_idx, r % n, r / n, prev);
+                let ci = sig_tab[inner[k as usize] as usize] as usize;
                 if self.bin(|c| &mut c.sig[ci]) == 1 {
                     sig_pos[nsig] = k as u8;
                     nsig += 1;

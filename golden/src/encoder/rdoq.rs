@@ -12,7 +12,7 @@
 
 use crate::cabac::{bin_cost, Contexts, ONE_BIT};
 use crate::quantize::{qbits, QUANT_SCALE};
-use crate::residual::{last_ctx_offset_shift, scan_order, scan_table, sig_ctx, GROUP_IDX, MIN_IN_GROUP};
+use crate::residual::{last_ctx_offset_shift, scan_order_cached, scan_table, GROUP_IDX};
 
 fn cost_bits(c: u32) -> f64 {
     c as f64 / ONE_BIT as f64
@@ -86,29 +86,55 @@ impl LevelState {
     }
 }
 
-fn last_pos_bits(ctx: &Contexts, x: usize, y: usize, log2: u32) -> f64 {
+fn last_coord_bits(tab: &[crate::cabac::Ctx; 18], v: usize, log2: u32) -> f64 {
     let (off, shift) = last_ctx_offset_shift(log2, 0);
     let cmax = (log2 << 1) - 1;
+    let prefix = GROUP_IDX[v] as u32;
     let mut r = 0.0;
-    for (v, tab) in [(x, &ctx.last_x), (y, &ctx.last_y)] {
-        let prefix = GROUP_IDX[v] as u32;
-        for i in 0..prefix {
-            r += cost_bits(bin_cost(&tab[off + (i >> shift) as usize], 1));
-        }
-        if prefix < cmax {
-            r += cost_bits(bin_cost(&tab[off + (prefix >> shift) as usize], 0));
-        }
-        if prefix > 3 {
-            r += ((prefix >> 1) - 1) as f64;
-        }
-        let _ = MIN_IN_GROUP;
+    for i in 0..prefix {
+        r += cost_bits(bin_cost(&tab[off + (i >> shift) as usize], 1));
+    }
+    if prefix < cmax {
+        r += cost_bits(bin_cost(&tab[off + (prefix >> shift) as usize], 0));
+    }
+    if prefix > 3 {
+        r += ((prefix >> 1) - 1) as f64;
     }
     r
+}
+
+/// Per-thread work arrays of [`rdoq`] (sized for 32x32, reused: no zero-filling).
+struct Scratch {
+    lmax: Vec<u32>,
+    level: Vec<u32>,
+    cost_coded: Vec<f64>,
+    cost_as_last: Vec<f64>,
+    cost_zero: Vec<f64>,
+    prefix: Vec<f64>,
+    suffix_zero: Vec<f64>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch {
+        lmax: vec![0; 1024],
+        level: vec![0; 1024],
+        cost_coded: vec![0.0; 1024],
+        cost_as_last: vec![0.0; 1024],
+        cost_zero: vec![0.0; 1024],
+        prefix: vec![0.0; 1025],
+        suffix_zero: vec![0.0; 1025],
+    });
 }
 
 /// RDOQ of a luma TU. Writes levels and HM's deltaU (for sign hiding).
 #[allow(clippy::too_many_arguments)]
 pub fn rdoq(coef: &[i32], log2: u32, qp: u8, scan_idx: u32, lambda: f64, ctx: &Contexts, lv: &mut [i32], du: &mut [i32]) {
+    SCRATCH.with(|s| rdoq_with(&mut s.borrow_mut(), coef, log2, qp, scan_idx, lambda, ctx, lv, du))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn rdoq_with(sc: &mut Scratch, coef: &[i32], log2: u32, qp: u8, scan_idx: u32, lambda: f64, ctx: &Contexts, lv: &mut [i32], du: &mut [i32]) {
+    let Scratch { lmax, level, cost_coded, cost_as_last, cost_zero, prefix, suffix_zero } = sc;
     let n = 1usize << log2;
     let nn = n * n;
     let scan = scan_table(log2, scan_idx);
@@ -118,10 +144,11 @@ pub fn rdoq(coef: &[i32], log2: u32, qp: u8, scan_idx: u32, lambda: f64, ctx: &C
     let ts = 7 - log2 as i32;
     let err_scale = 1.0 / (1u64 << (2 * ts)) as f64;
     let sbw = n / 4;
-    let sb_scan = scan_order(sbw, scan_idx);
+    let sb_scan = scan_order_cached(sbw, scan_idx);
+    let sig_tab_all = crate::residual::sig_ctx_table(log2, 0, scan_idx);
+    let inner = crate::residual::inner_raster(scan_idx);
 
     // rounded levels
-    let mut lmax = vec![0u32; nn];
     let mut last_cand: i32 = -1;
     for (p, &r) in scan.iter().enumerate() {
         let a = coef[r as usize].unsigned_abs() as u64 * qs as u64;
@@ -145,23 +172,19 @@ pub fn rdoq(coef: &[i32], log2: u32, qp: u8, scan_idx: u32, lambda: f64, ctx: &C
         d * d * err_scale
     };
 
-    let mut level = vec![0u32; nn];
-    let mut cost_coded = vec![0.0f64; nn]; // cost with sig flag, as chosen
-    let mut cost_as_last = vec![0.0f64; nn]; // cost of the chosen level if it is the last
-    let mut cost_zero = vec![0.0f64; nn]; // distortion if zero (uncoded)
-    let mut cost_sig0 = vec![0.0f64; nn]; // sig flag 0 cost (if coded)
-    let mut csbf = vec![0u8; sbw * sbw];
+    let mut csbf = [0u8; 64];
     let last_sb = last_cand as usize >> 4;
     let mut c1_prev = 1u32;
-    let mut cg_cost_coded = vec![0.0f64; sbw * sbw];
-    let mut cg_cost_zero = vec![0.0f64; sbw * sbw];
-    let mut cg_csbf_cost = vec![(0.0f64, 0.0f64); sbw * sbw];
+    let mut cg_cost_coded = [0.0f64; 64];
+    let mut cg_cost_zero = [0.0f64; 64];
+    let mut cg_csbf_cost = [(0.0f64, 0.0f64); 64];
 
     for i in (0..=last_sb).rev() {
         let (xs, ys) = (sb_scan[i].0 as usize, sb_scan[i].1 as usize);
         let right = if xs + 1 < sbw { csbf[ys * sbw + xs + 1] } else { 0 } as u32;
         let below = if ys + 1 < sbw { csbf[(ys + 1) * sbw + xs] } else { 0 } as u32;
         let prev = right | (below << 1);
+        let sig_tab = &sig_tab_all[(prev * 2) as usize + (i == 0) as usize];
         let mut st = LevelState { ctx_set: if i == 0 { 0 } else { 2 }, c1: 1, n_coded: 0, first_g2_done: false, first_coeff2: 1, rice: 0 };
         if c1_prev == 0 {
             st.ctx_set += 1;
@@ -170,13 +193,11 @@ pub fn rdoq(coef: &[i32], log2: u32, qp: u8, scan_idx: u32, lambda: f64, ctx: &C
         let top = if i == last_sb { last_cand as usize & 15 } else { 15 };
         for k in (0..=top).rev() {
             let p = i * 16 + k;
-            let r = scan[p] as usize;
-            let sc = ctx.sig[sig_ctx(log2, 0, scan_idx, r % n, r / n, prev)];
+            let sc = ctx.sig[sig_tab[inner[k] as usize] as usize];
             let s0 = cost_bits(bin_cost(&sc, 0));
             let s1 = cost_bits(bin_cost(&sc, 1));
             let e0 = err(p, 0);
             cost_zero[p] = e0;
-            cost_sig0[p] = e0 + lambda * s0;
             let m = lmax[p];
             let mut best = (e0 + lambda * s0, 0u32, e0);
             if m > 0 {
@@ -227,13 +248,21 @@ pub fn rdoq(coef: &[i32], log2: u32, qp: u8, scan_idx: u32, lambda: f64, ctx: &C
 
     // choose the last position: total(p) = sum_{q<p} cost_coded[q] + cost_as_last[p]
     //   + lambda*last_bits(p) + sum_{q>p} cost_zero[q]
-    let mut prefix = vec![0.0f64; nn + 1];
-    for p in 0..nn {
-        prefix[p + 1] = prefix[p] + if p <= last_cand as usize { cost_coded[p] } else { cost_zero[p] };
+    let lc = last_cand as usize;
+    prefix[0] = 0.0;
+    for p in 0..=lc {
+        prefix[p + 1] = prefix[p] + cost_coded[p];
     }
-    let mut suffix_zero = vec![0.0f64; nn + 1];
-    for p in (0..nn).rev() {
+    suffix_zero[lc + 1] = 0.0;
+    for p in (0..=lc).rev() {
         suffix_zero[p] = suffix_zero[p + 1] + cost_zero[p];
+    }
+    // last position coordinate costs (x and y are coded independently)
+    let mut cx = [0.0f64; 32];
+    let mut cy = [0.0f64; 32];
+    for v in 0..n {
+        cx[v] = last_coord_bits(&ctx.last_x, v, log2);
+        cy[v] = last_coord_bits(&ctx.last_y, v, log2);
     }
     let mut best_last: i32 = -1;
     let mut best_cost = f64::MAX;
@@ -246,7 +275,7 @@ pub fn rdoq(coef: &[i32], log2: u32, qp: u8, scan_idx: u32, lambda: f64, ctx: &C
         if scan_idx == 2 {
             std::mem::swap(&mut x, &mut y);
         }
-        let j = prefix[p] + cost_as_last[p] + lambda * last_pos_bits(ctx, x, y, log2) + suffix_zero[p + 1];
+        let j = prefix[p] + cost_as_last[p] + lambda * (cx[x] + cy[y]) + suffix_zero[p + 1];
         if j < best_cost {
             best_cost = j;
             best_last = p as i32;

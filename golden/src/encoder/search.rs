@@ -28,19 +28,58 @@ pub enum Quant {
 /// Hadamard SATD of a residual block (8x8 tiles, or 4x4 for a 4x4 block), with HM's
 /// normalization ((sum+2)>>2 per 8x8, (sum+1)>>1 per 4x4).
 pub fn satd(diff: &[i32], n: usize) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 is present (checked above).
+        return unsafe { satd_avx2(diff, n) };
+    }
+    satd_generic(diff, n)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn satd_avx2(diff: &[i32], n: usize) -> u64 {
+    satd_generic(diff, n)
+}
+
+#[inline(always)]
+fn satd_generic(diff: &[i32], n: usize) -> u64 {
     if n == 4 {
-        return satd4(diff, 4, 0);
+        return (satd_n::<4>(diff, 4, 0) + 1) >> 1;
     }
     let mut total = 0;
     for by in (0..n).step_by(8) {
         for bx in (0..n).step_by(8) {
-            total += satd8(diff, n, by * n + bx);
+            total += (satd_n::<8>(diff, n, by * n + bx) + 2) >> 2;
         }
     }
     total
 }
 
-fn hadamard_rows<const N: usize>(m: &mut [[i32; N]; N]) {
+/// Sum of absolute 2-D Hadamard coefficients of an NxN tile (rows, then columns).
+#[inline(always)]
+fn satd_n<const N: usize>(diff: &[i32], stride: usize, off: usize) -> u64 {
+    let mut m = [[0i32; N]; N];
+    for y in 0..N {
+        m[y].copy_from_slice(&diff[off + y * stride..off + y * stride + N]);
+    }
+    // horizontal butterflies on each row, done as whole-row vector operations on
+    // the transposed layout: first transform columns (vectorizes across x) ...
+    let mut len = 1;
+    while len < N {
+        for i in (0..N).step_by(2 * len) {
+            for j in i..i + len {
+                for x in 0..N {
+                    let (a, b) = (m[j][x], m[j + len][x]);
+                    m[j][x] = a + b;
+                    m[j + len][x] = a - b;
+                }
+            }
+        }
+        len *= 2;
+    }
+    // ... then rows (the 2-D Hadamard is separable; order does not matter)
+    let mut total = 0u64;
     for row in m.iter_mut() {
         let mut len = 1;
         while len < N {
@@ -53,56 +92,45 @@ fn hadamard_rows<const N: usize>(m: &mut [[i32; N]; N]) {
             }
             len *= 2;
         }
+        total += row.iter().map(|v| v.unsigned_abs() as u64).sum::<u64>();
     }
+    total
 }
 
-fn transpose<const N: usize>(m: &mut [[i32; N]; N]) {
-    for i in 0..N {
-        for j in i + 1..N {
-            let t = m[i][j];
-            m[i][j] = m[j][i];
-            m[j][i] = t;
-        }
-    }
+/// Work arrays of [`code_tu`] (reused per thread instead of zero-filled per call).
+struct TuScratch {
+    pred: [i32; 1024],
+    res: [i32; 1024],
+    coef: [i32; 1024],
+    lv: [i32; 1024],
+    du: [i32; 1024],
+    rec: [i32; 1024],
+    d: [i32; 1024],
 }
 
-fn satd_n<const N: usize>(diff: &[i32], stride: usize, off: usize) -> u64 {
-    let mut m = [[0i32; N]; N];
-    for y in 0..N {
-        for x in 0..N {
-            m[y][x] = diff[off + y * stride + x];
-        }
-    }
-    hadamard_rows(&mut m);
-    transpose(&mut m);
-    hadamard_rows(&mut m);
-    m.iter().flatten().map(|v| v.unsigned_abs() as u64).sum()
-}
-
-fn satd4(diff: &[i32], stride: usize, off: usize) -> u64 {
-    (satd_n::<4>(diff, stride, off) + 1) >> 1
-}
-
-fn satd8(diff: &[i32], stride: usize, off: usize) -> u64 {
-    (satd_n::<8>(diff, stride, off) + 2) >> 2
+thread_local! {
+    static TU_SCRATCH: std::cell::RefCell<Box<TuScratch>> = std::cell::RefCell::new(Box::new(TuScratch {
+        pred: [0; 1024], res: [0; 1024], coef: [0; 1024], lv: [0; 1024], du: [0; 1024], rec: [0; 1024], d: [0; 1024],
+    }));
 }
 
 /// Predict, transform, quantize and reconstruct one luma TU with `mode`, update the
 /// maps and the level plane. Returns the SSE of the reconstruction.
 pub fn code_tu(st: &mut FrameState, ctx: &Contexts, x0: usize, y0: usize, log2: u32, mode: u8, q: Quant) -> u64 {
+    TU_SCRATCH.with(|s| code_tu_with(&mut s.borrow_mut(), st, ctx, x0, y0, log2, mode, q))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn code_tu_with(sc: &mut TuScratch, st: &mut FrameState, ctx: &Contexts, x0: usize, y0: usize, log2: u32, mode: u8, q: Quant) -> u64 {
+    let TuScratch { pred, res, coef, lv, du, rec, d } = sc;
     let n = 1usize << log2;
     let r = st.refs(x0, y0, n);
-    let mut pred = [0i32; 1024];
-    st.predict(&r, n, mode, &mut pred);
-    let mut res = [0i32; 1024];
+    st.predict(&r, n, mode, &mut pred[..]);
     for y in 0..n {
         for x in 0..n {
             res[y * n + x] = st.orig[(y0 + y) * st.w + x0 + x] as i32 - pred[y * n + x];
         }
     }
-    let mut coef = [0i32; 1024];
-    let mut lv = [0i32; 1024];
-    let mut du = [0i32; 1024];
     let scan_idx = scan_idx_for(log2, 0, mode, false);
     let sdh = st.p.bitstream.sign_data_hiding;
     if st.lossless {
@@ -138,16 +166,14 @@ pub fn code_tu(st: &mut FrameState, ctx: &Contexts, x0: usize, y0: usize, log2: 
         }
     }
     let cbf = lv[..n * n].iter().any(|&v| v != 0);
-    let mut rec = [0i32; 1024];
     if cbf {
-        let mut d = [0i32; 1024];
         dequantize(&lv[..n * n], log2, st.qp, &mut d[..n * n]);
         inverse(&d[..n * n], n, n == 4, &mut rec[..n * n]);
     }
     let mut sse = 0u64;
     for y in 0..n {
         for x in 0..n {
-            let v = (pred[y * n + x] + rec[y * n + x]).clamp(0, 255);
+            let v = (pred[y * n + x] + if cbf { rec[y * n + x] } else { 0 }).clamp(0, 255);
             let o = st.orig[(y0 + y) * st.w + x0 + x] as i32;
             sse += ((v - o) * (v - o)) as u64;
             st.recon[(y0 + y) * st.w + x0 + x] = v as u8;
