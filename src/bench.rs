@@ -29,7 +29,7 @@ fn best_of<T>(reps: usize, mut f: impl FnMut() -> Result<T>) -> Result<(f64, T)>
 }
 
 /// `frame`: largest frame (width, height); larger tensors become several frames.
-pub fn run(input: &str, qp: u8, reps: usize, frame: (u32, u32)) -> Result<BenchResult> {
+pub fn run(input: &str, qp: u8, reps: usize, frame: (u32, u32), skip_rd: bool) -> Result<BenchResult> {
     let t = golden::sample::load(input, None)?;
     let mut p0 = Params::default();
     p0.tiling.max_frame_width = frame.0;
@@ -47,13 +47,16 @@ pub fn run(input: &str, qp: u8, reps: usize, frame: (u32, u32)) -> Result<BenchR
     let mut text = format!("bench on {input}: {} frame(s) {w}x{h}, {int8_bytes} int8 values, QP {qp}, one thread, best of {reps}\n", frames.len());
     let mut streams = Vec::new();
     for (name, strat) in [("tcgen hw", StrategyKind::Hw), ("tcgen rd", StrategyKind::Rd)] {
+        if skip_rd && strat == StrategyKind::Rd {
+            continue;
+        }
         let mut p = p0.clone();
         p.encoder.strategy = strat;
         let (s, e) = best_of(reps, || Ok(golden::encoder::encode(&p, w, h, frames, &qps)?))?;
         enc.insert(name.into(), serde_json::json!({"seconds": s, "mb_per_s": mbps(int8_bytes, s), "bytes": e.annexb.len()}));
         streams.push((name.to_string(), e.annexb));
     }
-    for preset in ["ultrafast", "medium"] {
+    for preset in if skip_rd { &["ultrafast"][..] } else { &["ultrafast", "medium"][..] } {
         let out = dir.join(format!("x265_{preset}.hevc"));
         let (s, st) = best_of(reps, || Ok(tools::x265_encode(&yuv, w, h, qp, preset, &out, &["--no-deblock", "--no-sao"])?))?;
         let name = format!("x265 {preset}");
@@ -67,7 +70,7 @@ pub fn run(input: &str, qp: u8, reps: usize, frame: (u32, u32)) -> Result<BenchR
     }
     let enc_ratios = serde_json::json!({
         "hw_vs_x265_ultrafast": get(&enc, "tcgen hw") / get(&enc, "x265 ultrafast"),
-        "rd_vs_x265_medium": get(&enc, "tcgen rd") / get(&enc, "x265 medium"),
+        "rd_vs_x265_medium": if skip_rd { f64::NAN } else { get(&enc, "tcgen rd") / get(&enc, "x265 medium") },
     });
     text += &format!("  ratios: {enc_ratios}\n");
     // decode every stream with golden, ffmpeg and dec265

@@ -155,6 +155,9 @@ struct BenchArgs {
     /// Repetitions (the best time counts).
     #[arg(long, default_value_t = 3)]
     reps: usize,
+    /// Skip the (slow) RD strategy and x265 medium.
+    #[arg(long)]
+    no_rd: bool,
     #[arg(long)]
     json: bool,
 }
@@ -386,7 +389,7 @@ fn main() {
         Cmd::Encode(a) => encode(a),
         Cmd::Eval(a) => eval_cmd(a),
         Cmd::Decode(a) => decode(a),
-        Cmd::Bench(a) => parse_wxh(&a.frame).and_then(|f| bench::run(&a.input, a.qp, a.reps, f)).and_then(|r| {
+        Cmd::Bench(a) => parse_wxh(&a.frame).and_then(|f| bench::run(&a.input, a.qp, a.reps, f, a.no_rd)).and_then(|r| {
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&r.json)?);
             } else {

@@ -16,15 +16,17 @@ pub fn qbits(qp: u8, log2: u32) -> i32 {
 /// 1/256 step units, HM's deltaU). Returns the number of non-zero levels.
 pub fn quantize(coeffs: &[i32], log2: u32, qp: u8, offset512: u32, levels: &mut [i32], delta_u: &mut [i32]) -> usize {
     let qb = qbits(qp, log2);
-    let scale = QUANT_SCALE[(qp % 6) as usize];
-    let add = (offset512 as i64) << (qb - 9);
+    // 32-bit arithmetic is exact here: |coefficient| < 2^15 for 8-bit video, scale <
+    // 2^15, offset < 2^(qb-1) <= 2^26.
+    let scale = QUANT_SCALE[(qp % 6) as usize] as i32;
+    let add = (offset512 as i32) << (qb - 9);
     let mut nz = 0;
-    for i in 0..coeffs.len() {
-        let c = coeffs[i] as i64;
+    for ((&c, l), du) in coeffs.iter().zip(levels.iter_mut()).zip(delta_u.iter_mut()) {
+        let c = c.clamp(-32768, 32767);
         let tmp = c.abs() * scale;
         let level = ((tmp + add) >> qb).min(32767);
-        delta_u[i] = ((tmp - (level << qb)) >> (qb - 8)) as i32;
-        levels[i] = if c < 0 { -level as i32 } else { level as i32 };
+        *du = (tmp - (level << qb)) >> (qb - 8);
+        *l = if c < 0 { -level } else { level };
         nz += (level != 0) as usize;
     }
     nz
@@ -49,84 +51,70 @@ pub fn dequantize(levels: &[i32], log2: u32, qp: u8, out: &mut [i32]) {
 /// non-zero).
 pub fn sign_hide(levels: &mut [i32], coeffs: &[i32], delta_u: &[i32], scan: &[u16]) {
     let n = scan.len();
-    let groups = n / 16;
-    // last group with a non-zero level
-    let mut last_cg: i32 = -1;
-    for cg in (0..groups).rev() {
-        if (0..16).any(|k| levels[scan[cg * 16 + k] as usize] != 0) {
-            last_cg = cg as i32;
-            break;
-        }
+    // levels in scan order (gathered once); changes are written back to `levels`
+    let mut ls = [0i32; 1024];
+    for (d, &r) in ls.iter_mut().zip(scan) {
+        *d = levels[r as usize];
     }
-    if last_cg < 0 {
-        return;
-    }
-    for cg in (0..=last_cg as usize).rev() {
+    let Some(last) = ls[..n].iter().rposition(|&v| v != 0) else { return };
+    let last_cg = last / 16;
+    for cg in (0..=last_cg).rev() {
         let sub = cg * 16;
-        let mut first = 16i32;
-        let mut last = -1i32;
-        let mut abs_sum = 0i32;
-        for k in 0..16 {
-            let l = levels[scan[sub + k] as usize];
-            if l != 0 {
-                if first == 16 {
-                    first = k as i32;
-                }
-                last = k as i32;
-                abs_sum += l.abs();
-            }
-        }
-        if last < 0 || last - first < 4 {
+        let g = &ls[sub..sub + 16];
+        let Some(first) = g.iter().position(|&v| v != 0) else { continue };
+        let lastk = g.iter().rposition(|&v| v != 0).unwrap();
+        if lastk - first < 4 {
             continue;
         }
-        let first_pos = scan[sub + first as usize] as usize;
-        let sign_bit = (levels[first_pos] < 0) as i32;
+        let abs_sum: i32 = g.iter().map(|v| v.abs()).sum();
+        let sign_bit = (g[first] < 0) as i32;
         if sign_bit == (abs_sum & 1) {
             continue;
         }
-        let start = if cg as i32 == last_cg { last } else { 15 };
+        let start = if cg == last_cg { lastk } else { 15 };
         let mut min_cost = i32::MAX;
-        let mut min_pos = usize::MAX;
+        let mut min_k = usize::MAX;
         let mut final_change = 0;
         for k in (0..=start).rev() {
-            let pos = scan[sub + k as usize] as usize;
-            let (cost, change) = if levels[pos] != 0 {
-                if delta_u[pos] > 0 {
-                    (-delta_u[pos], 1)
-                } else if k == first && levels[pos].abs() == 1 {
+            let pos = scan[sub + k] as usize;
+            let du = delta_u[pos];
+            let (cost, change) = if g[k] != 0 {
+                if du > 0 {
+                    (-du, 1)
+                } else if k == first && g[k].abs() == 1 {
                     (i32::MAX, -1)
                 } else {
-                    (delta_u[pos], -1)
+                    (du, -1)
                 }
             } else {
-                let mut c = -delta_u[pos];
-                if k < first {
-                    let this_sign = (coeffs[pos] < 0) as i32;
-                    if this_sign != sign_bit {
-                        c = i32::MAX;
-                    }
+                let mut c = -du;
+                if k < first && ((coeffs[pos] < 0) as i32) != sign_bit {
+                    c = i32::MAX;
                 }
                 (c, 1)
             };
             if cost < min_cost {
                 min_cost = cost;
-                min_pos = pos;
+                min_k = k;
                 final_change = change;
             }
         }
-        if min_pos == usize::MAX {
+        if min_k == usize::MAX {
             continue;
         }
-        if levels[min_pos].abs() >= 32767 {
+        let pos = scan[sub + min_k] as usize;
+        let l = &mut ls[sub + min_k];
+        if l.abs() >= 32767 {
             final_change = -1;
         }
-        if levels[min_pos] == 0 {
-            levels[min_pos] = if coeffs[min_pos] < 0 { -1 } else { 1 };
-        } else if levels[min_pos] > 0 {
-            levels[min_pos] += final_change;
+        if *l == 0 {
+            *l = if coeffs[pos] < 0 { -1 } else { 1 };
+        } else if *l > 0 {
+            *l += final_change;
         } else {
-            levels[min_pos] -= final_change;
+            *l -= final_change;
         }
+        levels[pos] = *l;
     }
 }
 

@@ -226,11 +226,15 @@ pub fn code_remaining<S: BinSink>(s: &mut S, value: u32, rice: u32) {
             len += 1;
         }
         let plen = 3 + len + 1 - rice;
-        // prefix: (plen-1) ones then a zero; may exceed 32 bins only for huge values
-        for _ in 0..plen - 1 {
-            s.bypass(1);
+        // prefix: (plen-1) ones then a zero (plen <= 32 for 16-bit levels)
+        if plen < 32 {
+            s.bypass_bits((1u32 << plen) - 2, plen);
+        } else {
+            for _ in 0..plen - 1 {
+                s.bypass(1);
+            }
+            s.bypass(0);
         }
-        s.bypass(0);
         s.bypass_bits(code, len);
     }
 }
