@@ -27,9 +27,11 @@ enum Cmd {
     Decode(DecodeArgs),
     /// Encode/decode speed against x265, ffmpeg and libde265 (one thread, same frames).
     Bench(BenchArgs),
+    /// Generate the Verilog of every hardware block: one .v per block, a filelist, a manifest.
+    Verilog(VerilogArgs),
     /// Print the embedded default configuration (TOML).
     Config,
-    /// The main job on the embedded default: encode, evaluate, write the report under --out.
+    /// The main job on the embedded default: encode, evaluate, generate Verilog, write the report under --out.
     Run(RunArgs),
 }
 
@@ -143,6 +145,15 @@ struct EvalArgs {
 }
 
 #[derive(Args)]
+struct VerilogArgs {
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Output directory.
+    #[arg(long, default_value = "target/verilog")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
 struct BenchArgs {
     /// Input tensor.
     #[arg(default_value = "@gauss:4352x1920:1")]
@@ -250,6 +261,51 @@ fn encode(a: EncodeArgs) -> Result<()> {
             if r.target_met { "" } else { " (target not met)" }
         );
     }
+    Ok(())
+}
+
+fn tool_version(cmd: &str, arg: &str) -> String {
+    std::process::Command::new(cmd)
+        .arg(arg)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or("").trim().to_string())
+        .unwrap_or_else(|| "not found".into())
+}
+
+fn git_hash() -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn verilog(a: VerilogArgs) -> Result<()> {
+    let codec = CodecArgs { config: a.config.clone(), strategy: None, rotate: None, tensor: None };
+    let p = load_params(&codec)?;
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    let blocks = hw::all_blocks(&p);
+    let mut filelist = String::new();
+    for b in &blocks {
+        let f = a.out.join(format!("{}.v", b.name));
+        write_atomic(&f, b.verilog.as_bytes())?;
+        filelist += &format!("{}\n", std::fs::canonicalize(&f)?.display());
+    }
+    write_atomic(&a.out.join("tcgen.f"), filelist.as_bytes())?;
+    let manifest = serde_json::json!({
+        "tool": format!("tcgen {}", env!("CARGO_PKG_VERSION")),
+        "git": git_hash(),
+        "rust_hdl": "0.46.0",
+        "verilator": tool_version("verilator", "--version"),
+        "yosys": tool_version("yosys", "-V"),
+        "blocks": blocks.iter().map(|b| b.name.clone()).collect::<Vec<_>>(),
+        "config_toml": p.to_toml_string(),
+    });
+    write_atomic(&a.out.join("manifest.json"), serde_json::to_string_pretty(&manifest)?.as_bytes())?;
+    println!("wrote {} block(s), tcgen.f and manifest.json to {}", blocks.len(), a.out.display());
     Ok(())
 }
 
@@ -372,6 +428,8 @@ fn run(a: RunArgs) -> Result<()> {
         print!("{}", o.text);
         report.insert(format!("eval_{name}"), o.json);
     }
+    verilog(VerilogArgs { config: a.config.clone(), out: a.out.join("verilog") })?;
+    report.insert("verilog_dir".into(), a.out.join("verilog").display().to_string().into());
     let path = a.out.join("report.json");
     write_atomic(&path, serde_json::to_string_pretty(&serde_json::Value::Object(report))?.as_bytes())?;
     println!("wrote {}", path.display());
@@ -389,6 +447,7 @@ fn main() {
         Cmd::Encode(a) => encode(a),
         Cmd::Eval(a) => eval_cmd(a),
         Cmd::Decode(a) => decode(a),
+        Cmd::Verilog(a) => verilog(a),
         Cmd::Bench(a) => parse_wxh(&a.frame).and_then(|f| bench::run(&a.input, a.qp, a.reps, f, a.no_rd)).and_then(|r| {
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&r.json)?);
