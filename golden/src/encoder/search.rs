@@ -136,34 +136,24 @@ fn code_tu_with(sc: &mut TuScratch, st: &mut FrameState, ctx: &Contexts, x0: usi
     if st.lossless {
         // cu_transquant_bypass: the residual itself is coded; reconstruction = original
         lv[..n * n].copy_from_slice(&res[..n * n]);
-        let cbf = lv[..n * n].iter().any(|&v| v != 0);
         for y in 0..n {
             let row = (y0 + y) * st.w + x0;
             st.recon[row..row + n].copy_from_slice(&st.orig[row..row + n]);
         }
-        st.store_levels(x0, y0, n, &lv[..n * n]);
-        st.set_units(x0, y0, n, |s, u| {
-            s.decoded[u] = true;
-            s.mode[u] = mode;
-            s.tu_log2[u] = log2 as u8;
-            s.cbf[u] = cbf;
-        });
+        record_tu(st, x0, y0, log2, mode, &lv[..n * n]);
         return 0;
     }
     forward(&res[..n * n], n, n == 4, &mut coef[..n * n]);
     match q {
         Quant::Deadzone(off) => {
             quantize(&coef[..n * n], log2, st.qp, off, &mut lv[..n * n], &mut du[..n * n]);
-            if sdh {
-                sign_hide(&mut lv[..n * n], &coef[..n * n], &du[..n * n], scan_table(log2, scan_idx));
-            }
         }
         Quant::Rdoq(lambda) => {
             super::rdoq::rdoq(&coef[..n * n], log2, st.qp, scan_idx, lambda, ctx, &mut lv[..n * n], &mut du[..n * n]);
-            if sdh {
-                sign_hide(&mut lv[..n * n], &coef[..n * n], &du[..n * n], scan_table(log2, scan_idx));
-            }
         }
+    }
+    if sdh {
+        sign_hide(&mut lv[..n * n], &coef[..n * n], &du[..n * n], scan_table(log2, scan_idx));
     }
     let cbf = lv[..n * n].iter().any(|&v| v != 0);
     if cbf {
@@ -179,14 +169,21 @@ fn code_tu_with(sc: &mut TuScratch, st: &mut FrameState, ctx: &Contexts, x0: usi
             st.recon[(y0 + y) * st.w + x0 + x] = v as u8;
         }
     }
-    st.store_levels(x0, y0, n, &lv[..n * n]);
+    record_tu(st, x0, y0, log2, mode, &lv[..n * n]);
+    sse
+}
+
+/// Store a reconstructed TU's levels and mark its units (decoded, mode, size, cbf).
+fn record_tu(st: &mut FrameState, x0: usize, y0: usize, log2: u32, mode: u8, lv: &[i32]) {
+    let n = 1usize << log2;
+    let cbf = lv.iter().any(|&v| v != 0);
+    st.store_levels(x0, y0, n, lv);
     st.set_units(x0, y0, n, |s, u| {
         s.decoded[u] = true;
         s.mode[u] = mode;
         s.tu_log2[u] = log2 as u8;
         s.cbf[u] = cbf;
     });
-    sse
 }
 
 fn set_cu(st: &mut FrameState, x0: usize, y0: usize, log2: u32, nxn: bool) {
