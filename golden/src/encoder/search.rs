@@ -117,15 +117,27 @@ thread_local! {
 /// Predict, transform, quantize and reconstruct one luma TU with `mode`, update the
 /// maps and the level plane. Returns the SSE of the reconstruction.
 pub fn code_tu(st: &mut FrameState, ctx: &Contexts, x0: usize, y0: usize, log2: u32, mode: u8, q: Quant) -> u64 {
-    TU_SCRATCH.with(|s| code_tu_with(&mut s.borrow_mut(), st, ctx, x0, y0, log2, mode, q))
+    TU_SCRATCH.with(|s| code_tu_with(&mut s.borrow_mut(), st, ctx, x0, y0, log2, mode, q, None))
+}
+
+/// [`code_tu`] with the prediction already computed (row-major n x n).
+#[allow(clippy::too_many_arguments)]
+fn code_tu_predicted(st: &mut FrameState, x0: usize, y0: usize, log2: u32, mode: u8, q: Quant, pred: &[i32]) -> u64 {
+    let dummy = Contexts::new(st.qp as i32);
+    TU_SCRATCH.with(|s| code_tu_with(&mut s.borrow_mut(), st, &dummy, x0, y0, log2, mode, q, Some(pred)))
 }
 
 #[allow(clippy::too_many_arguments)]
-fn code_tu_with(sc: &mut TuScratch, st: &mut FrameState, ctx: &Contexts, x0: usize, y0: usize, log2: u32, mode: u8, q: Quant) -> u64 {
+fn code_tu_with(sc: &mut TuScratch, st: &mut FrameState, ctx: &Contexts, x0: usize, y0: usize, log2: u32, mode: u8, q: Quant, given: Option<&[i32]>) -> u64 {
     let TuScratch { pred, res, coef, lv, du, rec, d } = sc;
     let n = 1usize << log2;
-    let r = st.refs(x0, y0, n);
-    st.predict(&r, n, mode, &mut pred[..]);
+    match given {
+        Some(p) => pred[..n * n].copy_from_slice(&p[..n * n]),
+        None => {
+            let r = st.refs(x0, y0, n);
+            st.predict(&r, n, mode, &mut pred[..]);
+        }
+    }
     for y in 0..n {
         for x in 0..n {
             res[y * n + x] = st.orig[(y0 + y) * st.w + x0 + x] as i32 - pred[y * n + x];
@@ -196,7 +208,12 @@ fn set_cu(st: &mut FrameState, x0: usize, y0: usize, log2: u32, nxn: bool) {
 /// SATD of predicting the NxN block at (x0, y0) with `mode`.
 fn mode_satd(st: &FrameState, r: &crate::predict::Refs, x0: usize, y0: usize, n: usize, mode: u8) -> u64 {
     let mut pred = [0i32; 1024];
-    st.predict(r, n, mode, &mut pred);
+    mode_satd_into(st, r, x0, y0, n, mode, &mut pred)
+}
+
+/// SATD of predicting with `mode`, leaving the prediction in `pred`.
+fn mode_satd_into(st: &FrameState, r: &crate::predict::Refs, x0: usize, y0: usize, n: usize, mode: u8, pred: &mut [i32; 1024]) -> u64 {
+    st.predict(r, n, mode, &mut pred[..]);
     let mut diff = [0i32; 1024];
     for y in 0..n {
         for x in 0..n {
@@ -231,15 +248,18 @@ fn hw_quadtree(st: &mut FrameState, x0: usize, y0: usize, log2: u32) {
     set_cu(st, x0, y0, log2, false);
     let r = st.refs(x0, y0, size);
     let mut best = (u64::MAX, 0u8);
+    let mut pred = [0i32; 1024];
+    let mut best_pred = [0i32; 1024];
     for &m in &st.p.encoder.hw.modes {
-        let c = mode_satd(st, &r, x0, y0, size, m);
+        let c = mode_satd_into(st, &r, x0, y0, size, m, &mut pred);
         if c < best.0 {
             best = (c, m);
+            std::mem::swap(&mut pred, &mut best_pred);
         }
     }
     // one TU per CU: the CU size is at most the largest TU (validated)
-    let dummy = Contexts::new(st.qp as i32);
-    code_tu(st, &dummy, x0, y0, log2, best.1, Quant::Deadzone(st.p.encoder.hw.rounding_offset));
+    let q = Quant::Deadzone(st.p.encoder.hw.rounding_offset);
+    code_tu_predicted(st, x0, y0, log2, best.1, q, &best_pred);
 }
 
 // ---------------------------------------------------------------- RD strategy
