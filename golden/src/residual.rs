@@ -195,6 +195,60 @@ pub fn last_ctx_offset_shift(log2: u32, c_idx: u32) -> (usize, u32) {
     }
 }
 
+/// greater1Ctx / ctxSet derivation of coeff_abs_level_greater1_flag (9.3.4.2.6),
+/// shared by the encoder's writer and the decoder's parser: `c1` carries over from
+/// the previous sub-block that had significant coefficients.
+#[derive(Clone, Copy, Debug)]
+pub struct Greater1State {
+    c1: u32,
+}
+
+impl Default for Greater1State {
+    fn default() -> Self {
+        Greater1State { c1: 1 }
+    }
+}
+
+impl Greater1State {
+    /// Start sub-block `i` (with significant coefficients): returns its ctxSet.
+    #[inline]
+    pub fn begin_subblock(&mut self, i: usize, c_idx: u32) -> usize {
+        let mut set = if i == 0 || c_idx > 0 { 0 } else { 2 };
+        if self.c1 == 0 {
+            set += 1;
+        }
+        self.c1 = 1;
+        set
+    }
+
+    /// gt1 context index for the next flag of sub-block with `ctx_set`.
+    #[inline]
+    pub fn ctx(&self, ctx_set: usize, c_idx: u32) -> usize {
+        ctx_set * 4 + self.c1 as usize + if c_idx > 0 { 16 } else { 0 }
+    }
+
+    /// After coding a greater1 flag.
+    #[inline]
+    pub fn update(&mut self, greater1: bool) {
+        if greater1 {
+            self.c1 = 0;
+        } else if self.c1 > 0 && self.c1 < 3 {
+            self.c1 += 1;
+        }
+    }
+}
+
+/// cRiceParam after a coefficient of absolute value `abs` was coded with a remainder
+/// (9.3.3.11, no persistent Rice adaptation).
+#[inline]
+pub fn next_rice(rice: u32, abs: u64) -> u32 {
+    if abs > 3 * (1u64 << rice) {
+        (rice + 1).min(4)
+    } else {
+        rice
+    }
+}
+
 /// Group index of a last-position coordinate and the first coordinate of each group.
 pub const GROUP_IDX: [u8; 32] =
     [0, 1, 2, 3, 4, 4, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7, 8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9];
@@ -281,7 +335,7 @@ pub fn code_residual<S: BinSink>(
     let sb_scan = scan_order_cached(sbw, scan_idx);
     let sig_tab_all = sig_ctx_table(log2, c_idx, scan_idx);
     let inner = inner_raster(scan_idx);
-    let mut c1 = 1u32;
+    let mut g1 = Greater1State::default();
     for i in (0..=last_sb).rev() {
         let (xs, ys) = sb_scan[i];
         let (xs, ys) = (xs as usize, ys as usize);
@@ -334,27 +388,18 @@ pub fn code_residual<S: BinSink>(
             continue;
         }
         // greater1 / greater2
-        let mut ctx_set = if i == 0 || c_idx > 0 { 0 } else { 2 };
-        if c1 == 0 {
-            ctx_set += 1;
-        }
-        c1 = 1;
+        let ctx_set = g1.begin_subblock(i, c_idx);
         let mut abs = [0u32; 16];
         for j in 0..nsig {
             abs[j] = lvs[sub + sig_pos[j] as usize].unsigned_abs();
         }
         let mut first_g2: i32 = -1;
-        let g1_base = ctx_set * 4 + if c_idx > 0 { 16 } else { 0 };
         for j in 0..nsig.min(8) {
-            let g1 = abs[j] > 1;
-            s.bin(&mut ctx.gt1[g1_base + c1 as usize], g1 as u32);
-            if g1 {
-                c1 = 0;
-                if first_g2 < 0 {
-                    first_g2 = j as i32;
-                }
-            } else if c1 > 0 && c1 < 3 {
-                c1 += 1;
+            let gt1 = abs[j] > 1;
+            s.bin(&mut ctx.gt1[g1.ctx(ctx_set, c_idx)], gt1 as u32);
+            g1.update(gt1);
+            if gt1 && first_g2 < 0 {
+                first_g2 = j as i32;
             }
         }
         if first_g2 >= 0 {
@@ -376,9 +421,7 @@ pub fn code_residual<S: BinSink>(
             let base = if j < 8 { 2 + first_coeff2 } else { 1 };
             if a >= base {
                 code_remaining(s, a - base, rice);
-                if a > 3 * (1 << rice) {
-                    rice = (rice + 1).min(4);
-                }
+                rice = next_rice(rice, a as u64);
             }
             if a >= 2 {
                 first_coeff2 = 0;

@@ -534,7 +534,7 @@ impl<'a, 'b> SliceDec<'a, 'b> {
         let inner = crate::residual::inner_raster(scan_idx);
         let mut csbf = [0u8; 64];
         let last_sb = last_pos >> 4;
-        let mut c1 = 1u32;
+        let mut g1 = crate::residual::Greater1State::default();
         let sign_hiding_allowed = self.pps.sign_data_hiding && !self.cu_transquant_bypass;
         for i in (0..=last_sb).rev() {
             let (xs, ys) = (sb_scan[i].0 as usize, sb_scan[i].1 as usize);
@@ -580,25 +580,18 @@ impl<'a, 'b> SliceDec<'a, 'b> {
             if nsig == 0 {
                 continue;
             }
-            let mut ctx_set = if i == 0 || c_idx > 0 { 0 } else { 2 };
-            if c1 == 0 {
-                ctx_set += 1;
-            }
-            c1 = 1;
+            let ctx_set = g1.begin_subblock(i, c_idx);
             let mut abs = [1u32; 16];
             let mut first_g2: i32 = -1;
-            let g1_base = ctx_set * 4 + if c_idx > 0 { 16 } else { 0 };
             for (j, a) in abs.iter_mut().enumerate().take(nsig.min(8)) {
-                let ci = g1_base + c1 as usize;
-                let g1 = self.bin(|c| &mut c.gt1[ci]);
-                if g1 == 1 {
+                let ci = g1.ctx(ctx_set, c_idx);
+                let gt1 = self.bin(|c| &mut c.gt1[ci]) == 1;
+                g1.update(gt1);
+                if gt1 {
                     *a = 2;
-                    c1 = 0;
                     if first_g2 < 0 {
                         first_g2 = j as i32;
                     }
-                } else if c1 > 0 && c1 < 3 {
-                    c1 += 1;
                 }
             }
             if first_g2 >= 0 {
@@ -621,9 +614,7 @@ impl<'a, 'b> SliceDec<'a, 'b> {
                     if v > 32768 {
                         return Err(bad("coefficient level out of range"));
                     }
-                    if v > 3 * (1u64 << rice) {
-                        rice = (rice + 1).min(4);
-                    }
+                    rice = crate::residual::next_rice(rice, v);
                     v as u32
                 } else {
                     abs[j]
