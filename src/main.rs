@@ -1,6 +1,7 @@
 //! `tcgen`: the T.265 tensor-codec generator command line.
 
 mod bench;
+mod cosim;
 mod plot;
 
 use anyhow::{bail, Context, Result};
@@ -29,6 +30,10 @@ enum Cmd {
     Bench(BenchArgs),
     /// Generate the Verilog of every hardware block: one .v per block, a filelist, a manifest.
     Verilog(VerilogArgs),
+    /// Cosimulate one block's Verilog in Verilator against golden/ (known answers, random TUs, tensor blocks).
+    Cosim(cosim::CosimArgs),
+    /// Synthesize blocks with yosys: generic cells, and ASAP7 area / NAND2 equivalents.
+    Synth(cosim::SynthArgs),
     /// Print the embedded default configuration (TOML).
     Config,
     /// The main job on the embedded default: encode, evaluate, generate Verilog, write the report under --out.
@@ -42,19 +47,19 @@ enum Strategy {
 }
 
 #[derive(Args, Clone)]
-struct CodecArgs {
+pub(crate) struct CodecArgs {
     /// Configuration file (TOML); missing fields take the embedded defaults.
     #[arg(long)]
-    config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Decision strategy (overrides the config).
     #[arg(long, value_enum)]
-    strategy: Option<Strategy>,
+    pub(crate) strategy: Option<Strategy>,
     /// Randomized Hadamard rotation with this seed (overrides the config).
     #[arg(long)]
-    rotate: Option<u64>,
+    pub(crate) rotate: Option<u64>,
     /// Tensor name inside a .safetensors file.
     #[arg(long)]
-    tensor: Option<String>,
+    pub(crate) tensor: Option<String>,
 }
 
 #[derive(Args, Clone)]
@@ -185,7 +190,7 @@ struct RunArgs {
     input: String,
 }
 
-fn load_params(c: &CodecArgs) -> Result<Params> {
+pub(crate) fn load_params(c: &CodecArgs) -> Result<Params> {
     let mut p = match &c.config {
         Some(f) => Params::from_toml_str(&std::fs::read_to_string(f).with_context(|| format!("reading config {}", f.display()))?)?,
         None => Params::default(),
@@ -286,8 +291,8 @@ fn git_hash() -> String {
 fn verilog(a: VerilogArgs) -> Result<()> {
     let codec = CodecArgs { config: a.config.clone(), strategy: None, rotate: None, tensor: None };
     let p = load_params(&codec)?;
+    let blocks = hw::all_blocks(&p).map_err(|e| anyhow::anyhow!(e))?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    let blocks = hw::all_blocks(&p);
     let mut filelist = String::new();
     for b in &blocks {
         let f = a.out.join(format!("{}.v", b.name));
@@ -448,6 +453,8 @@ fn main() {
         Cmd::Eval(a) => eval_cmd(a),
         Cmd::Decode(a) => decode(a),
         Cmd::Verilog(a) => verilog(a),
+        Cmd::Cosim(a) => cosim::run(a),
+        Cmd::Synth(a) => cosim::synth(a),
         Cmd::Bench(a) => parse_wxh(&a.frame).and_then(|f| bench::run(&a.input, a.qp, a.reps, f, a.no_rd)).and_then(|r| {
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&r.json)?);

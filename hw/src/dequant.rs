@@ -1,7 +1,7 @@
 //! `dequant`: the scaling process of H.265 8.6.3 for flat quantization, 8-bit video,
 //! one coefficient per cycle: `golden::quantize::dequantize` in hardware.
 //!
-//! Ports (all synchronous to `clock`):
+//! Ports (all synchronous to `clock`; `reset` synchronous, active high, clears the valids):
 //! - `in_valid` (1), `in_level` (signed 16): TransCoeffLevel
 //! - `in_qp` (6): QP 0..=51; `in_log2` (3): TU size log2 2..=5 (held with each sample)
 //! - `out_valid` (1), `out_coeff` (signed 16): the scaled, clipped coefficient
@@ -21,6 +21,7 @@ use rust_hdl::prelude::*;
 #[derive(LogicBlock, Default)]
 pub struct Dequant {
     pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
     pub in_valid: Signal<In, Bit>,
     pub in_level: Signal<In, Signed<16>>,
     pub in_qp: Signal<In, Bits<6>>,
@@ -55,8 +56,9 @@ fn body() -> String {
     reg signed [22:0] s1_prod;
     reg signed [4:0] s1_e;
     always @(posedge clock) begin
+        if (reset) s1_valid <= 1'b0;
+        else if (advance) s1_valid <= in_valid;
         if (advance) begin
-            s1_valid <= in_valid;
             s1_prod <= $signed(in_level) * $signed({{1'b0, ls}});
             s1_e <= $signed({{1'b0, qdiv}}) + 5'sd1 - $signed({{2'b0, in_log2}});
         end
@@ -71,8 +73,9 @@ fn body() -> String {
     reg v2;
     reg signed [15:0] c2;
     always @(posedge clock) begin
+        if (reset) v2 <= 1'b0;
+        else if (advance) v2 <= s1_valid;
         if (advance) begin
-            v2 <= s1_valid;
             c2 <= clipped;
         end
     end

@@ -5,13 +5,72 @@
 //! the operand width where its Verilog evaluates at 32 bits, and casts differ):
 //! Verilator is the truth, and arithmetic leaves are written as Verilog wrappers
 //! (rust-hdl's escape hatch) where the kernel language cannot express them cleanly.
+//!
+//! Blocks (name = module name = file stem of `tcgen verilog`):
+//! - [`dequant`]: the 8.6.3 scaling process, one coefficient per cycle;
+//! - [`fwd_tq`]: forward 2-D transform + quantizer, P samples per cycle;
+//! - [`inv_tq`]: dequantizer + inverse 2-D transform, P samples per cycle.
 
+pub mod common;
 pub mod dequant;
+pub mod fwd_tq;
+pub mod inv_tq;
 pub mod verilog;
+pub mod yosys;
 
 pub use verilog::{generate, GeneratedModule};
 
-/// Every block of the design, generated (name = module name = file stem).
-pub fn all_blocks(_p: &golden::Params) -> Vec<GeneratedModule> {
-    vec![generate(&mut dequant::Dequant::default(), "dequant")]
+/// Names of the blocks [`block`] can generate, in the order `tcgen verilog` writes them.
+pub const BLOCKS: [&str; 3] = ["dequant", "fwd_tq", "inv_tq"];
+
+/// Transform-unit parameters of a config: (samples per cycle, largest TU side).
+pub fn tu_params(p: &golden::Params) -> Result<(usize, usize), String> {
+    let lanes = p.rtl.samples_per_cycle as usize;
+    let nm = p.bitstream.max_tu_size as usize;
+    common::check_lanes(lanes, nm)?;
+    Ok((lanes, nm))
+}
+
+macro_rules! by_params {
+    ($lanes:expr, $nm:expr, |$n:ident, $p:ident| $body:expr) => {
+        match ($lanes, $nm) {
+            (1, 4) => { const $n: usize = 4; const $p: usize = 1; $body }
+            (2, 4) => { const $n: usize = 4; const $p: usize = 2; $body }
+            (4, 4) => { const $n: usize = 4; const $p: usize = 4; $body }
+            (1, 8) => { const $n: usize = 8; const $p: usize = 1; $body }
+            (2, 8) => { const $n: usize = 8; const $p: usize = 2; $body }
+            (4, 8) => { const $n: usize = 8; const $p: usize = 4; $body }
+            (1, 16) => { const $n: usize = 16; const $p: usize = 1; $body }
+            (2, 16) => { const $n: usize = 16; const $p: usize = 2; $body }
+            (4, 16) => { const $n: usize = 16; const $p: usize = 4; $body }
+            (1, 32) => { const $n: usize = 32; const $p: usize = 1; $body }
+            (2, 32) => { const $n: usize = 32; const $p: usize = 2; $body }
+            (4, 32) => { const $n: usize = 32; const $p: usize = 4; $body }
+            (l, n) => unreachable!("unchecked transform parameters {l} lanes, {n} max TU"),
+        }
+    };
+}
+
+/// Generate one block by name for a config.
+pub fn block(name: &str, p: &golden::Params) -> Result<GeneratedModule, String> {
+    match name {
+        "dequant" => Ok(generate(&mut dequant::Dequant::default(), "dequant")),
+        "fwd_tq" => {
+            let (lanes, nm) = tu_params(p)?;
+            Ok(by_params!(lanes, nm, |NM, P| generate(
+                &mut fwd_tq::FwdTq::<NM, { 9 * P }, { 16 * P }, { 10 * P }>::default(),
+                "fwd_tq"
+            )))
+        }
+        "inv_tq" => {
+            let (lanes, nm) = tu_params(p)?;
+            Ok(by_params!(lanes, nm, |NM, P| generate(&mut inv_tq::InvTq::<NM, { 16 * P }>::default(), "inv_tq")))
+        }
+        other => Err(format!("unknown block `{other}`: the blocks are {}", BLOCKS.join(", "))),
+    }
+}
+
+/// Every block of the design, generated.
+pub fn all_blocks(p: &golden::Params) -> Result<Vec<GeneratedModule>, String> {
+    BLOCKS.iter().map(|b| block(b, p)).collect()
 }

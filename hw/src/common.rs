@@ -1,0 +1,207 @@
+//! Shared pieces of the generated Verilog: the transform-coefficient ROM function,
+//! exact-width bounds computed from golden's matrices, and template substitution.
+
+use golden::transform::coef;
+
+/// Verilog function `tcoef(dst, log2, k, n)`: coefficient of basis `k`, sample `n` of
+/// the 2^log2-point transform (DST-VII 4x4 when `dst`), 0 when `k` or `n` is outside
+/// the transform. The 32-point DCT holds every smaller one: C_N[k][n] = C_32[k*32/N][n].
+pub fn tcoef_function() -> String {
+    let mut s = String::new();
+    s.push_str("    function automatic signed [7:0] tcoef(input dst_i, input [2:0] lg, input [4:0] k, input [4:0] n);\n");
+    s.push_str("        reg [4:0] kk;\n        begin\n");
+    s.push_str("            kk = k << (3'd5 - lg);\n");
+    s.push_str("            if (((k >> lg) != 5'd0) || ((n >> lg) != 5'd0)) tcoef = 8'sd0;\n");
+    s.push_str("            else if (dst_i) begin\n                case ({k[1:0], n[1:0]})\n");
+    for k in 0..4 {
+        for n in 0..4 {
+            s.push_str(&format!("                    4'd{}: tcoef = {};\n", k * 4 + n, lit8(coef(4, true, k, n))));
+        }
+    }
+    s.push_str("                    default: tcoef = 8'sd0;\n                endcase\n            end else begin\n");
+    s.push_str("                case ({kk, n})\n");
+    for k in 0..32 {
+        for n in 0..32 {
+            s.push_str(&format!("                    10'd{}: tcoef = {};\n", k * 32 + n, lit8(coef(32, false, k, n))));
+        }
+    }
+    s.push_str("                    default: tcoef = 8'sd0;\n                endcase\n            end\n        end\n    endfunction\n");
+    s
+}
+
+fn lit8(v: i32) -> String {
+    if v < 0 {
+        format!("-8'sd{}", -v)
+    } else {
+        format!("8'sd{v}")
+    }
+}
+
+/// Bits of a two's-complement signal holding every value in -m..=m.
+pub fn sbits(m: i64) -> usize {
+    let mut b = 1;
+    while (1i64 << (b - 1)) - 1 < m {
+        b += 1;
+    }
+    b
+}
+
+/// Largest sum of |coefficient| over one basis function (`by_row`: sum over n of
+/// |C[k][n]|, else over k of |C[k][n]|), over every transform size up to `nmax`.
+pub fn max_abs_sum(nmax: usize, by_row: bool) -> i64 {
+    let mut best = 0i64;
+    let mut sizes = vec![(4usize, true)];
+    let mut n = 4;
+    while n <= nmax {
+        sizes.push((n, false));
+        n *= 2;
+    }
+    for (n, dst) in sizes {
+        for a in 0..n {
+            let s: i64 = (0..n).map(|b| if by_row { coef(n, dst, a, b) } else { coef(n, dst, b, a) }.abs() as i64).sum();
+            best = best.max(s);
+        }
+    }
+    best
+}
+
+/// Replace `$NAME` placeholders (longest names first, so `$WA2` wins over `$WA`).
+pub fn subst(template: &str, vars: &[(&str, String)]) -> String {
+    let mut v: Vec<_> = vars.to_vec();
+    v.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
+    let mut s = template.to_string();
+    for (k, val) in v {
+        s = s.replace(&format!("${k}"), &val);
+    }
+    s
+}
+
+/// `ceil(log2(x))` for a power of two.
+pub fn log2(x: usize) -> usize {
+    x.trailing_zeros() as usize
+}
+
+/// A check of the transform-unit parameters shared by the blocks: lanes 1, 2 or 4 (a
+/// beat never spans two rows of a 4x4 TU) and a largest TU of 4..32.
+pub fn check_lanes(p: usize, nmax: usize) -> Result<(), String> {
+    if !matches!(p, 1 | 2 | 4) {
+        return Err(format!(
+            "rtl.samples_per_cycle = {p}: one transform unit takes 1, 2 or 4 samples per cycle \
+             (a beat stays within one row of a 4x4 TU); scale throughput with more units"
+        ));
+    }
+    if !matches!(nmax, 4 | 8 | 16 | 32) {
+        return Err(format!("bitstream.max_tu_size = {nmax}: must be 4, 8, 16 or 32"));
+    }
+    Ok(())
+}
+
+/// Unroll every `generate for (g = 0; g < N; g = g + 1) begin : NAME ... end endgenerate`
+/// of `text` into N copies at module scope, the genvar replaced by its value and every
+/// wire/reg declared inside renamed `<name>_<NAME><i>`. The templates are written with
+/// generate loops for readability; the emitted Verilog is flat because Verilator
+/// (5.006) leaves signals inside generate scopes out of toggle coverage, which the
+/// energy model needs.
+pub fn unroll_generates(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 4);
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        let t = line.trim();
+        if t.starts_with("genvar ") {
+            continue;
+        }
+        let Some(rest) = t.strip_prefix("generate for (") else {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        // "g = 0; g < N; g = g + 1) begin : NAME"
+        let var = rest.split_whitespace().next().unwrap_or("").to_string();
+        let n: usize = rest
+            .split(';')
+            .nth(1)
+            .and_then(|c| c.split('<').nth(1))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("generate bound");
+        let name = rest.rsplit(':').next().unwrap_or("").trim().to_string();
+        let mut body = Vec::new();
+        for l in lines.by_ref() {
+            if l.trim() == "end endgenerate" {
+                break;
+            }
+            // a line may end the block after its statement ("$HMAC    end endgenerate")
+            if let Some(pre) = l.strip_suffix("end endgenerate") {
+                if !pre.trim().is_empty() {
+                    body.push(pre.to_string());
+                }
+                break;
+            }
+            body.push(l.to_string());
+        }
+        let mut locals = Vec::new();
+        for l in &body {
+            let t = l.trim_start();
+            if t.starts_with("wire ") || t.starts_with("reg ") {
+                let decl = t.split(['=', ';']).next().unwrap_or("");
+                let mut s = String::new();
+                let mut depth = 0;
+                for c in decl.chars() {
+                    match c {
+                        '[' => depth += 1,
+                        ']' => depth -= 1,
+                        _ if depth == 0 => s.push(c),
+                        _ => {}
+                    }
+                }
+                if let Some(id) = s.split_whitespace().last() {
+                    locals.push(id.to_string());
+                }
+            }
+        }
+        for i in 0..n {
+            let mut map: std::collections::HashMap<&str, String> = Default::default();
+            map.insert(var.as_str(), i.to_string());
+            for id in &locals {
+                map.insert(id.as_str(), format!("{id}_{name}{i}"));
+            }
+            for l in &body {
+                out.push_str(&rename_idents(l, &map));
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// Replace whole identifiers (not inside based literals such as 8'sd5).
+fn rename_idents(line: &str, map: &std::collections::HashMap<&str, String>) -> String {
+    let b = line.as_bytes();
+    let mut out = String::with_capacity(line.len() + 16);
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_alphabetic() || c == b'_' {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$') {
+                i += 1;
+            }
+            let id = &line[start..i];
+            let after_quote = start > 0 && b[start - 1] == b'\'';
+            match map.get(id) {
+                Some(r) if !after_quote => out.push_str(r),
+                _ => out.push_str(id),
+            }
+        } else if c.is_ascii_digit() {
+            // numbers and based literals: copy through the digits/letters
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            out.push_str(&line[start..i]);
+        } else {
+            out.push(c as char);
+            i += 1;
+        }
+    }
+    out
+}

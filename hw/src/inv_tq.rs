@@ -1,0 +1,322 @@
+//! `inv_tq`: dequantizer and inverse 2-D transform, the residual reconstruction shared
+//! by the encoder and decoder cores: `golden::quantize::dequantize` then
+//! `golden::transform::inverse` (H.265 8.6.3 flat scaling and 8.6.4.2, bit-exact).
+//!
+//! Ports (synchronous to `clock`; `reset` synchronous, active high, clears the valids):
+//! - `in_valid`, `in_ready`; `in_level` (P x 16 signed, lane l in bits 16l..16l+15):
+//!   TransCoeffLevel of one TU in raster order (row = vertical frequency), P per beat
+//!   (P = `rtl.samples_per_cycle`: 1, 2 or 4).
+//! - per TU, sampled at its first beat: `in_log2` (3), `in_dst` (1), `in_qp` (6, 0..=51).
+//! - `out_valid`, `out_ready`; `out_res` (P x 16 signed): residual samples in raster
+//!   order; `out_last`: last beat of a TU.
+//!
+//! Micro-architecture (all boundaries registered; `in_ready` depends on registers only):
+//! 1. input register;
+//! 2. P dequantizers (16 x 7 bit multiply, shift by qp/6 + 1 - log2 with rounding,
+//!    clip to 16 bits) feeding NM x P multipliers (16 x 8 bit) that accumulate the
+//!    vertical stage M[v][y] * D[v][u] into an NM x NM array (y all rows, u the beat's P
+//!    columns); the last coefficient row writes clip16((acc + 64) >> 7) to the G buffer;
+//! 3. drain: per cycle, P outputs of one row, each an NM-term dot product (NM x P
+//!    multipliers, 16 x 8 bit) of a G row with a basis column, (sum + 2048) >> 12, into
+//!    the output register.
+//!
+//! 4. a 2-entry output FIFO, so that nothing upstream depends on `out_ready`
+//!    combinationally.
+//!
+//! Throughput: P samples per cycle sustained on a stream of one TU size (a TU's last
+//! coefficient row may start as the G buffer's final drain beat goes out); after a size
+//! change a TU's last row waits while the G buffer still drains a larger TU. Latency from
+//! the last input beat of a TU to its first output beat: 3 cycles.
+//!
+//! A rust-hdl Verilog wrapper (the escape hatch), for the same reasons as `fwd_tq`;
+//! widths are exact bounds from golden's matrices. Verilator is the proof (sim/).
+
+use crate::common::{log2, max_abs_sum, sbits, subst, tcoef_function};
+use rust_hdl::prelude::*;
+
+/// Ports; `WL` = 16P, `NM` = largest TU side.
+#[derive(LogicBlock, Default)]
+pub struct InvTq<const NM: usize, const WL: usize> {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub in_valid: Signal<In, Bit>,
+    pub in_ready: Signal<Out, Bit>,
+    pub in_level: Signal<In, Bits<WL>>,
+    pub in_log2: Signal<In, Bits<3>>,
+    pub in_dst: Signal<In, Bit>,
+    pub in_qp: Signal<In, Bits<6>>,
+    pub out_valid: Signal<Out, Bit>,
+    pub out_ready: Signal<In, Bit>,
+    pub out_res: Signal<Out, Bits<WL>>,
+    pub out_last: Signal<Out, Bit>,
+}
+
+impl<const NM: usize, const WL: usize> Logic for InvTq<NM, WL> {
+    /// No rust-hdl simulation model: Verilator runs the generated Verilog.
+    fn update(&mut self) {}
+
+    fn connect(&mut self) {
+        self.in_ready.connect();
+        self.out_valid.connect();
+        self.out_res.connect();
+        self.out_last.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        Verilog::Wrapper(Wrapper { code: body(WL / 16, NM), cores: String::new() })
+    }
+}
+
+/// Exact widths: (vertical accumulator, horizontal dot product).
+pub fn widths(nm: usize) -> (usize, usize) {
+    let col = max_abs_sum(nm, false); // sum over v of |M[v][y]|
+    let wa1 = sbits(32768 * col + 64);
+    let wh = sbits(32768 * col + 2048);
+    (wa1, wh)
+}
+
+fn body(p: usize, nm: usize) -> String {
+    let (wa1, wh) = widths(nm);
+    let ln = log2(nm);
+    let lp = log2(p);
+    let lg = ln - lp;
+    let pad = |bits: usize, e: &str| if bits >= 5 { e.to_string() } else { format!("{{{}'d0, {e}}}", 5 - bits) };
+    let mut v: Vec<(&str, String)> = vec![
+        ("P", p.to_string()),
+        ("NM", nm.to_string()),
+        ("LN", ln.to_string()),
+        ("WA1", wa1.to_string()),
+        ("WH", wh.to_string()),
+        ("WL", (16 * p).to_string()),
+        ("PM1", (p - 1).to_string()),
+    ];
+    v.push(("COLINC", if p < nm { format!("pos_col + {ln}'d{p}") } else { format!("{ln}'d0") }));
+    let (g_decl, dr_row_end, dr_g_next, g_reset, lane_x) = if lg == 0 {
+        (String::new(), "1'b1".to_string(), String::new(), String::new(), (0..p).map(|l| format!("{ln}'d{l}")).collect::<Vec<_>>())
+    } else {
+        let ones = if lp == 0 { String::new() } else { format!(", {lp}'d{}", p - 1) };
+        (
+            format!("    reg [{}:0] dr_g;\n", lg - 1),
+            format!("({{dr_g{ones}}} == gb_nm1)"),
+            format!("            if (dr_adv) dr_g <= dr_row_end ? {lg}'d0 : dr_g + {lg}'d1;\n"),
+            format!("            dr_g <= {lg}'d0;\n"),
+            (0..p).map(|l| if lp == 0 { "dr_g".to_string() } else { format!("{{dr_g, {lp}'d{l}}}") }).collect(),
+        )
+    };
+    // dequantizers
+    let mut deq = String::new();
+    for l in 0..p {
+        deq.push_str(&format!(
+            "    wire signed [15:0] lv_{l} = s0_lv[{hi}:{lo}];\n\
+             \x20   wire signed [22:0] dp_{l} = 23'(lv_{l}) * $signed({{16'd0, dls}});\n\
+             \x20   wire signed [30:0] dw_{l} = 31'(dp_{l});\n\
+             \x20   wire signed [30:0] ds_{l} = dneg ? ((dw_{l} + (31'sd1 <<< (dright - 3'd1))) >>> dright) : (dw_{l} <<< dleft);\n\
+             \x20   wire signed [15:0] d_{l} = (ds_{l} > 31'sd32767) ? 16'sd32767 : (ds_{l} < -31'sd32768) ? -16'sd32768 : ds_{l}[15:0];\n",
+            hi = 16 * l + 15,
+            lo = 16 * l
+        ));
+    }
+    let mut lanes = String::new();
+    for l in 0..p {
+        let col = if p == 1 { "pos_col".to_string() } else { format!("(pos_col | {ln}'d{l})") };
+        lanes.push_str(&format!("    wire [$LN-1:0] u_{l} = {col};\n"));
+    }
+    let mut vmac = String::new();
+    let mut vwrite = String::new();
+    for l in 0..p {
+        vmac.push_str(&format!(
+            "        wire signed [$WA1-1:0] p_{l} = ce * $WA1'(d_{l});\n\
+             \x20       wire signed [$WA1-1:0] a_{l} = (pos_row == $LN'd0) ? p_{l} : acc[u_{l}] + p_{l};\n\
+             \x20       wire signed [$WA1-1:0] f_{l} = (a_{l} + $WA1'sd64) >>> 7;\n\
+             \x20       wire signed [15:0] g_{l} = (f_{l} > $WA1'sd32767) ? 16'sd32767 : (f_{l} < -$WA1'sd32768) ? -16'sd32768 : f_{l}[15:0];\n"
+        ));
+        vwrite.push_str(&format!("                if (last_row) gb[u_{l}] <= g_{l}; else acc[u_{l}] <= a_{l};\n"));
+    }
+    let vunused = format!("        wire unused_f = ^{{{}}};\n", (0..p).map(|l| format!("f_{l}[$WA1-1:16]")).collect::<Vec<_>>().join(", "));
+    let gbrow = (0..nm).rev().map(|u| format!("gb[{u}]")).collect::<Vec<_>>().join(", ");
+    // drain: per lane, dot product over u
+    let mut hmac = String::new();
+    for (l, x) in lane_x.iter().enumerate() {
+        hmac.push_str(&format!("        wire signed [7:0] hc_{l} = tcoef(gb_dst, gb_log2, 5'(gu), {});\n", pad(ln, x)));
+        hmac.push_str(&format!("        assign hp_{l}[gu] = $WH'(hc_{l}) * $WH'($signed(grow[16*gu+15:16*gu]));\n"));
+    }
+    let mut hsum = String::new();
+    let mut outs = Vec::new();
+    for l in 0..p {
+        let terms = (0..nm).map(|u| format!("hp_{l}[{u}]")).collect::<Vec<_>>().join(" + ");
+        hsum.push_str(&format!(
+            "    wire signed [$WH-1:0] hp_{l} [0:$NM-1];\n"
+        ));
+        outs.push((l, terms));
+    }
+    let mut hout = String::new();
+    for (l, terms) in &outs {
+        hout.push_str(&format!(
+            "    wire signed [$WH-1:0] hs_{l} = {terms} + $WH'sd2048;\n\
+             \x20   wire signed [$WH-1:0] hr_{l} = hs_{l} >>> 12;\n"
+        ));
+    }
+    let ores = (0..p).rev().map(|l| format!("hr_{l}[15:0]")).collect::<Vec<_>>().join(", ");
+    let hunused = (0..p).map(|l| format!("hr_{l}[$WH-1:16]")).collect::<Vec<_>>().join(", ");
+
+    v.push(("GDECL", g_decl));
+    v.push(("DRROWEND", dr_row_end));
+    v.push(("DRGNEXT", dr_g_next));
+    v.push(("GRESET", g_reset));
+    v.push(("DEQ", deq));
+    v.push(("LANES", lanes));
+    v.push(("VMAC", vmac));
+    v.push(("VWRITE", vwrite));
+    v.push(("VUNUSED", vunused));
+    v.push(("GBROW", gbrow));
+    v.push(("HDECL", hsum));
+    v.push(("HMAC", hmac));
+    v.push(("HOUT", hout));
+    v.push(("ORES", ores));
+    v.push(("HUNUSED", hunused));
+    v.push(("SY", "5'(gy)".to_string()));
+    v.push(("PROW", pad(ln, "pos_row")));
+    v.push(("LSTAB", ls_table()));
+    v.push(("TCOEF", tcoef_function()));
+    crate::common::unroll_generates(&subst(TEMPLATE, &v))
+}
+
+fn ls_table() -> String {
+    let mut s = "    always @(*) begin\n        case (e_qp)\n".to_string();
+    for qp in 0..52u32 {
+        s.push_str(&format!(
+            "            6'd{qp}: begin dls = 7'd{}; ddiv = 4'd{}; end\n",
+            golden::quantize::LEVEL_SCALE[(qp % 6) as usize],
+            qp / 6
+        ));
+    }
+    s.push_str("            default: begin dls = 7'd72; ddiv = 4'd8; end\n        endcase\n    end\n");
+    s
+}
+
+
+const TEMPLATE: &str = r#"
+    // inv_tq (hw/src/inv_tq.rs): P = $P lanes, largest TU $NM x $NM
+$TCOEF
+    // ---- 1. input register ----
+    reg s0_valid;
+    reg [$WL-1:0] s0_lv;
+    reg [2:0] s0_log2;
+    reg s0_dst;
+    reg [5:0] s0_qp;
+    wire s0_fire;
+    assign in_ready = ~s0_valid | s0_fire;
+    always @(posedge clock) begin
+        if (reset) s0_valid <= 1'b0;
+        else if (in_ready) s0_valid <= in_valid;
+        if (in_ready & in_valid) begin
+            s0_lv <= in_level;
+            s0_log2 <= in_log2;
+            s0_dst <= in_dst;
+            s0_qp <= in_qp;
+        end
+    end
+    reg [$LN-1:0] pos_row;
+    reg [$LN-1:0] pos_col;
+    reg [2:0] tu_log2;
+    reg tu_dst;
+    reg [5:0] tu_qp;
+    wire first = (pos_row == $LN'd0) & (pos_col == $LN'd0);
+    wire [2:0] e_log2 = first ? s0_log2 : tu_log2;
+    wire e_dst = first ? s0_dst : tu_dst;
+    wire [5:0] e_qp = first ? s0_qp : tu_qp;
+    wire [$LN-1:0] e_nm1 = ~({$LN{1'b1}} << e_log2);
+    wire row_end = ((pos_col | $LN'd$PM1) == e_nm1);
+    wire last_row = (pos_row == e_nm1);
+    wire tu_end = row_end & last_row;
+    reg gb_full;
+    wire dr_fin;
+    assign s0_fire = s0_valid & ~(last_row & gb_full & ~dr_fin);
+
+    // ---- 2. dequantizers and the vertical stage ----
+    reg [6:0] dls;
+    reg [3:0] ddiv;
+$LSTAB
+    // out = l * LS * 2^(qp/6 + 1 - log2), rounded when the exponent is negative
+    wire signed [4:0] dexp = $signed({1'b0, ddiv}) + 5'sd1 - $signed({2'b0, e_log2});
+    wire dneg = dexp[4];
+    wire [2:0] dright = 3'(-dexp);
+    wire [2:0] dleft = dexp[2:0];
+$DEQ$LANES
+    wire [4:0] sv = $PROW;
+    wire [16*$NM-1:0] gbrow [0:$NM-1];
+    genvar gy;
+    generate for (gy = 0; gy < $NM; gy = gy + 1) begin : vmac
+        wire signed [7:0] c = tcoef(e_dst, e_log2, sv, $SY);
+        wire signed [$WA1-1:0] ce = $WA1'(c);
+        reg signed [$WA1-1:0] acc [0:$NM-1];
+        reg signed [15:0] gb [0:$NM-1];
+$VMAC$VUNUSED
+        always @(posedge clock) begin
+            if (s0_fire) begin
+$VWRITE            end
+        end
+        assign gbrow[gy] = {$GBROW};
+    end endgenerate
+
+    // ---- 3. horizontal stage, drained P samples per cycle ----
+$GDECL
+    reg [$LN-1:0] dr_y;
+    reg [2:0] gb_log2;
+    reg gb_dst;
+    // output FIFO, 2 entries: the drain advances on registered state only
+    reg [1:0] o_count;
+    reg [$WL:0] o_d0;
+    reg [$WL:0] o_d1;
+    wire [$WL:0] o_new;
+    wire o_room = (o_count != 2'd2);
+    wire o_pop = out_ready & (o_count != 2'd0);
+    wire [$LN-1:0] gb_nm1 = ~({$LN{1'b1}} << gb_log2);
+    wire dr_adv = gb_full & o_room;
+    wire dr_row_end = $DRROWEND;
+    wire dr_end = dr_row_end & (dr_y == gb_nm1);
+    assign dr_fin = dr_adv & dr_end;
+    wire [16*$NM-1:0] grow = gbrow[dr_y];
+$HDECL
+    genvar gu;
+    generate for (gu = 0; gu < $NM; gu = gu + 1) begin : hmac
+$HMAC    end endgenerate
+$HOUT
+    wire unused_h = ^{$HUNUSED};
+    always @(posedge clock) begin
+        if (reset) begin
+            gb_full <= 1'b0;
+            pos_row <= $LN'd0;
+            pos_col <= $LN'd0;
+            dr_y <= $LN'd0;
+            o_count <= 2'd0;
+$GRESET        end else begin
+            if (s0_fire) begin
+                if (first) begin
+                    tu_log2 <= s0_log2;
+                    tu_dst <= s0_dst;
+                    tu_qp <= s0_qp;
+                end
+                if (row_end) begin
+                    pos_col <= $LN'd0;
+                    pos_row <= tu_end ? $LN'd0 : pos_row + $LN'd1;
+                end else pos_col <= $COLINC;
+            end
+            if (s0_fire & tu_end) gb_full <= 1'b1;
+            else if (dr_adv & dr_end) gb_full <= 1'b0;
+$DRGNEXT            if (dr_adv & dr_row_end) dr_y <= dr_end ? $LN'd0 : dr_y + $LN'd1;
+            o_count <= o_count + {1'b0, dr_adv} - {1'b0, o_pop};
+        end
+        if (s0_fire & tu_end) begin
+            gb_log2 <= e_log2;
+            gb_dst <= e_dst;
+        end
+        if (dr_adv & ((o_count == 2'd0) | ((o_count == 2'd1) & o_pop))) o_d0 <= o_new;
+        else if (o_pop) o_d0 <= o_d1;
+        if (dr_adv & (o_count == 2'd1) & ~o_pop) o_d1 <= o_new;
+    end
+    assign o_new = {dr_end, $ORES};
+    assign out_valid = (o_count != 2'd0);
+    assign out_res = o_d0[$WL-1:0];
+    assign out_last = o_d0[$WL];
+"#;

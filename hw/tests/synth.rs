@@ -1,0 +1,31 @@
+//! yosys synthesizes every block (`synth -top NAME; stat`), mapped onto ASAP7 when
+//! ../shared/asap7 is present, at a small transform configuration (P = 1, TU up to 4;
+//! the default configuration takes tens of minutes: `tcgen synth`).
+//! Needs yosys (`bash scripts/setup.sh`).
+
+use std::path::Path;
+
+#[test]
+fn yosys_synthesizes_every_block() {
+    assert!(
+        std::process::Command::new("yosys").arg("-V").output().map(|o| o.status.success()).unwrap_or(false),
+        "yosys not found on PATH: install it with `bash scripts/setup.sh` (Debian package yosys)"
+    );
+    let mut p = golden::Params::default();
+    p.rtl.samples_per_cycle = 1;
+    p.bitstream.max_tu_size = 4;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hw-synth");
+    let lib = hw::yosys::asap7_liberty(&dir);
+    if lib.is_none() {
+        eprintln!("../shared/asap7 absent: generic synthesis only (no area)");
+    }
+    for m in hw::all_blocks(&p).unwrap() {
+        let r = hw::yosys::synth(&m.name, &m.verilog, lib.as_deref(), &dir.join(&m.name)).unwrap();
+        eprintln!("{r:?}");
+        assert!(r.generic_cells > 500, "{}: suspiciously small netlist ({} cells)", m.name, r.generic_cells);
+        if lib.is_some() {
+            let a = r.area_um2.expect("area from stat -liberty");
+            assert!(a > 0.0 && r.flops.unwrap() > 0, "{r:?}");
+        }
+    }
+}

@@ -1,0 +1,411 @@
+//! Per-block testbenches: stimulus sets, the beat packing of each block's streams, and
+//! the golden/ reference fed from the input monitor.
+
+use std::collections::VecDeque;
+
+use crate::model::{BuildOptions, Model, SimError};
+use crate::tb::{self, Beat, Expected, Reference, Report, Rng, Stream, Timing};
+
+/// One transform unit of stimulus: the block's input values (residuals for `fwd_tq`,
+/// levels for `inv_tq`) in raster order, with its side information.
+#[derive(Clone, Debug)]
+pub struct Tu {
+    pub log2: u32,
+    pub dst: bool,
+    pub qp: u8,
+    pub offset: u32,
+    pub data: Vec<i32>,
+}
+
+/// Which inputs to generate.
+#[derive(Clone, Debug)]
+pub enum StimSet {
+    /// Hand-picked extremes for every size and QP class: zeros, +-255 flats,
+    /// checkerboards, ramps and an impulse at every position.
+    KnownAnswer,
+    /// `per_size` random TUs of each transform (DST 4x4, DCT 4..max), sizes interleaved;
+    /// `only` restricts to one transform (log2, dst): a uniform stream for throughput.
+    Random { per_size: u64, only: Option<(u32, bool)> },
+    /// Every N x N block of the int8 frames of a tensor (as residuals against a flat
+    /// 128 prediction and against the row above), up to `limit` blocks per size.
+    Tensor { frames: Vec<(usize, usize, Vec<u8>)>, limit: u64 },
+}
+
+/// Transforms available at a largest TU of `nm`: (log2, dst).
+pub fn transforms(nm: usize) -> Vec<(u32, bool)> {
+    let mut v = vec![(2, true), (2, false)];
+    let mut l = 3;
+    while (1usize << l) <= nm {
+        v.push((l, false));
+        l += 1;
+    }
+    v
+}
+
+const QPS: [u8; 8] = [0, 1, 4, 12, 22, 27, 37, 51];
+const OFFSETS: [u32; 4] = [171, 0, 511, 85];
+
+fn known_answer(nm: usize) -> Vec<(u32, bool, Vec<i32>)> {
+    let mut out = Vec::new();
+    for (log2, dst) in transforms(nm) {
+        let n = 1usize << log2;
+        let mut pats: Vec<Vec<i32>> = vec![
+            vec![0; n * n],
+            vec![255; n * n],
+            vec![-255; n * n],
+            vec![-256; n * n],
+            (0..n * n).map(|i| if (i / n + i % n) % 2 == 0 { 255 } else { -255 }).collect(),
+            (0..n * n).map(|i| if (i / n) % 2 == 0 { 255 } else { -255 }).collect(),
+            (0..n * n).map(|i| if (i % n) % 2 == 0 { -255 } else { 255 }).collect(),
+            (0..n * n).map(|i| ((i % n) as i32 * 510 / (n as i32 - 1)) - 255).collect(),
+            (0..n * n).map(|i| ((i / n) as i32 * 510 / (n as i32 - 1)) - 255).collect(),
+        ];
+        for pos in 0..n * n {
+            let mut v = vec![0; n * n];
+            v[pos] = if pos % 2 == 0 { 255 } else { -255 };
+            pats.push(v);
+        }
+        for p in pats {
+            out.push((log2, dst, p));
+        }
+    }
+    out
+}
+
+/// Turn a residual pattern into the block's input for `inv`: the levels that the
+/// forward path produces at `qp` (realistic), unchanged for `fwd`.
+fn to_input(inv: bool, log2: u32, dst: bool, qp: u8, off: u32, res: Vec<i32>) -> Vec<i32> {
+    if !inv {
+        return res;
+    }
+    let n = 1usize << log2;
+    let mut c = vec![0; n * n];
+    golden::transform::forward(&res, n, dst, &mut c);
+    let mut l = vec![0; n * n];
+    let mut du = vec![0; n * n];
+    golden::quantize::quantize(&c, log2, qp, off, &mut l, &mut du);
+    l
+}
+
+/// The stimulus TUs of a set, lazily (random sets can be large).
+pub fn stimulus(set: &StimSet, inv: bool, nm: usize, seed: u64) -> Box<dyn Iterator<Item = Tu>> {
+    match set {
+        StimSet::KnownAnswer => {
+            let ka = known_answer(nm);
+            let mut k = 0usize;
+            let mut out = Vec::new();
+            for (log2, dst, p) in ka {
+                // every pattern at a few QPs; impulses rotate through all QPs
+                let reps = if p.iter().filter(|&&v| v != 0).count() == 1 { 1 } else { QPS.len() };
+                for r in 0..reps {
+                    let qp = QPS[(k + r) % QPS.len()];
+                    let off = OFFSETS[(k + r) % OFFSETS.len()];
+                    let data = to_input(inv, log2, dst, qp, off, p.clone());
+                    out.push(Tu { log2, dst, qp, offset: off, data });
+                    if inv {
+                        // the same pattern scaled to full-range levels (clipping paths)
+                        let big: Vec<i32> = p.iter().map(|&v| v.signum() * 32768.min(v.abs() * 129)).map(|v| v.clamp(-32768, 32767)).collect();
+                        out.push(Tu { log2, dst, qp, offset: off, data: big });
+                    }
+                }
+                k += 1;
+            }
+            Box::new(out.into_iter())
+        }
+        StimSet::Random { per_size, only } => {
+            let tf: Vec<(u32, bool)> = match only {
+                Some(t) => vec![*t],
+                None => transforms(nm),
+            };
+            let mut left: Vec<u64> = vec![*per_size; tf.len()];
+            let mut rng = Rng(seed);
+            Box::new(std::iter::from_fn(move || {
+                let total: u64 = left.iter().sum();
+                if total == 0 {
+                    return None;
+                }
+                let mut pick = rng.next() % total;
+                let mut i = 0;
+                while pick >= left[i] {
+                    pick -= left[i];
+                    i += 1;
+                }
+                left[i] -= 1;
+                let (log2, dst) = tf[i];
+                let n = 1usize << log2;
+                let qp = (rng.next() % 52) as u8;
+                let offset = match rng.next() % 4 {
+                    0 => 171,
+                    1 => 85,
+                    _ => (rng.next() % 512) as u32,
+                };
+                let kind = rng.next() % 8;
+                let amp = [255i64, 255, 255, 64, 16, 4, 255, 1][kind as usize];
+                let mut data: Vec<i32> = (0..n * n)
+                    .map(|_| {
+                        if kind == 6 {
+                            // extremes only
+                            if rng.next() & 1 == 0 { 255 } else { -255 }
+                        } else {
+                            rng.range(-amp, amp) as i32
+                        }
+                    })
+                    .collect();
+                if inv && kind == 7 {
+                    // raw 16-bit levels, the dequantizer's and first stage's clipping
+                    data = (0..n * n).map(|_| rng.range(-32768, 32767) as i32).collect();
+                    return Some(Tu { log2, dst, qp, offset, data });
+                }
+                let data = to_input(inv, log2, dst, qp, offset, data);
+                Some(Tu { log2, dst, qp, offset, data })
+            }))
+        }
+        StimSet::Tensor { frames, limit } => {
+            let mut out = Vec::new();
+            let mut rng = Rng(seed);
+            for (log2, dst) in transforms(nm) {
+                let n = 1usize << log2;
+                let mut count = 0u64;
+                'f: for (w, h, px) in frames {
+                    let (w, h) = (*w, *h);
+                    for by in (0..h.saturating_sub(n) + 1).step_by(n) {
+                        for bx in (0..w.saturating_sub(n) + 1).step_by(n) {
+                            if count >= *limit {
+                                break 'f;
+                            }
+                            let vertical = count % 2 == 1 && by > 0;
+                            let res: Vec<i32> = (0..n * n)
+                                .map(|i| {
+                                    let (y, x) = (by + i / n, bx + i % n);
+                                    let v = px[y * w + x] as i32;
+                                    if vertical { v - px[(by - 1) * w + x] as i32 } else { v - 128 }
+                                })
+                                .collect();
+                            let qp = (rng.next() % 52) as u8;
+                            let data = to_input(inv, log2, dst, qp, 171, res);
+                            out.push(Tu { log2, dst, qp, offset: 171, data });
+                            count += 1;
+                        }
+                    }
+                }
+            }
+            Box::new(out.into_iter())
+        }
+    }
+}
+
+fn pack(vals: &[i32], bits: u32) -> u64 {
+    let mask = (1u64 << bits) - 1;
+    vals.iter().enumerate().fold(0u64, |a, (l, &v)| a | ((v as i64 as u64) & mask) << (bits * l as u32))
+}
+
+/// Input beats of a TU stream: `lanes` values per beat packed at `bits` per lane, plus
+/// the side-band ports (`fwd`: log2, dst, qp, offset; `inv`: log2, dst, qp).
+pub fn beats(tus: impl Iterator<Item = Tu>, lanes: usize, bits: u32, fwd: bool) -> impl Iterator<Item = Beat> {
+    tus.flat_map(move |t| {
+        let side = (t.log2 as u64, t.dst as u64, t.qp as u64, t.offset as u64);
+        let chunks: Vec<Beat> = t
+            .data
+            .chunks(lanes)
+            .map(|c| {
+                let mut b = vec![pack(c, bits), side.0, side.1, side.2];
+                if fwd {
+                    b.push(side.3);
+                }
+                b
+            })
+            .collect();
+        chunks.into_iter()
+    })
+}
+
+/// The golden reference of a TU block, assembled from input beats.
+struct TuRef {
+    fwd: bool,
+    lanes: usize,
+    cur: Vec<i32>,
+    side: Option<(u32, bool, u8, u32)>,
+    units: Vec<(u32, bool, u8)>,
+}
+
+fn unpack(v: u64, bits: u32, lanes: usize) -> impl Iterator<Item = i32> {
+    (0..lanes).map(move |l| {
+        let x = (v >> (bits * l as u32)) & ((1u64 << bits) - 1);
+        ((x << (64 - bits)) as i64 >> (64 - bits)) as i32
+    })
+}
+
+impl Reference for TuRef {
+    fn accept(&mut self, beat: &Beat, out: &mut VecDeque<Expected>) {
+        let in_bits = if self.fwd { 9 } else { 16 };
+        if self.side.is_none() {
+            self.side = Some((beat[1] as u32, beat[2] != 0, beat[3] as u8, if self.fwd { beat[4] as u32 } else { 0 }));
+        }
+        self.cur.extend(unpack(beat[0], in_bits, self.lanes));
+        let (log2, dst, qp, off) = self.side.unwrap();
+        let n = 1usize << log2;
+        if self.cur.len() < n * n {
+            return;
+        }
+        let unit = self.units.len() as u64;
+        self.units.push((log2, dst, qp));
+        let mut a = vec![0i32; n * n];
+        if self.fwd {
+            golden::transform::forward(&self.cur, n, dst, &mut a);
+            let mut lv = vec![0i32; n * n];
+            let mut du = vec![0i32; n * n];
+            golden::quantize::quantize(&a, log2, qp, off, &mut lv, &mut du);
+            let beats = n * n / self.lanes;
+            for b in 0..beats {
+                let r = b * self.lanes..(b + 1) * self.lanes;
+                out.push_back(Expected {
+                    beat: vec![pack(&lv[r.clone()], 16), pack(&du[r], 10), (b == beats - 1) as u64],
+                    unit,
+                    index: b as u32,
+                });
+            }
+        } else {
+            golden::quantize::dequantize(&self.cur, log2, qp, &mut a);
+            let mut res = vec![0i32; n * n];
+            golden::transform::inverse(&a, n, dst, &mut res);
+            let beats = n * n / self.lanes;
+            for b in 0..beats {
+                let r = b * self.lanes..(b + 1) * self.lanes;
+                out.push_back(Expected { beat: vec![pack(&res[r], 16), (b == beats - 1) as u64], unit, index: b as u32 });
+            }
+        }
+        self.cur.clear();
+        self.side = None;
+    }
+
+    fn locate(&self, unit: u64, index: u32, port: usize) -> String {
+        let (log2, dst, qp) = self.units[unit as usize];
+        let n = 1usize << log2;
+        let first = index as usize * self.lanes;
+        let names: &[&str] = if self.fwd { &["out_level", "out_du", "out_last"] } else { &["out_res", "out_last"] };
+        format!(
+            "TU #{unit} ({n}x{n} {}, QP {qp}) row {} columns {}..{} port {}",
+            if dst { "DST" } else { "DCT" },
+            first / n,
+            first % n,
+            first % n + self.lanes - 1,
+            names.get(port).unwrap_or(&"?")
+        )
+    }
+
+    fn samples_per_beat(&self) -> usize {
+        self.lanes
+    }
+}
+
+/// The dequant block's reference (one level per beat).
+struct DequantRef {
+    n: u64,
+}
+
+impl Reference for DequantRef {
+    fn accept(&mut self, beat: &Beat, out: &mut VecDeque<Expected>) {
+        let lvl = beat[0] as u16 as i16 as i32;
+        let mut o = [0i32];
+        golden::quantize::dequantize(&[lvl], beat[2] as u32, beat[1] as u8, &mut o);
+        out.push_back(Expected { beat: vec![o[0] as i64 as u64 & 0xffff], unit: self.n, index: 0 });
+        self.n += 1;
+    }
+    fn locate(&self, unit: u64, _index: u32, _port: usize) -> String {
+        format!("coefficient #{unit}")
+    }
+    fn samples_per_beat(&self) -> usize {
+        1
+    }
+}
+
+/// What to run and how.
+#[derive(Clone, Debug)]
+pub struct CosimRun {
+    pub sets: Vec<StimSet>,
+    pub timing: Timing,
+    pub build: BuildOptions,
+    /// VCD window (cycles from..to) and file.
+    pub trace: Option<(std::path::PathBuf, u64, u64)>,
+}
+
+/// Result of a cosimulation: the report per stimulus set, toggles if requested.
+#[derive(Debug, serde::Serialize)]
+pub struct CosimResult {
+    pub block: String,
+    pub lanes: usize,
+    pub max_tu: usize,
+    pub sets: Vec<(String, Report)>,
+    pub toggles: Vec<crate::model::Toggle>,
+}
+
+impl CosimResult {
+    pub fn mismatches(&self) -> u64 {
+        self.sets.iter().map(|(_, r)| r.mismatches).sum()
+    }
+}
+
+/// Names of the blocks with a testbench.
+pub const BENCHED: [&str; 3] = ["dequant", "fwd_tq", "inv_tq"];
+
+/// Build the block for `params`, run every stimulus set through it against golden/.
+pub fn cosim(block: &str, params: &golden::Params, run: &CosimRun) -> Result<CosimResult, SimError> {
+    let module = hw::block(block, params).map_err(SimError::Other)?;
+    let (lanes, nm) = if block == "dequant" { (1, 32) } else { hw::tu_params(params).map_err(SimError::Other)? };
+    let mut m = Model::new(&module, &run.build)?;
+    if let Some((path, from, to)) = &run.trace {
+        m.trace_window(path, *from, *to)?;
+    }
+    let reset = Some(m.port("reset")?);
+    let mut sets = Vec::new();
+    for (k, set) in run.sets.iter().enumerate() {
+        let name = match set {
+            StimSet::KnownAnswer => "known-answer".to_string(),
+            StimSet::Random { per_size, only: None } => format!("random {per_size} per size"),
+            StimSet::Random { per_size, only: Some((l, d)) } => {
+                format!("random {per_size} {}x{} {}", 1 << l, 1 << l, if *d { "DST" } else { "DCT" })
+            }
+            StimSet::Tensor { limit, .. } => format!("tensor blocks (<= {limit} per size)"),
+        };
+        let timing = Timing { seed: run.timing.seed.wrapping_add(k as u64 * 0x1000), ..run.timing.clone() };
+        let rep = match block {
+            "dequant" => {
+                let input = Stream::new(&m, "in_valid", "in_ready", &["in_level", "in_qp", "in_log2"])?;
+                let output = Stream::new(&m, "out_valid", "out_ready", &["out_coeff"])?;
+                let tus = stimulus(set, true, 32, timing.seed);
+                let beats = tus.flat_map(|t| {
+                    let (qp, log2) = (t.qp as u64, t.log2 as u64);
+                    t.data.into_iter().map(move |l| vec![l as i64 as u64 & 0xffff, qp, log2])
+                });
+                tb::run(&mut m, &input, &output, beats, &mut DequantRef { n: 0 }, &timing, reset)?
+            }
+            "fwd_tq" | "inv_tq" => {
+                let fwd = block == "fwd_tq";
+                let (dname, bits) = if fwd { ("in_res", 9) } else { ("in_level", 16) };
+                let mut side = vec![dname, "in_log2", "in_dst", "in_qp"];
+                if fwd {
+                    side.push("in_offset");
+                }
+                let input = Stream::new(&m, "in_valid", "in_ready", &side)?;
+                let outs: &[&str] = if fwd { &["out_level", "out_du", "out_last"] } else { &["out_res", "out_last"] };
+                let output = Stream::new(&m, "out_valid", "out_ready", outs)?;
+                let tus = stimulus(set, !fwd, nm, timing.seed);
+                let mut r = TuRef { fwd, lanes, cur: Vec::new(), side: None, units: Vec::new() };
+                tb::run(&mut m, &input, &output, beats(tus, lanes, bits, fwd), &mut r, &timing, reset)?
+            }
+            other => return Err(SimError::Other(format!("no testbench for block `{other}`"))),
+        };
+        sets.push((name, rep));
+    }
+    m.trace_flush();
+    let toggles = if run.build.toggles { m.toggles()? } else { Vec::new() };
+    Ok(CosimResult { block: block.into(), lanes, max_tu: nm, sets, toggles })
+}
+
+/// Int8 frames of a tensor (path or built-in name like `@minilm`) for [`StimSet::Tensor`].
+pub fn tensor_frames(spec: &str, params: &golden::Params) -> Result<Vec<(usize, usize, Vec<u8>)>, SimError> {
+    let t = golden::sample::load(spec, None).map_err(|e| SimError::Other(format!("{spec}: {e}")))?;
+    let prep = golden::pipeline::prepare(&t, params).map_err(|e| SimError::Other(format!("{spec}: {e}")))?;
+    let (w, h) = (prep.layout.frame_width as usize, prep.layout.frame_height as usize);
+    Ok(prep.frames.into_iter().map(|f| (w, h, f)).collect())
+}

@@ -1,0 +1,530 @@
+//! A Verilator model of one generated module, loaded into this process.
+//!
+//! The module's port list is read from its Verilog header; an `extern "C"` shim (set,
+//! get, eval, tick, VCD window, toggle-coverage dump) is generated for exactly those
+//! ports and built together with the Verilated model and Verilator's runtime by
+//! Verilator's own makefile (`verilator --cc --exe --build`, linked `-shared`), then
+//! loaded with `libloading`. The build is cached per (Verilog, options) hash under
+//! [`cache_dir`]; concurrent builds of the same model go to private directories and
+//! the first to finish is renamed into place, so parallel tests never race.
+//!
+//! Why not a crate: `verilator`/`verilated` 0.1.x do not build against Verilator 5, and
+//! `marlin` binds a Rust struct to a fixed Verilog file at compile time through a
+//! proc macro, while our modules and port widths are generated from the run-time
+//! config. Why not `cc` in build.rs: the model exists only at run time, so the shim is
+//! compiled then, with the compiler and flags Verilator's makefile uses for the model.
+
+use std::ffi::{c_char, c_int, c_void, CString};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use hw::GeneratedModule;
+
+/// Errors of building or driving a model.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("{0} not found on PATH: install it with `bash scripts/setup.sh` (Debian package {0})")]
+    MissingTool(&'static str),
+    #[error("verilator build of {module} failed (log {log}):\n{tail}")]
+    Build { module: String, log: String, tail: String },
+    #[error("loading {0}: {1}")]
+    Load(String, String),
+    #[error("module {module} has no port `{port}`")]
+    NoPort { module: String, port: String },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Port direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dir {
+    In,
+    Out,
+}
+
+/// One port of a module.
+#[derive(Clone, Debug)]
+pub struct Port {
+    pub name: String,
+    pub width: usize,
+    pub dir: Dir,
+}
+
+/// Ports of the first module in `verilog`, from its `input`/`output` declarations.
+pub fn parse_ports(verilog: &str) -> Vec<Port> {
+    let mut out = Vec::new();
+    let mut in_module = false;
+    for line in verilog.lines() {
+        let t = line.trim();
+        if t.starts_with("module ") {
+            if in_module {
+                break;
+            }
+            in_module = true;
+            continue;
+        }
+        if !in_module {
+            continue;
+        }
+        let dir = if t.starts_with("input ") {
+            Dir::In
+        } else if t.starts_with("output ") {
+            Dir::Out
+        } else {
+            continue;
+        };
+        let t = t.trim_end_matches(';');
+        let width = match (t.find('['), t.find(':')) {
+            (Some(a), Some(b)) if b > a => t[a + 1..b].trim().parse::<usize>().map(|h| h + 1).unwrap_or(1),
+            _ => 1,
+        };
+        let name = t.split_whitespace().last().unwrap_or("").to_string();
+        out.push(Port { name, width, dir });
+    }
+    out
+}
+
+/// Options that change the built model.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// Build with `--trace` (VCD) support.
+    pub trace: bool,
+    /// Build with `--coverage-toggle` (per-signal toggle counts).
+    pub toggles: bool,
+}
+
+/// Where built models are cached: `$TCGEN_SIM_DIR`, else `target/tcgen-sim` of this
+/// workspace.
+pub fn cache_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("TCGEN_SIM_DIR") {
+        return PathBuf::from(d);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("target").join("tcgen-sim")
+}
+
+/// Path of a tool on PATH.
+pub fn tool(name: &'static str) -> Result<PathBuf, SimError> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for d in std::env::split_paths(&path) {
+        if d.join(name).is_file() {
+            return Ok(d.join(name));
+        }
+    }
+    Err(SimError::MissingTool(name))
+}
+
+fn fnv(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for p in parts {
+        for &b in *p {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+fn shim(module: &str, ports: &[Port]) -> String {
+    let mut set = String::new();
+    let mut get = String::new();
+    for (i, p) in ports.iter().enumerate() {
+        let n = &p.name;
+        let words = p.width.div_ceil(32);
+        match p.dir {
+            Dir::In => {
+                let body = if p.width <= 32 {
+                    format!("s->m->{n} = w[0];")
+                } else if p.width <= 64 {
+                    format!("s->m->{n} = (QData)w[0] | ((QData)w[1] << 32);")
+                } else {
+                    format!("for (int i = 0; i < {words}; i++) s->m->{n}[i] = w[i];")
+                };
+                set.push_str(&format!("        case {i}: {body} break;\n"));
+            }
+            Dir::Out => {}
+        }
+        let body = if p.width <= 32 {
+            format!("w[0] = s->m->{n};")
+        } else if p.width <= 64 {
+            format!("w[0] = (uint32_t)s->m->{n}; w[1] = (uint32_t)(s->m->{n} >> 32);")
+        } else {
+            format!("for (int i = 0; i < {words}; i++) w[i] = s->m->{n}[i];")
+        };
+        get.push_str(&format!("        case {i}: {body} break;\n"));
+    }
+    format!(
+        r#"// generated by sim/src/model.rs for module {module}
+#include "V{module}.h"
+#include "verilated.h"
+#if VM_TRACE
+#include "verilated_vcd_c.h"
+#endif
+#if VM_COVERAGE
+#include "verilated_cov.h"
+#endif
+#include <cstdint>
+
+struct Sim {{
+    VerilatedContext* ctx;
+    V{module}* m;
+#if VM_TRACE
+    VerilatedVcdC* vcd;
+#endif
+    uint64_t t;
+    int dump;
+}};
+
+extern "C" {{
+void* tcgen_sim_new() {{
+    Sim* s = new Sim;
+    s->ctx = new VerilatedContext;
+#if VM_TRACE
+    s->ctx->traceEverOn(true);
+    s->vcd = nullptr;
+#endif
+    s->m = new V{module}(s->ctx, "top");
+    s->t = 0;
+    s->dump = 0;
+    return s;
+}}
+void tcgen_sim_free(void* p) {{
+    Sim* s = (Sim*)p;
+#if VM_TRACE
+    if (s->vcd) {{ s->vcd->close(); delete s->vcd; }}
+#endif
+    s->m->final();
+    delete s->m;
+    delete s->ctx;
+    delete s;
+}}
+void tcgen_sim_set(void* p, int port, const uint32_t* w) {{
+    Sim* s = (Sim*)p;
+    switch (port) {{
+{set}        default: break;
+    }}
+}}
+void tcgen_sim_get(void* p, int port, uint32_t* w) {{
+    Sim* s = (Sim*)p;
+    switch (port) {{
+{get}        default: break;
+    }}
+}}
+void tcgen_sim_eval(void* p) {{ ((Sim*)p)->m->eval(); }}
+void tcgen_sim_tick(void* p) {{
+    Sim* s = (Sim*)p;
+    s->m->clock = 1;
+    s->m->eval();
+#if VM_TRACE
+    if (s->dump && s->vcd) s->vcd->dump(s->t);
+#endif
+    s->t++;
+    s->m->clock = 0;
+    s->m->eval();
+#if VM_TRACE
+    if (s->dump && s->vcd) s->vcd->dump(s->t);
+#endif
+    s->t++;
+}}
+int tcgen_sim_trace_open(void* p, const char* path) {{
+#if VM_TRACE
+    Sim* s = (Sim*)p;
+    if (s->vcd) return 1;
+    s->vcd = new VerilatedVcdC;
+    s->m->trace(s->vcd, 99);
+    s->vcd->open(path);
+    return s->vcd->isOpen() ? 0 : 2;
+#else
+    (void)p; (void)path;
+    return -1;
+#endif
+}}
+void tcgen_sim_trace_enable(void* p, int on) {{
+    Sim* s = (Sim*)p;
+    s->dump = on;
+#if VM_TRACE
+    if (s->vcd) s->vcd->flush();
+#endif
+}}
+int tcgen_sim_coverage_write(void* p, const char* path) {{
+#if VM_COVERAGE
+    ((Sim*)p)->ctx->coveragep()->write(path);
+    return 0;
+#else
+    (void)p; (void)path;
+    return -1;
+#endif
+}}
+}}
+"#
+    )
+}
+
+type FNew = unsafe extern "C" fn() -> *mut c_void;
+type FFree = unsafe extern "C" fn(*mut c_void);
+type FSet = unsafe extern "C" fn(*mut c_void, c_int, *const u32);
+type FGet = unsafe extern "C" fn(*mut c_void, c_int, *mut u32);
+type FEval = unsafe extern "C" fn(*mut c_void);
+type FPath = unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int;
+type FOn = unsafe extern "C" fn(*mut c_void, c_int);
+
+/// Index of a port in [`Model::ports`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortId(pub usize);
+
+/// A loaded, running model.
+pub struct Model {
+    pub module: String,
+    pub ports: Vec<Port>,
+    pub dir: PathBuf,
+    handle: *mut c_void,
+    f_free: FFree,
+    f_set: FSet,
+    f_get: FGet,
+    f_eval: FEval,
+    f_tick: FEval,
+    f_trace_open: FPath,
+    f_trace_enable: FOn,
+    f_cov_write: FPath,
+    /// Rising edges so far.
+    pub cycles: u64,
+    trace: Option<(u64, u64)>,
+    tracing: bool,
+    _lib: libloading::Library,
+}
+
+impl Drop for Model {
+    fn drop(&mut self) {
+        // SAFETY: handle came from tcgen_sim_new of this library and is freed once.
+        unsafe { (self.f_free)(self.handle) }
+    }
+}
+
+/// Build (or reuse) the shared library of a module; returns its directory.
+pub fn build(m: &GeneratedModule, opts: &BuildOptions) -> Result<PathBuf, SimError> {
+    let verilator = tool("verilator")?;
+    let ports = parse_ports(&m.verilog);
+    let shim_src = shim(&m.name, &ports);
+    let flags = format!("trace={} toggles={}", opts.trace, opts.toggles);
+    let h = fnv(&[m.verilog.as_bytes(), shim_src.as_bytes(), flags.as_bytes()]);
+    let root = cache_dir();
+    let dir = root.join(format!("{}-{h:016x}", m.name));
+    if dir.join("obj/libsim.so").is_file() {
+        return Ok(dir);
+    }
+    std::fs::create_dir_all(&root)?;
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let tmp = root.join(format!(".{}-{h:016x}-{}-{nanos}", m.name, std::process::id()));
+    std::fs::create_dir_all(&tmp)?;
+    std::fs::write(tmp.join(format!("{}.v", m.name)), &m.verilog)?;
+    std::fs::write(tmp.join("shim.cpp"), &shim_src)?;
+    let mut cmd = Command::new(verilator);
+    cmd.current_dir(&tmp).args([
+        "--cc", "--exe", "--build", "-j", "2", "-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal",
+        "-CFLAGS", "-fPIC -O2", "-LDFLAGS", "-shared", "-o", "libsim.so", "--Mdir", "obj", "--top-module",
+    ]);
+    cmd.arg(&m.name);
+    if opts.trace {
+        cmd.arg("--trace");
+    }
+    if opts.toggles {
+        cmd.arg("--coverage-toggle");
+    }
+    cmd.arg(format!("{}.v", m.name)).arg("shim.cpp");
+    let out = cmd.output()?;
+    let log = tmp.join("build.log");
+    std::fs::write(&log, [&out.stdout[..], &out.stderr[..]].concat())?;
+    if !out.status.success() || !tmp.join("obj/libsim.so").is_file() {
+        let text = String::from_utf8_lossy(&out.stderr);
+        let tail: String = text.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+        return Err(SimError::Build { module: m.name.clone(), log: log.display().to_string(), tail });
+    }
+    match std::fs::rename(&tmp, &dir) {
+        Ok(()) => Ok(dir),
+        Err(_) if dir.join("obj/libsim.so").is_file() => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            Ok(dir)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl Model {
+    /// Build (cached) and load a model of `m`.
+    pub fn new(m: &GeneratedModule, opts: &BuildOptions) -> Result<Model, SimError> {
+        let dir = build(m, opts)?;
+        let so = dir.join("obj/libsim.so");
+        let ports = parse_ports(&m.verilog);
+        // SAFETY: the library is the shim built above; symbols have the declared types.
+        unsafe {
+            let lib = libloading::Library::new(&so).map_err(|e| SimError::Load(so.display().to_string(), e.to_string()))?;
+            let sym = |n: &[u8]| -> Result<*const (), SimError> {
+                lib.get::<*const ()>(n)
+                    .map(|s| *s)
+                    .map_err(|e| SimError::Load(so.display().to_string(), e.to_string()))
+            };
+            let f_new: FNew = std::mem::transmute(sym(b"tcgen_sim_new\0")?);
+            let f_free: FFree = std::mem::transmute(sym(b"tcgen_sim_free\0")?);
+            let f_set: FSet = std::mem::transmute(sym(b"tcgen_sim_set\0")?);
+            let f_get: FGet = std::mem::transmute(sym(b"tcgen_sim_get\0")?);
+            let f_eval: FEval = std::mem::transmute(sym(b"tcgen_sim_eval\0")?);
+            let f_tick: FEval = std::mem::transmute(sym(b"tcgen_sim_tick\0")?);
+            let f_trace_open: FPath = std::mem::transmute(sym(b"tcgen_sim_trace_open\0")?);
+            let f_trace_enable: FOn = std::mem::transmute(sym(b"tcgen_sim_trace_enable\0")?);
+            let f_cov_write: FPath = std::mem::transmute(sym(b"tcgen_sim_coverage_write\0")?);
+            let handle = f_new();
+            Ok(Model {
+                module: m.name.clone(),
+                ports,
+                dir,
+                handle,
+                f_free,
+                f_set,
+                f_get,
+                f_eval,
+                f_tick,
+                f_trace_open,
+                f_trace_enable,
+                f_cov_write,
+                cycles: 0,
+                trace: None,
+                tracing: false,
+                _lib: lib,
+            })
+        }
+    }
+
+    /// The id of a port by name.
+    pub fn port(&self, name: &str) -> Result<PortId, SimError> {
+        self.ports
+            .iter()
+            .position(|p| p.name == name)
+            .map(PortId)
+            .ok_or_else(|| SimError::NoPort { module: self.module.clone(), port: name.into() })
+    }
+
+    /// Drive an input port (value masked to its width).
+    pub fn set(&mut self, id: PortId, v: u64) {
+        let w = self.ports[id.0].width;
+        let v = if w >= 64 { v } else { v & ((1u64 << w) - 1) };
+        let words = [v as u32, (v >> 32) as u32];
+        // SAFETY: the shim reads at most the port's words (<= 2 for widths <= 64).
+        unsafe { (self.f_set)(self.handle, id.0 as c_int, words.as_ptr()) }
+    }
+
+    /// Read a port of up to 64 bits.
+    pub fn get(&self, id: PortId) -> u64 {
+        let mut words = [0u32; 2];
+        debug_assert!(self.ports[id.0].width <= 64);
+        // SAFETY: the shim writes at most 2 words for ports <= 64 bits.
+        unsafe { (self.f_get)(self.handle, id.0 as c_int, words.as_mut_ptr()) };
+        words[0] as u64 | (words[1] as u64) << 32
+    }
+
+    /// Settle combinational logic after inputs changed.
+    pub fn eval(&mut self) {
+        // SAFETY: valid handle.
+        unsafe { (self.f_eval)(self.handle) }
+    }
+
+    /// One clock cycle (rising then falling edge); dumps VCD inside the trace window.
+    pub fn tick(&mut self) {
+        if let Some((from, to)) = self.trace {
+            let on = self.cycles >= from && self.cycles < to;
+            if on != self.tracing {
+                // SAFETY: valid handle.
+                unsafe { (self.f_trace_enable)(self.handle, on as c_int) };
+                self.tracing = on;
+            }
+        }
+        // SAFETY: valid handle.
+        unsafe { (self.f_tick)(self.handle) }
+        self.cycles += 1;
+    }
+
+    /// Record a VCD of cycles `from..to` into `path` (the model must be built with
+    /// `trace`).
+    pub fn trace_window(&mut self, path: &Path, from: u64, to: u64) -> Result<(), SimError> {
+        let c = CString::new(path.display().to_string()).map_err(|e| SimError::Other(e.to_string()))?;
+        // SAFETY: valid handle and C string.
+        let r = unsafe { (self.f_trace_open)(self.handle, c.as_ptr()) };
+        match r {
+            0 => {
+                self.trace = Some((from, to));
+                Ok(())
+            }
+            -1 => Err(SimError::Other("model built without trace support".into())),
+            _ => Err(SimError::Other(format!("cannot open VCD {}", path.display()))),
+        }
+    }
+
+    /// Flush the VCD (if any) so far.
+    pub fn trace_flush(&mut self) {
+        // SAFETY: valid handle.
+        unsafe { (self.f_trace_enable)(self.handle, 0) };
+        self.tracing = false;
+    }
+
+    /// Per-signal toggle counts so far (the model must be built with `toggles`).
+    pub fn toggles(&self) -> Result<Vec<Toggle>, SimError> {
+        let path = self.dir.join(format!("coverage-{}-{:p}.dat", std::process::id(), self.handle));
+        let c = CString::new(path.display().to_string()).map_err(|e| SimError::Other(e.to_string()))?;
+        // SAFETY: valid handle and C string.
+        let r = unsafe { (self.f_cov_write)(self.handle, c.as_ptr()) };
+        if r != 0 {
+            return Err(SimError::Other("model built without toggle coverage".into()));
+        }
+        let text = std::fs::read_to_string(&path)?;
+        let _ = std::fs::remove_file(&path);
+        Ok(parse_coverage(&text))
+    }
+}
+
+/// Toggle count of one signal (summed over its bits).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Toggle {
+    pub signal: String,
+    pub bits: u32,
+    pub toggles: u64,
+}
+
+/// Parse Verilator's coverage.dat toggle points into per-signal sums.
+pub fn parse_coverage(text: &str) -> Vec<Toggle> {
+    let mut map: std::collections::BTreeMap<String, (u32, u64)> = Default::default();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("C '") else { continue };
+        let Some(end) = rest.rfind('\'') else { continue };
+        let (key, count) = (&rest[..end], rest[end + 1..].trim());
+        let Ok(count) = count.parse::<u64>() else { continue };
+        let mut page = "";
+        let mut obj = "";
+        let mut hier = "";
+        for field in key.split('\u{1}').skip(1) {
+            let mut kv = field.splitn(2, '\u{2}');
+            let (k, v) = (kv.next().unwrap_or(""), kv.next().unwrap_or(""));
+            match k {
+                "page" => page = v,
+                "o" => obj = v,
+                "h" => hier = v,
+                _ => {}
+            }
+        }
+        if !page.starts_with("v_toggle") {
+            continue;
+        }
+        // `o` is the signal with its bit ("acc[3]" or "cmac[2].acc[5][7]"): drop the
+        // last bit select
+        let sig = match obj.rfind('[') {
+            Some(i) if obj.ends_with(']') && obj[i + 1..obj.len() - 1].chars().all(|c| c.is_ascii_digit()) => &obj[..i],
+            _ => obj,
+        };
+        let name = if hier.is_empty() { sig.to_string() } else { format!("{hier}.{sig}") };
+        let e = map.entry(name).or_default();
+        e.0 += 1;
+        e.1 += count;
+    }
+    map.into_iter().map(|(signal, (bits, toggles))| Toggle { signal, bits, toggles }).collect()
+}

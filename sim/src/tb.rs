@@ -1,0 +1,228 @@
+//! Testbench in cocotb's shape for valid/ready streams: a driver presents input beats
+//! (with random idle cycles), an input monitor records every accepted beat and feeds
+//! the reference model (golden/), an output monitor records every beat the block
+//! emits (under random backpressure), and an in-order scoreboard compares the two and
+//! reports the first mismatch with its coordinates.
+
+use std::collections::VecDeque;
+
+use crate::model::{Model, PortId, SimError};
+
+/// A beat: one value per data port of the stream, in the stream's port order.
+pub type Beat = Vec<u64>;
+
+/// Ports of one valid/ready stream.
+pub struct Stream {
+    pub valid: PortId,
+    pub ready: PortId,
+    pub data: Vec<PortId>,
+}
+
+impl Stream {
+    pub fn new(m: &Model, valid: &str, ready: &str, data: &[&str]) -> Result<Self, SimError> {
+        Ok(Stream {
+            valid: m.port(valid)?,
+            ready: m.port(ready)?,
+            data: data.iter().map(|d| m.port(d)).collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+/// Expected output beat with the coordinates it belongs to.
+pub struct Expected {
+    pub beat: Beat,
+    /// Transfer unit (TU) index and beat index inside it.
+    pub unit: u64,
+    pub index: u32,
+}
+
+/// The reference side: fed by the input monitor, produces expected output beats.
+pub trait Reference {
+    /// One accepted input beat; push the output beats it completes.
+    fn accept(&mut self, beat: &Beat, out: &mut VecDeque<Expected>);
+    /// Describe an output position for a mismatch report.
+    fn locate(&self, unit: u64, index: u32, port: usize) -> String;
+    /// Samples (values) carried by one input beat, for the samples/cycle figure.
+    fn samples_per_beat(&self) -> usize;
+}
+
+/// Stimulus timing.
+#[derive(Clone, Debug)]
+pub struct Timing {
+    /// Probability (in 1/256) that the driver presents a pending beat in a cycle.
+    pub valid_256: u32,
+    /// Probability (in 1/256) that the consumer is ready in a cycle.
+    pub ready_256: u32,
+    pub seed: u64,
+    /// Give up after this many cycles without any transfer.
+    pub stall_limit: u64,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing { valid_256: 256, ready_256: 256, seed: 1, stall_limit: 100_000 }
+    }
+}
+
+/// What a run measured.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Report {
+    pub beats_in: u64,
+    pub beats_out: u64,
+    pub units: u64,
+    pub cycles: u64,
+    pub mismatches: u64,
+    pub first_mismatch: Option<String>,
+    /// Input samples per cycle over the whole run.
+    pub samples_per_cycle: f64,
+    /// Cycles from the first input beat to the first output beat.
+    pub first_latency: Option<u64>,
+    pub wall_seconds: f64,
+    pub cycles_per_second: f64,
+}
+
+/// SplitMix64: the testbench's random source (deterministic per seed).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in lo..=hi.
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % ((hi - lo + 1) as u64)) as i64
+    }
+}
+
+/// Run `inputs` through the block; returns the report (mismatches counted, not fatal).
+pub fn run(
+    m: &mut Model,
+    input: &Stream,
+    output: &Stream,
+    inputs: impl IntoIterator<Item = Beat>,
+    reference: &mut dyn Reference,
+    timing: &Timing,
+    reset: Option<PortId>,
+) -> Result<Report, SimError> {
+    let t0 = std::time::Instant::now();
+    let mut rng = Rng(timing.seed ^ 0x7463_6765_6e00);
+    let start_cycles = m.cycles;
+    if let Some(r) = reset {
+        m.set(input.valid, 0);
+        m.set(r, 1);
+        for _ in 0..2 {
+            m.eval();
+            m.tick();
+        }
+        m.set(r, 0);
+    }
+    let mut inputs = inputs.into_iter();
+    let mut pending: Option<Beat> = None;
+    let mut exhausted = false;
+    let mut expected: VecDeque<Expected> = VecDeque::new();
+    let mut rep = Report::default();
+    let mut idle = 0u64;
+    let mut first_in: Option<u64> = None;
+    let mut got: Beat = vec![0; output.data.len()];
+    loop {
+        // driver
+        if pending.is_none() && !exhausted && (timing.valid_256 >= 256 || (rng.next() & 255) < timing.valid_256 as u64) {
+            match inputs.next() {
+                Some(b) => {
+                    for (p, v) in input.data.iter().zip(&b) {
+                        m.set(*p, *v);
+                    }
+                    pending = Some(b);
+                }
+                None => exhausted = true,
+            }
+        }
+        m.set(input.valid, pending.is_some() as u64);
+        let ready = timing.ready_256 >= 256 || (rng.next() & 255) < timing.ready_256 as u64;
+        m.set(output.ready, ready as u64);
+        m.eval();
+        let mut moved = false;
+        // input monitor -> reference
+        if pending.is_some() && m.get(input.ready) != 0 {
+            let b = pending.take().unwrap();
+            if first_in.is_none() {
+                first_in = Some(m.cycles);
+            }
+            reference.accept(&b, &mut expected);
+            rep.beats_in += 1;
+            moved = true;
+        }
+        // output monitor -> scoreboard
+        if ready && m.get(output.valid) != 0 {
+            for (g, p) in got.iter_mut().zip(&output.data) {
+                *g = m.get(*p);
+            }
+            if rep.beats_out == 0 {
+                rep.first_latency = first_in.map(|f| m.cycles - f);
+            }
+            rep.beats_out += 1;
+            moved = true;
+            match expected.pop_front() {
+                None => {
+                    rep.mismatches += 1;
+                    if rep.first_mismatch.is_none() {
+                        rep.first_mismatch = Some(format!("unexpected output beat {:x?} at cycle {}", got, m.cycles));
+                    }
+                }
+                Some(e) => {
+                    if e.beat != got {
+                        rep.mismatches += 1;
+                        if rep.first_mismatch.is_none() {
+                            let port = e.beat.iter().zip(&got).position(|(a, b)| a != b).unwrap_or(0);
+                            rep.first_mismatch = Some(format!(
+                                "cycle {}: {}: got {:#x} want {:#x}",
+                                m.cycles,
+                                reference.locate(e.unit, e.index, port),
+                                got[port],
+                                e.beat[port]
+                            ));
+                        }
+                    }
+                    if e.index == 0 {
+                        rep.units += 1;
+                    }
+                }
+            }
+        }
+        m.tick();
+        if exhausted && pending.is_none() && expected.is_empty() {
+            // let any unexpected extra output show up
+            for _ in 0..4 {
+                m.set(output.ready, 1);
+                m.eval();
+                if m.get(output.valid) != 0 {
+                    rep.mismatches += 1;
+                    rep.first_mismatch.get_or_insert_with(|| format!("extra output beat at cycle {}", m.cycles));
+                }
+                m.tick();
+            }
+            break;
+        }
+        idle = if moved { 0 } else { idle + 1 };
+        if idle > timing.stall_limit {
+            return Err(SimError::Other(format!(
+                "{}: no transfer for {} cycles at cycle {} ({} beats in, {} out, {} expected pending): deadlock",
+                m.module,
+                timing.stall_limit,
+                m.cycles,
+                rep.beats_in,
+                rep.beats_out,
+                expected.len()
+            )));
+        }
+    }
+    rep.cycles = m.cycles - start_cycles;
+    rep.wall_seconds = t0.elapsed().as_secs_f64();
+    rep.cycles_per_second = rep.cycles as f64 / rep.wall_seconds.max(1e-9);
+    rep.samples_per_cycle = (rep.beats_in as f64 * reference.samples_per_beat() as f64) / rep.cycles.max(1) as f64;
+    Ok(rep)
+}

@@ -1,0 +1,177 @@
+//! `tcgen cosim`: one block's Verilog in Verilator against golden/.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct CosimArgs {
+    /// Block (module and file name that `tcgen verilog` writes): dequant, fwd_tq, inv_tq.
+    #[arg(long)]
+    pub block: String,
+    /// Configuration file (TOML); missing fields take the embedded defaults.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Random TUs per transform (DST 4x4, DCT 4..max TU); for dequant, random TUs of levels.
+    #[arg(long, default_value_t = 1000)]
+    pub vectors: u64,
+    /// Seed of the random stimulus and of the handshake timing.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Tensor whose int8 frames give real blocks (path or built-in); "none" to skip.
+    #[arg(long, default_value = "@minilm")]
+    pub tensor: String,
+    /// Skip the known-answer set.
+    #[arg(long)]
+    pub no_known: bool,
+    /// Random idle input cycles and output backpressure (each 1/4 of cycles).
+    #[arg(long)]
+    pub backpressure: bool,
+    /// Record a VCD of cycles FROM..TO (to --vcd, default target/tcgen-cosim/<block>.vcd).
+    #[arg(long, value_name = "FROM..TO")]
+    pub trace: Option<String>,
+    #[arg(long)]
+    pub vcd: Option<PathBuf>,
+    /// Write per-signal toggle counts (Verilator toggle coverage) as JSON to this file.
+    #[arg(long)]
+    pub toggles: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(a: CosimArgs) -> Result<()> {
+    let p = crate::load_params(&crate::CodecArgs { config: a.config.clone(), strategy: None, rotate: None, tensor: None })?;
+    if !sim::blocks::BENCHED.contains(&a.block.as_str()) {
+        bail!("unknown block `{}`: the blocks are {}", a.block, sim::blocks::BENCHED.join(", "));
+    }
+    let mut sets = Vec::new();
+    if !a.no_known {
+        sets.push(sim::StimSet::KnownAnswer);
+    }
+    if a.vectors > 0 {
+        sets.push(sim::StimSet::Random { per_size: a.vectors, only: None });
+    }
+    if a.tensor != "none" {
+        let frames = sim::blocks::tensor_frames(&a.tensor, &p).with_context(|| format!("tensor {}", a.tensor))?;
+        sets.push(sim::StimSet::Tensor { frames, limit: a.vectors.max(1) });
+    }
+    let trace = match &a.trace {
+        None => None,
+        Some(t) => {
+            let (f, to) = t.split_once("..").ok_or_else(|| anyhow::anyhow!("--trace wants FROM..TO, got {t}"))?;
+            let (f, to): (u64, u64) = (f.parse().context("--trace FROM")?, to.parse().context("--trace TO")?);
+            if to <= f {
+                bail!("--trace {t}: TO must be after FROM");
+            }
+            let path = a.vcd.clone().unwrap_or_else(|| PathBuf::from(format!("target/tcgen-cosim/{}.vcd", a.block)));
+            if let Some(d) = path.parent() {
+                std::fs::create_dir_all(d)?;
+            }
+            Some((path, f, to))
+        }
+    };
+    let timing = sim::tb::Timing {
+        valid_256: if a.backpressure { 192 } else { 256 },
+        ready_256: if a.backpressure { 192 } else { 256 },
+        seed: a.seed,
+        ..Default::default()
+    };
+    let build = sim::BuildOptions { trace: trace.is_some(), toggles: a.toggles.is_some() };
+    let r = sim::cosim(&a.block, &p, &sim::CosimRun { sets, timing, build, trace: trace.clone() })?;
+    if let Some(f) = &a.toggles {
+        std::fs::write(f, serde_json::to_string_pretty(&r.toggles)?).with_context(|| format!("writing {}", f.display()))?;
+    }
+    let bad = r.mismatches();
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        println!("{}: {} lane(s), TU up to {}x{}", r.block, r.lanes, r.max_tu, r.max_tu);
+        for (name, s) in &r.sets {
+            println!(
+                "  {:<32} {} {:>9} TUs {:>10} beats {:>11} cycles  {:.3} samples/cycle  latency {}  mismatches {}  {:.2} M cycles/s",
+                name,
+                if s.mismatches == 0 { "PASS" } else { "FAIL" },
+                s.units,
+                s.beats_in,
+                s.cycles,
+                s.samples_per_cycle,
+                s.first_latency.map(|l| l.to_string()).unwrap_or("-".into()),
+                s.mismatches,
+                s.cycles_per_second / 1e6
+            );
+            if let Some(m) = &s.first_mismatch {
+                println!("    first mismatch: {m}");
+            }
+        }
+        if let Some((path, f, t)) = &trace {
+            println!("  VCD of cycles {f}..{t}: {}", path.display());
+        }
+        if let Some(f) = &a.toggles {
+            println!("  toggle counts of {} signals: {}", r.toggles.len(), f.display());
+        }
+    }
+    if bad > 0 {
+        bail!("{}: {bad} mismatches against golden/", a.block);
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct SynthArgs {
+    /// Block name, or `all`.
+    #[arg(long, default_value = "all")]
+    pub block: String,
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Liberty for cell mapping (default: ../shared/asap7 when present).
+    #[arg(long)]
+    pub liberty: Option<PathBuf>,
+    /// Generic synthesis only (cell count, no area).
+    #[arg(long)]
+    pub no_liberty: bool,
+    /// Work directory.
+    #[arg(long, default_value = "target/tcgen-synth")]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `tcgen synth`: yosys on generated blocks, cells and (with a liberty) area / NAND2-eq.
+pub fn synth(a: SynthArgs) -> Result<()> {
+    let p = crate::load_params(&crate::CodecArgs { config: a.config.clone(), strategy: None, rotate: None, tensor: None })?;
+    let blocks: Vec<hw::GeneratedModule> = if a.block == "all" {
+        hw::all_blocks(&p).map_err(|e| anyhow::anyhow!(e))?
+    } else {
+        vec![hw::block(&a.block, &p).map_err(|e| anyhow::anyhow!(e))?]
+    };
+    let lib = if a.no_liberty {
+        None
+    } else {
+        match &a.liberty {
+            Some(l) => Some(l.clone()),
+            None => hw::yosys::asap7_liberty(&a.out),
+        }
+    };
+    let mut all = Vec::new();
+    for b in &blocks {
+        let r = hw::yosys::synth(&b.name, &b.verilog, lib.as_deref(), &a.out.join(&b.name)).map_err(|e| anyhow::anyhow!(e))?;
+        if !a.json {
+            println!(
+                "{:<10} generic cells {:>8}  mapped cells {:>8}  flops {:>7}  area {:>10} um2  NAND2-eq {:>9}  ({:.0} s)",
+                r.module,
+                r.generic_cells,
+                r.mapped_cells.map(|v| v.to_string()).unwrap_or("-".into()),
+                r.flops.map(|v| v.to_string()).unwrap_or("-".into()),
+                r.area_um2.map(|v| format!("{v:.1}")).unwrap_or("-".into()),
+                r.nand2_eq.map(|v| format!("{v:.0}")).unwrap_or("-".into()),
+                r.seconds
+            );
+        }
+        all.push(r);
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+    }
+    Ok(())
+}
