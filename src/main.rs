@@ -36,7 +36,7 @@ enum Cmd {
     Synth(cosim::SynthArgs),
     /// Print the embedded default configuration (TOML).
     Config,
-    /// The main job on the embedded default: encode, evaluate, generate Verilog, write the report under --out.
+    /// The main job on the embedded default: encode, evaluate, generate Verilog, cosimulate it, write the report under --out.
     Run(RunArgs),
 }
 
@@ -188,6 +188,12 @@ struct RunArgs {
     /// Input tensor.
     #[arg(long, default_value = "@minilm")]
     input: String,
+    /// Random TUs per transform in the cosimulation step.
+    #[arg(long, default_value_t = 200)]
+    cosim_vectors: u64,
+    /// Skip the cosimulation step (Verilator).
+    #[arg(long)]
+    no_cosim: bool,
 }
 
 pub(crate) fn load_params(c: &CodecArgs) -> Result<Params> {
@@ -435,6 +441,44 @@ fn run(a: RunArgs) -> Result<()> {
     }
     verilog(VerilogArgs { config: a.config.clone(), out: a.out.join("verilog") })?;
     report.insert("verilog_dir".into(), a.out.join("verilog").display().to_string().into());
+    if !a.no_cosim {
+        let p = load_params(&CodecArgs { config: a.config.clone(), strategy: None, rotate: None, tensor: None })?;
+        let frames = sim::blocks::tensor_frames(&a.input, &p)?;
+        let mut results = Vec::new();
+        let mut bad = 0;
+        for block in sim::blocks::BENCHED {
+            let run = sim::CosimRun {
+                sets: vec![
+                    sim::StimSet::KnownAnswer,
+                    sim::StimSet::Random { per_size: a.cosim_vectors, only: None },
+                    sim::StimSet::Tensor { frames: frames.clone(), limit: a.cosim_vectors },
+                ],
+                timing: sim::tb::Timing::default(),
+                build: sim::BuildOptions::default(),
+                trace: None,
+            };
+            eprintln!("cosim {block} (Verilator build, cached under target/tcgen-sim) ...");
+            let r = sim::cosim(block, &p, &run)?;
+            for (name, s) in &r.sets {
+                println!(
+                    "cosim {block:<8} {name:<32} {} {} TUs, {} cycles, {:.3} samples/cycle, {} mismatches",
+                    if s.mismatches == 0 { "PASS" } else { "FAIL" },
+                    s.units,
+                    s.cycles,
+                    s.samples_per_cycle,
+                    s.mismatches
+                );
+            }
+            bad += r.mismatches();
+            results.push(serde_json::to_value(&r)?);
+        }
+        report.insert("cosim".into(), results.into());
+        if bad > 0 {
+            let path = a.out.join("report.json");
+            write_atomic(&path, serde_json::to_string_pretty(&serde_json::Value::Object(report))?.as_bytes())?;
+            bail!("cosimulation: {bad} mismatches against golden/ (report {})", path.display());
+        }
+    }
     let path = a.out.join("report.json");
     write_atomic(&path, serde_json::to_string_pretty(&serde_json::Value::Object(report))?.as_bytes())?;
     println!("wrote {}", path.display());

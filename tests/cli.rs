@@ -117,3 +117,41 @@ fn config_prints_valid_toml() {
     assert!(ok);
     assert_eq!(golden::config::Params::from_toml_str(&out).unwrap(), golden::config::Params::default());
 }
+
+#[test]
+fn verilog_writes_every_block_and_refuses_unsupported_lanes() {
+    let d = dir("verilog");
+    let out = d.join("v");
+    let (ok, _, err) = tcgen(&["verilog", "--out", &s(&out)]);
+    assert!(ok, "{err}");
+    let list = std::fs::read_to_string(out.join("tcgen.f")).unwrap();
+    for b in hw::BLOCKS {
+        let f = out.join(format!("{b}.v"));
+        assert!(std::fs::read_to_string(&f).unwrap().contains(&format!("module {b}(")), "{b}");
+        assert!(list.contains(&format!("{b}.v")), "{b} not in tcgen.f");
+    }
+    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert!(m["verilator"].as_str().unwrap().contains("Verilator"), "{m}");
+    let cfg = d.join("c.toml");
+    std::fs::write(&cfg, "[rtl]\nsamples_per_cycle = 8\n").unwrap();
+    let bad = d.join("bad");
+    assert_fails_clean(&["verilog", "--config", &s(&cfg), "--out", &s(&bad)], &bad, "samples_per_cycle = 8");
+}
+
+#[test]
+fn cosim_passes_on_a_small_config_and_reports_bad_arguments() {
+    let d = dir("cosim");
+    let cfg = d.join("c.toml");
+    std::fs::write(&cfg, "[bitstream]\nmax_tu_size = 4\n[rtl]\nsamples_per_cycle = 1\n").unwrap();
+    let vcd = d.join("w.vcd");
+    let (ok, out, err) = tcgen(&[
+        "cosim", "--block", "inv_tq", "--config", &s(&cfg), "--vectors", "30", "--backpressure", "--trace", "0..40", "--vcd", &s(&vcd),
+    ]);
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("PASS") && !out.contains("FAIL") && out.contains("samples/cycle"), "{out}");
+    assert!(std::fs::read_to_string(&vcd).unwrap().contains("$enddefinitions"));
+    let (ok, _, err) = tcgen(&["cosim", "--block", "nope"]);
+    assert!(!ok && err.contains("fwd_tq"), "{err}");
+    let (ok, _, err) = tcgen(&["cosim", "--block", "fwd_tq", "--trace", "9..3"]);
+    assert!(!ok && err.contains("TO must be after FROM"), "{err}");
+}
