@@ -6,13 +6,14 @@ use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct CosimArgs {
-    /// Block (module and file name that `tcgen verilog` writes): dequant, fwd_tq, inv_tq.
+    /// Block (module and file name that `tcgen verilog` writes): dequant, fwd_tq, inv_tq, cabac_dec.
     #[arg(long)]
     pub block: String,
     /// Configuration file (TOML); missing fields take the embedded defaults.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Random TUs per transform (DST 4x4, DCT 4..max TU); for dequant, random TUs of levels.
+    /// Random TUs per transform (DST 4x4, DCT 4..max TU); dequant: random TUs of levels;
+    /// cabac_dec: random substreams of up to 3000 bins.
     #[arg(long, default_value_t = 1000)]
     pub vectors: u64,
     /// Seed of the random stimulus and of the handshake timing.
@@ -89,7 +90,7 @@ pub fn run(a: CosimArgs) -> Result<()> {
         println!("{}: {} lane(s), TU up to {}x{}", r.block, r.lanes, r.max_tu, r.max_tu);
         for (name, s) in &r.sets {
             println!(
-                "  {:<32} {} {:>9} TUs {:>10} beats {:>11} cycles  {:.3} samples/cycle  latency {}  mismatches {}  {:.2} M cycles/s",
+                "  {:<32} {} {:>9} units {:>10} beats {:>11} cycles  {:.3} samples/cycle  latency {}  mismatches {}  {:.2} M cycles/s",
                 name,
                 if s.mismatches == 0 { "PASS" } else { "FAIL" },
                 s.units,

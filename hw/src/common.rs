@@ -7,25 +7,27 @@ use golden::transform::coef;
 /// the 2^log2-point transform (DST-VII 4x4 when `dst`), 0 when `k` or `n` is outside
 /// the transform. The 32-point DCT holds every smaller one: C_N[k][n] = C_32[k*32/N][n].
 pub fn tcoef_function() -> String {
+    // The matrices are constant arrays read by index: a case statement in the function
+    // would be inlined at every call site (megabytes of C++ from Verilator).
     let mut s = String::new();
+    s.push_str("    wire signed [7:0] tc_dct [0:1023];\n    wire signed [7:0] tc_dst [0:15];\n");
+    for k in 0..32 {
+        for n in 0..32 {
+            s.push_str(&format!("    assign tc_dct[{}] = {};\n", k * 32 + n, lit8(coef(32, false, k, n))));
+        }
+    }
+    for k in 0..4 {
+        for n in 0..4 {
+            s.push_str(&format!("    assign tc_dst[{}] = {};\n", k * 4 + n, lit8(coef(4, true, k, n))));
+        }
+    }
     s.push_str("    function automatic signed [7:0] tcoef(input dst_i, input [2:0] lg, input [4:0] k, input [4:0] n);\n");
     s.push_str("        reg [4:0] kk;\n        begin\n");
     s.push_str("            kk = k << (3'd5 - lg);\n");
     s.push_str("            if (((k >> lg) != 5'd0) || ((n >> lg) != 5'd0)) tcoef = 8'sd0;\n");
-    s.push_str("            else if (dst_i) begin\n                case ({k[1:0], n[1:0]})\n");
-    for k in 0..4 {
-        for n in 0..4 {
-            s.push_str(&format!("                    4'd{}: tcoef = {};\n", k * 4 + n, lit8(coef(4, true, k, n))));
-        }
-    }
-    s.push_str("                    default: tcoef = 8'sd0;\n                endcase\n            end else begin\n");
-    s.push_str("                case ({kk, n})\n");
-    for k in 0..32 {
-        for n in 0..32 {
-            s.push_str(&format!("                    10'd{}: tcoef = {};\n", k * 32 + n, lit8(coef(32, false, k, n))));
-        }
-    }
-    s.push_str("                    default: tcoef = 8'sd0;\n                endcase\n            end\n        end\n    endfunction\n");
+    s.push_str("            else if (dst_i) tcoef = tc_dst[{k[1:0], n[1:0]}];\n");
+    s.push_str("            else tcoef = tc_dct[{kk, n}];\n");
+    s.push_str("        end\n    endfunction\n");
     s
 }
 

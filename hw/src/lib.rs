@@ -9,8 +9,10 @@
 //! Blocks (name = module name = file stem of `tcgen verilog`):
 //! - [`dequant`]: the 8.6.3 scaling process, one coefficient per cycle;
 //! - [`fwd_tq`]: forward 2-D transform + quantizer, P samples per cycle;
-//! - [`inv_tq`]: dequantizer + inverse 2-D transform, P samples per cycle.
+//! - [`inv_tq`]: dequantizer + inverse 2-D transform, P samples per cycle;
+//! - [`cabac_dec`]: the CABAC arithmetic decoding engine, one bin per cycle.
 
+pub mod cabac_dec;
 pub mod common;
 pub mod dequant;
 pub mod fwd_tq;
@@ -21,7 +23,7 @@ pub mod yosys;
 pub use verilog::{generate, GeneratedModule};
 
 /// Names of the blocks [`block`] can generate, in the order `tcgen verilog` writes them.
-pub const BLOCKS: [&str; 3] = ["dequant", "fwd_tq", "inv_tq"];
+pub const BLOCKS: [&str; 4] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec"];
 
 /// Transform-unit parameters of a config: (samples per cycle, largest TU side).
 pub fn tu_params(p: &golden::Params) -> Result<(usize, usize), String> {
@@ -55,6 +57,7 @@ macro_rules! by_params {
 pub fn block(name: &str, p: &golden::Params) -> Result<GeneratedModule, String> {
     match name {
         "dequant" => Ok(generate(&mut dequant::Dequant::default(), "dequant")),
+        "cabac_dec" => Ok(generate(&mut cabac_dec::CabacDec::default(), "cabac_dec")),
         "fwd_tq" => {
             let (lanes, nm) = tu_params(p)?;
             Ok(by_params!(lanes, nm, |NM, P| generate(

@@ -346,12 +346,12 @@ impl CosimResult {
 }
 
 /// Names of the blocks with a testbench.
-pub const BENCHED: [&str; 3] = ["dequant", "fwd_tq", "inv_tq"];
+pub const BENCHED: [&str; 4] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec"];
 
 /// Build the block for `params`, run every stimulus set through it against golden/.
 pub fn cosim(block: &str, params: &golden::Params, run: &CosimRun) -> Result<CosimResult, SimError> {
     let module = hw::block(block, params).map_err(SimError::Other)?;
-    let (lanes, nm) = if block == "dequant" { (1, 32) } else { hw::tu_params(params).map_err(SimError::Other)? };
+    let (lanes, nm) = if block == "dequant" || block == "cabac_dec" { (1, 32) } else { hw::tu_params(params).map_err(SimError::Other)? };
     let mut m = Model::new(&module, &run.build)?;
     if let Some((path, from, to)) = &run.trace {
         m.trace_window(path, *from, *to)?;
@@ -369,6 +369,13 @@ pub fn cosim(block: &str, params: &golden::Params, run: &CosimRun) -> Result<Cos
         };
         let timing = Timing { seed: run.timing.seed.wrapping_add(k as u64 * 0x1000), ..run.timing.clone() };
         let rep = match block {
+            "cabac_dec" => {
+                let streams = cabac_streams(set, timing.seed);
+                if streams.is_empty() {
+                    continue;
+                }
+                cabac_run(&mut m, &streams, &timing)?
+            }
             "dequant" => {
                 let input = Stream::new(&m, "in_valid", "in_ready", &["in_level", "in_qp", "in_log2"])?;
                 let output = Stream::new(&m, "out_valid", "out_ready", &["out_coeff"])?;
@@ -408,4 +415,162 @@ pub fn tensor_frames(spec: &str, params: &golden::Params) -> Result<Vec<(usize, 
     let prep = golden::pipeline::prepare(&t, params).map_err(|e| SimError::Other(format!("{spec}: {e}")))?;
     let (w, h) = (prep.layout.frame_width as usize, prep.layout.frame_height as usize);
     Ok(prep.frames.into_iter().map(|f| (w, h, f)).collect())
+}
+
+/// One CABAC substream for `cabac_dec`: its bytes and the engine requests that decode
+/// it, (kind, {valMps, pStateIdx}) as the parser would issue them.
+pub struct CabacStream {
+    pub bytes: Vec<u8>,
+    pub requests: Vec<(u8, u8)>,
+}
+
+fn pack_ctx(c: &golden::cabac::Ctx) -> u8 {
+    (c.mps << 6) | c.state
+}
+
+/// Encode `ops` (kind 0 decision on context `ci`, 1 bypass, 2 terminate 0) with the
+/// golden encoder; the requests carry the context state before each decision.
+fn cabac_stream(qp: i32, ops: &[(u8, usize, u32)]) -> CabacStream {
+    use golden::cabac::{BinSink, CabacEncoder, Contexts};
+    let mut ctx = Contexts::new(qp).sig;
+    let mut e = CabacEncoder::new();
+    let mut requests = vec![(3u8, 0u8)];
+    for &(kind, ci, b) in ops {
+        let ci = ci % ctx.len();
+        match kind {
+            0 => {
+                requests.push((0, pack_ctx(&ctx[ci])));
+                e.bin(&mut ctx[ci], b);
+            }
+            1 => {
+                requests.push((1, 0));
+                e.bypass(b);
+            }
+            _ => {
+                requests.push((2, 0));
+                e.terminate(0);
+            }
+        }
+    }
+    requests.push((2, 0));
+    e.terminate(1);
+    CabacStream { bytes: e.finish(), requests }
+}
+
+/// Substreams of a stimulus set for `cabac_dec`.
+pub fn cabac_streams(set: &StimSet, seed: u64) -> Vec<CabacStream> {
+    let mut rng = Rng(seed);
+    match set {
+        StimSet::KnownAnswer => {
+            let mut v = Vec::new();
+            // every state decided both ways from a fresh context (each op on its own context)
+            for qp in [0, 26, 51] {
+                let mut ops = Vec::new();
+                for ci in 0..44usize {
+                    for b in 0..2 {
+                        for _ in 0..40 {
+                            ops.push((0u8, ci, b));
+                        }
+                    }
+                }
+                v.push(cabac_stream(qp, &ops));
+            }
+            // LPS after LPS (largest renormalizations), MPS runs to state 62
+            let lps: Vec<_> = (0..3000).map(|i| (0u8, 0usize, (i % 2) as u32)).collect();
+            v.push(cabac_stream(22, &lps));
+            let mps: Vec<_> = (0..3000).map(|_| (0u8, 1usize, 0)).collect();
+            v.push(cabac_stream(22, &mps));
+            // bypass runs of zeros, ones, alternating; terminate(0) runs
+            for pat in 0..3u32 {
+                let ops: Vec<_> = (0..4000).map(|i| (1u8, 0usize, if pat == 2 { (i % 2) as u32 } else { pat })).collect();
+                v.push(cabac_stream(22, &ops));
+            }
+            let term: Vec<_> = (0..600).map(|i| if i % 3 == 0 { (2u8, 0usize, 0) } else { (1u8, 0usize, (i % 2) as u32) }).collect();
+            v.push(cabac_stream(22, &term));
+            v.push(cabac_stream(22, &[]));
+            v
+        }
+        StimSet::Random { per_size, .. } => (0..*per_size)
+            .map(|_| {
+                let qp = (rng.next() % 52) as i32;
+                let n = 1 + (rng.next() % 3000) as usize;
+                let ops: Vec<_> = (0..n)
+                    .map(|_| {
+                        let k = rng.next() % 10;
+                        let kind = if k < 6 { 0u8 } else if k < 9 { 1 } else { 2 };
+                        let skew = rng.next() % 8;
+                        let bin = if kind == 2 { 0 } else { (skew == 0) as u32 ^ (rng.next() % 16 == 0) as u32 };
+                        (kind, (rng.next() % 44) as usize, bin)
+                    })
+                    .collect();
+                cabac_stream(qp, &ops)
+            })
+            .collect(),
+        StimSet::Tensor { .. } => Vec::new(),
+    }
+}
+
+/// The golden decoding engine fed from the request monitor.
+struct CabacRef {
+    bytes: &'static [u8],
+    dec: Option<golden::decoder::cabac::CabacDecoder<'static>>,
+    stream: u64,
+    n: u32,
+}
+
+impl Reference for CabacRef {
+    fn accept(&mut self, b: &Beat, out: &mut VecDeque<Expected>) {
+        let (kind, state) = (b[0] as u8, b[1] as u8);
+        let mut ctx = golden::cabac::Ctx { state: state & 63, mps: state >> 6 };
+        let bin = match (kind, self.dec.as_mut()) {
+            (3, _) | (_, None) => {
+                self.dec = Some(golden::decoder::cabac::CabacDecoder::new(self.bytes, 0));
+                0
+            }
+            (0, Some(d)) => d.decision(&mut ctx),
+            (1, Some(d)) => d.bypass(),
+            (_, Some(d)) => d.terminate(),
+        };
+        out.push_back(Expected { beat: vec![bin as u64, pack_ctx(&ctx) as u64], unit: self.stream, index: self.n });
+        self.n += 1;
+    }
+    fn locate(&self, unit: u64, index: u32, port: usize) -> String {
+        format!("substream #{unit} request #{index} port {}", ["rs_bin", "rs_state"].get(port).unwrap_or(&"?"))
+    }
+    fn samples_per_beat(&self) -> usize {
+        1
+    }
+}
+
+fn cabac_run(m: &mut Model, streams: &[CabacStream], timing: &Timing) -> Result<Report, SimError> {
+    let input = Stream::new(m, "rq_valid", "rq_ready", &["rq_kind", "rq_state"])?;
+    let output = Stream::new(m, "rs_valid", "rs_ready", &["rs_bin", "rs_state"])?;
+    let bs = Stream::new(m, "bs_valid", "bs_ready", &["bs_byte", "bs_last"])?;
+    let reset = Some(m.port("reset")?);
+    let mut total = Report::default();
+    let t0 = std::time::Instant::now();
+    for (i, s) in streams.iter().enumerate() {
+        let bytes: &'static [u8] = Box::leak(s.bytes.clone().into_boxed_slice());
+        let mut r = CabacRef { bytes, dec: None, stream: i as u64, n: 0 };
+        let n = bytes.len();
+        let mut it = bytes.iter().enumerate().map(move |(k, &b)| vec![b as u64, (k + 1 == n) as u64]);
+        let beats = s.requests.iter().map(|&(k, st)| vec![k as u64, st as u64]);
+        let t = Timing { seed: timing.seed.wrapping_add(i as u64), ..timing.clone() };
+        let rep = tb::run_aux(m, &input, &output, beats, &mut r, &t, reset, Some((&bs, &mut it)))?;
+        total.beats_in += rep.beats_in;
+        total.beats_out += rep.beats_out;
+        total.units += 1;
+        total.cycles += rep.cycles;
+        total.mismatches += rep.mismatches;
+        if total.first_mismatch.is_none() {
+            total.first_mismatch = rep.first_mismatch;
+        }
+        if total.first_latency.is_none() {
+            total.first_latency = rep.first_latency;
+        }
+    }
+    total.wall_seconds = t0.elapsed().as_secs_f64();
+    total.cycles_per_second = total.cycles as f64 / total.wall_seconds.max(1e-9);
+    total.samples_per_cycle = total.beats_in as f64 / total.cycles.max(1) as f64;
+    Ok(total)
 }

@@ -108,9 +108,28 @@ pub fn run(
     timing: &Timing,
     reset: Option<PortId>,
 ) -> Result<Report, SimError> {
+    run_aux(m, input, output, inputs, reference, timing, reset, None)
+}
+
+/// [`run`] with an auxiliary input stream (data the block pulls on its own, such as a
+/// bitstream), driven whenever the block is ready and not seen by the reference.
+#[allow(clippy::too_many_arguments)]
+pub fn run_aux(
+    m: &mut Model,
+    input: &Stream,
+    output: &Stream,
+    inputs: impl IntoIterator<Item = Beat>,
+    reference: &mut dyn Reference,
+    timing: &Timing,
+    reset: Option<PortId>,
+    mut aux: Option<(&Stream, &mut dyn Iterator<Item = Beat>)>,
+) -> Result<Report, SimError> {
     let t0 = std::time::Instant::now();
     let mut rng = Rng(timing.seed ^ 0x7463_6765_6e00);
     let start_cycles = m.cycles;
+    if let Some((st, _)) = aux.as_ref() {
+        m.set(st.valid, 0);
+    }
     if let Some(r) = reset {
         m.set(input.valid, 0);
         m.set(r, 1);
@@ -128,7 +147,19 @@ pub fn run(
     let mut idle = 0u64;
     let mut first_in: Option<u64> = None;
     let mut got: Beat = vec![0; output.data.len()];
+    let mut aux_pending: Option<Beat> = None;
     loop {
+        if let Some((st, it)) = aux.as_mut() {
+            if aux_pending.is_none() {
+                aux_pending = it.next();
+                if let Some(b) = &aux_pending {
+                    for (p, v) in st.data.iter().zip(b) {
+                        m.set(*p, *v);
+                    }
+                }
+            }
+            m.set(st.valid, aux_pending.is_some() as u64);
+        }
         // driver
         if pending.is_none() && !exhausted && (timing.valid_256 >= 256 || (rng.next() & 255) < timing.valid_256 as u64) {
             match inputs.next() {
@@ -146,6 +177,12 @@ pub fn run(
         m.set(output.ready, ready as u64);
         m.eval();
         let mut moved = false;
+        if let Some((st, _)) = aux.as_ref() {
+            if aux_pending.is_some() && m.get(st.ready) != 0 {
+                aux_pending = None;
+                moved = true;
+            }
+        }
         // input monitor -> reference
         if pending.is_some() && m.get(input.ready) != 0 {
             let b = pending.take().unwrap();

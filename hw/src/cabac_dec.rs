@@ -1,0 +1,202 @@
+//! `cabac_dec`: the CABAC arithmetic decoding engine (H.265 9.3.4.3):
+//! `golden::decoder::cabac::CabacDecoder` in hardware, one bin per cycle. The decoder
+//! core's parser keeps the context tables and asks this engine for bins.
+//!
+//! Ports (synchronous to `clock`; `reset` synchronous, active high: empties the bit
+//! buffer and clears the end-of-stream flag, i.e. starts a new substream):
+//! - `bs_valid`, `bs_ready`, `bs_byte` (8), `bs_last` (1): the substream's bytes
+//!   (emulation prevention already removed), `bs_last` on its final byte; past it the
+//!   engine reads zero bits, as the golden decoder does.
+//! - `rq_valid`, `rq_ready`, `rq_kind` (2: 0 decision, 1 bypass, 2 terminate,
+//!   3 initialization = range 510 and the next 9 bits), `rq_state` (7: {valMps,
+//!   pStateIdx} of the context, decisions only).
+//! - `rs_valid`, `rs_ready`, `rs_bin` (1), `rs_state` (7): the bin and the updated
+//!   context (the request's state unchanged for bypass, terminate and init).
+//!
+//! Micro-architecture: range (9) and offset (9) registers; a 24-bit MSB-first bit buffer
+//! refilled a byte per cycle while it holds at most 16 bits; a request is served when
+//! 9 bits are buffered (the most any request consumes), the renormalization shift is a
+//! priority encoder on the new range (at most 6 after an LPS); a 2-entry output FIFO.
+//! `rq_ready` and `bs_ready` depend on registers only.
+//!
+//! Throughput: one bin per cycle while the byte supply keeps up (a decision consumes at
+//! most 6 bits, a bypass 1); latency: the response is registered, 1 cycle.
+//!
+//! A rust-hdl Verilog wrapper (variable shifts, table functions); Verilator is the proof.
+
+use rust_hdl::prelude::*;
+
+#[derive(LogicBlock, Default)]
+pub struct CabacDec {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub bs_valid: Signal<In, Bit>,
+    pub bs_ready: Signal<Out, Bit>,
+    pub bs_byte: Signal<In, Bits<8>>,
+    pub bs_last: Signal<In, Bit>,
+    pub rq_valid: Signal<In, Bit>,
+    pub rq_ready: Signal<Out, Bit>,
+    pub rq_kind: Signal<In, Bits<2>>,
+    pub rq_state: Signal<In, Bits<7>>,
+    pub rs_valid: Signal<Out, Bit>,
+    pub rs_ready: Signal<In, Bit>,
+    pub rs_bin: Signal<Out, Bit>,
+    pub rs_state: Signal<Out, Bits<7>>,
+}
+
+impl Logic for CabacDec {
+    /// No rust-hdl simulation model: Verilator runs the generated Verilog.
+    fn update(&mut self) {}
+
+    fn connect(&mut self) {
+        self.bs_ready.connect();
+        self.rq_ready.connect();
+        self.rs_valid.connect();
+        self.rs_bin.connect();
+        self.rs_state.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        Verilog::Wrapper(Wrapper { code: body(), cores: String::new() })
+    }
+}
+
+fn body() -> String {
+    use golden::cabac::{trans_idx_mps, RANGE_TAB_LPS, TRANS_IDX_LPS};
+    let mut t = String::new();
+    t.push_str("    function automatic [7:0] rlps(input [5:0] s, input [1:0] q);\n        case ({s, q})\n");
+    for s in 0..64 {
+        for q in 0..4 {
+            t.push_str(&format!("            8'd{}: rlps = 8'd{};\n", s * 4 + q, RANGE_TAB_LPS[s][q]));
+        }
+    }
+    t.push_str("            default: rlps = 8'd0;\n        endcase\n    endfunction\n");
+    t.push_str("    function automatic [5:0] tlps(input [5:0] s);\n        case (s)\n");
+    for s in 0..64 {
+        t.push_str(&format!("            6'd{s}: tlps = 6'd{};\n", TRANS_IDX_LPS[s]));
+    }
+    t.push_str("            default: tlps = 6'd0;\n        endcase\n    endfunction\n");
+    t.push_str("    function automatic [5:0] tmps(input [5:0] s);\n        case (s)\n");
+    for s in 0..64u8 {
+        t.push_str(&format!("            6'd{s}: tmps = 6'd{};\n", trans_idx_mps(s)));
+    }
+    t.push_str("            default: tmps = 6'd0;\n        endcase\n    endfunction\n");
+    TEMPLATE.replace("$TABLES", &t)
+}
+
+const TEMPLATE: &str = r#"
+    // cabac_dec (hw/src/cabac_dec.rs)
+$TABLES
+    reg [8:0] rng;
+    reg [8:0] off;
+    reg [23:0] bbuf;
+    reg [4:0] nb;
+    reg eos;
+    // output FIFO, 2 entries of {bin, state}
+    reg [1:0] o_count;
+    reg [7:0] o_d0;
+    reg [7:0] o_d1;
+    wire o_room = (o_count != 2'd2);
+    wire o_pop = rs_ready & (o_count != 2'd0);
+    assign rq_ready = (nb >= 5'd9) & o_room;
+    wire fire = rq_valid & rq_ready;
+    wire [8:0] top = bbuf[23:15];
+
+    // decision
+    wire [5:0] ps = rq_state[5:0];
+    wire mps = rq_state[6];
+    wire [7:0] lp = rlps(ps, rng[7:6]);
+    wire [8:0] rm = rng - {1'b0, lp};
+    wire is_lps = (off >= rm);
+    wire [8:0] d_off1 = is_lps ? (off - rm) : off;
+    wire [8:0] d_rng1 = is_lps ? {1'b0, lp} : rm;
+    wire [3:0] d_n = d_rng1[8] ? 4'd0 : d_rng1[7] ? 4'd1 : d_rng1[6] ? 4'd2 : d_rng1[5] ? 4'd3
+        : d_rng1[4] ? 4'd4 : d_rng1[3] ? 4'd5 : 4'd6;
+    wire [8:0] d_rng = d_rng1 << d_n;
+    wire [8:0] d_off = (d_off1 << d_n) | (top >> (4'd9 - d_n));
+    wire d_bin = is_lps ? ~mps : mps;
+    wire [6:0] d_state = is_lps ? {((ps == 6'd0) ? ~mps : mps), tlps(ps)} : {mps, tmps(ps)};
+    // bypass
+    wire [9:0] b_off1 = {off, top[8]};
+    wire b_one = (b_off1 >= {1'b0, rng});
+    wire [9:0] b_off2 = b_one ? (b_off1 - {1'b0, rng}) : b_off1;
+    // terminate
+    wire [8:0] t_rng1 = rng - 9'd2;
+    wire t_one = (off >= t_rng1);
+    wire t_renorm = ~t_one & ~t_rng1[8];
+
+    reg [8:0] n_rng;
+    reg [8:0] n_off;
+    reg [3:0] n_used;
+    reg n_bin;
+    reg [6:0] n_state;
+    always @(*) begin
+        n_rng = rng;
+        n_off = off;
+        n_used = 4'd0;
+        n_bin = 1'b0;
+        n_state = rq_state;
+        case (rq_kind)
+            2'd0: begin
+                n_rng = d_rng;
+                n_off = d_off;
+                n_used = d_n;
+                n_bin = d_bin;
+                n_state = d_state;
+            end
+            2'd1: begin
+                n_off = b_off2[8:0];
+                n_used = 4'd1;
+                n_bin = b_one;
+            end
+            2'd2: begin
+                n_bin = t_one;
+                n_rng = t_renorm ? {t_rng1[7:0], 1'b0} : t_rng1;
+                n_off = t_renorm ? {off[7:0], top[8]} : off;
+                n_used = t_renorm ? 4'd1 : 4'd0;
+            end
+            default: begin
+                n_rng = 9'd510;
+                n_off = top;
+                n_used = 4'd9;
+            end
+        endcase
+    end
+
+    // bit buffer: consume what the served request used, refill a byte when <= 16 bits
+    wire [4:0] used = fire ? {1'b0, n_used} : 5'd0;
+    wire [4:0] rem = nb - used;
+    wire [23:0] shifted = bbuf << used;
+    assign bs_ready = ~eos & (nb <= 5'd16);
+    wire bs_fire = bs_valid & bs_ready;
+    wire refill = (nb <= 5'd16) & (eos | bs_valid);
+    wire [7:0] fill_byte = eos ? 8'd0 : bs_byte;
+    wire [23:0] placed = {16'd0, fill_byte} << (5'd16 - rem);
+    wire unused_off = b_off2[9];
+
+    always @(posedge clock) begin
+        if (reset) begin
+            nb <= 5'd0;
+            eos <= 1'b0;
+            bbuf <= 24'd0;
+            o_count <= 2'd0;
+            rng <= 9'd510;
+            off <= 9'd0;
+        end else begin
+            bbuf <= refill ? (shifted | placed) : shifted;
+            nb <= refill ? rem + 5'd8 : rem;
+            if (bs_fire & bs_last) eos <= 1'b1;
+            if (fire) begin
+                rng <= n_rng;
+                off <= n_off;
+            end
+            o_count <= o_count + {1'b0, fire} - {1'b0, o_pop};
+        end
+        if (fire & ((o_count == 2'd0) | ((o_count == 2'd1) & o_pop))) o_d0 <= {n_bin, n_state};
+        else if (o_pop) o_d0 <= o_d1;
+        if (fire & (o_count == 2'd1) & ~o_pop) o_d1 <= {n_bin, n_state};
+    end
+    assign rs_valid = (o_count != 2'd0);
+    assign rs_bin = o_d0[7];
+    assign rs_state = o_d0[6:0];
+"#;
