@@ -10,9 +10,11 @@
 //! - [`dequant`]: the 8.6.3 scaling process, one coefficient per cycle;
 //! - [`fwd_tq`]: forward 2-D transform + quantizer, P samples per cycle;
 //! - [`inv_tq`]: dequantizer + inverse 2-D transform, P samples per cycle;
-//! - [`cabac_dec`]: the CABAC arithmetic decoding engine, one bin per cycle.
+//! - [`cabac_dec`]: the CABAC arithmetic decoding engine, one bin per cycle;
+//! - [`cabac_enc`]: the CABAC arithmetic encoding engine with byte output and flush.
 
 pub mod cabac_dec;
+pub mod cabac_enc;
 pub mod common;
 pub mod dequant;
 pub mod fwd_tq;
@@ -23,7 +25,7 @@ pub mod yosys;
 pub use verilog::{generate, GeneratedModule};
 
 /// Names of the blocks [`block`] can generate, in the order `tcgen verilog` writes them.
-pub const BLOCKS: [&str; 4] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec"];
+pub const BLOCKS: [&str; 5] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "cabac_enc"];
 
 /// Transform-unit parameters of a config: (samples per cycle, largest TU side).
 pub fn tu_params(p: &golden::Params) -> Result<(usize, usize), String> {
@@ -58,6 +60,7 @@ pub fn block(name: &str, p: &golden::Params) -> Result<GeneratedModule, String> 
     match name {
         "dequant" => Ok(generate(&mut dequant::Dequant::default(), "dequant")),
         "cabac_dec" => Ok(generate(&mut cabac_dec::CabacDec::default(), "cabac_dec")),
+        "cabac_enc" => Ok(generate(&mut cabac_enc::CabacEnc::default(), "cabac_enc")),
         "fwd_tq" => {
             let (lanes, nm) = tu_params(p)?;
             Ok(by_params!(lanes, nm, |NM, P| generate(

@@ -346,12 +346,12 @@ impl CosimResult {
 }
 
 /// Names of the blocks with a testbench.
-pub const BENCHED: [&str; 4] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec"];
+pub const BENCHED: [&str; 5] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "cabac_enc"];
 
 /// Build the block for `params`, run every stimulus set through it against golden/.
 pub fn cosim(block: &str, params: &golden::Params, run: &CosimRun) -> Result<CosimResult, SimError> {
     let module = hw::block(block, params).map_err(SimError::Other)?;
-    let (lanes, nm) = if block == "dequant" || block == "cabac_dec" { (1, 32) } else { hw::tu_params(params).map_err(SimError::Other)? };
+    let (lanes, nm) = if matches!(block, "dequant" | "cabac_dec" | "cabac_enc") { (1, 32) } else { hw::tu_params(params).map_err(SimError::Other)? };
     let mut m = Model::new(&module, &run.build)?;
     if let Some((path, from, to)) = &run.trace {
         m.trace_window(path, *from, *to)?;
@@ -369,6 +369,21 @@ pub fn cosim(block: &str, params: &golden::Params, run: &CosimRun) -> Result<Cos
         };
         let timing = Timing { seed: run.timing.seed.wrapping_add(k as u64 * 0x1000), ..run.timing.clone() };
         let rep = match block {
+            "cabac_enc" => {
+                let streams = cabac_streams(set, timing.seed);
+                if streams.is_empty() {
+                    continue;
+                }
+                let input = Stream::new(&m, "rq_valid", "rq_ready", &["rq_kind", "rq_bin", "rq_state"])?;
+                let output = Stream::new(&m, "out_valid", "out_ready", &["out_byte", "out_last"])?;
+                let mut beats = Vec::new();
+                for s in &streams {
+                    beats.extend(s.bins.iter().map(|&(k, b, st)| vec![k as u64, b as u64, st as u64]));
+                    beats.push(vec![3, 0, 0]);
+                }
+                let mut r = CabacEncRef { enc: golden::cabac::CabacEncoder::new(), stream: 0 };
+                tb::run(&mut m, &input, &output, beats, &mut r, &timing, reset)?
+            }
             "cabac_dec" => {
                 let streams = cabac_streams(set, timing.seed);
                 if streams.is_empty() {
@@ -422,6 +437,9 @@ pub fn tensor_frames(spec: &str, params: &golden::Params) -> Result<Vec<(usize, 
 pub struct CabacStream {
     pub bytes: Vec<u8>,
     pub requests: Vec<(u8, u8)>,
+    /// The encoder side: (kind, bin, context state before the bin), ending with the
+    /// terminating bin 1.
+    pub bins: Vec<(u8, u8, u8)>,
 }
 
 fn pack_ctx(c: &golden::cabac::Ctx) -> u8 {
@@ -435,26 +453,31 @@ fn cabac_stream(qp: i32, ops: &[(u8, usize, u32)]) -> CabacStream {
     let mut ctx = Contexts::new(qp).sig;
     let mut e = CabacEncoder::new();
     let mut requests = vec![(3u8, 0u8)];
+    let mut bins = Vec::new();
     for &(kind, ci, b) in ops {
         let ci = ci % ctx.len();
         match kind {
             0 => {
                 requests.push((0, pack_ctx(&ctx[ci])));
+                bins.push((0, b as u8, pack_ctx(&ctx[ci])));
                 e.bin(&mut ctx[ci], b);
             }
             1 => {
                 requests.push((1, 0));
+                bins.push((1, b as u8, 0));
                 e.bypass(b);
             }
             _ => {
                 requests.push((2, 0));
+                bins.push((2, 0, 0));
                 e.terminate(0);
             }
         }
     }
     requests.push((2, 0));
+    bins.push((2, 1, 0));
     e.terminate(1);
-    CabacStream { bytes: e.finish(), requests }
+    CabacStream { bytes: e.finish(), requests, bins }
 }
 
 /// Substreams of a stimulus set for `cabac_dec`.
@@ -573,4 +596,40 @@ fn cabac_run(m: &mut Model, streams: &[CabacStream], timing: &Timing) -> Result<
     total.cycles_per_second = total.cycles as f64 / total.wall_seconds.max(1e-9);
     total.samples_per_cycle = total.beats_in as f64 / total.cycles.max(1) as f64;
     Ok(total)
+}
+
+/// The golden encoding engine fed from the request monitor: the bytes of a substream
+/// are expected when its `finish` request is accepted.
+struct CabacEncRef {
+    enc: golden::cabac::CabacEncoder,
+    stream: u64,
+}
+
+impl Reference for CabacEncRef {
+    fn accept(&mut self, b: &Beat, out: &mut VecDeque<Expected>) {
+        use golden::cabac::BinSink;
+        let (kind, bin, state) = (b[0] as u8, b[1] as u32, b[2] as u8);
+        match kind {
+            0 => {
+                let mut ctx = golden::cabac::Ctx { state: state & 63, mps: state >> 6 };
+                self.enc.bin(&mut ctx, bin);
+            }
+            1 => self.enc.bypass(bin),
+            2 => self.enc.terminate(bin),
+            _ => {
+                let bytes = std::mem::take(&mut self.enc).finish();
+                let n = bytes.len();
+                for (i, byte) in bytes.into_iter().enumerate() {
+                    out.push_back(Expected { beat: vec![byte as u64, (i + 1 == n) as u64], unit: self.stream, index: i as u32 });
+                }
+                self.stream += 1;
+            }
+        }
+    }
+    fn locate(&self, unit: u64, index: u32, port: usize) -> String {
+        format!("substream #{unit} byte #{index} port {}", ["out_byte", "out_last"].get(port).unwrap_or(&"?"))
+    }
+    fn samples_per_beat(&self) -> usize {
+        1
+    }
 }

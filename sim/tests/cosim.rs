@@ -37,7 +37,10 @@ fn check(block: &str, p: &golden::Params, sets: Vec<StimSet>, t: Timing) -> sim:
             s.mismatches
         );
         assert_eq!(s.mismatches, 0, "{block} {name}: {}", s.first_mismatch.clone().unwrap_or_default());
-        assert!(s.units > 0 && s.beats_out == s.beats_in * if block == "dequant" { 1 } else { 1 }, "{block} {name}: {s:?}");
+        assert!(s.units > 0, "{block} {name}: {s:?}");
+        if block != "cabac_enc" {
+            assert_eq!(s.beats_out, s.beats_in, "{block} {name}: one output beat per input beat");
+        }
     }
     r
 }
@@ -180,4 +183,13 @@ fn cabac_dec_matches_golden_engine() {
     // one bin per cycle when neither side stalls (reset and flush cycles aside)
     assert!(r.sets.iter().all(|(_, s)| s.samples_per_cycle > 0.98), "{:?}", r.sets);
     check("cabac_dec", &p, vec![StimSet::Random { per_size: 100, only: None }], timing(62, true));
+}
+
+#[test]
+fn cabac_enc_matches_golden_engine_byte_for_byte() {
+    let p = golden::Params::default();
+    let r = check("cabac_enc", &p, vec![StimSet::KnownAnswer, StimSet::Random { per_size: 300, only: None }], timing(71, false));
+    // a bin per cycle except one cycle per emitted byte after the first of a write-out
+    assert!(r.sets.iter().all(|(_, s)| s.samples_per_cycle > 0.85), "{:?}", r.sets);
+    check("cabac_enc", &p, vec![StimSet::Random { per_size: 100, only: None }], timing(72, true));
 }
