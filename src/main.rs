@@ -461,7 +461,7 @@ fn run(a: RunArgs) -> Result<()> {
             let r = sim::cosim(block, &p, &run)?;
             for (name, s) in &r.sets {
                 println!(
-                    "cosim {block:<8} {name:<32} {} {} TUs, {} cycles, {:.3} samples/cycle, {} mismatches",
+                    "cosim {block:<9} {name:<32} {} {} units, {} cycles, {:.3} samples/cycle, {} mismatches",
                     if s.mismatches == 0 { "PASS" } else { "FAIL" },
                     s.units,
                     s.cycles,

@@ -331,7 +331,8 @@ pub fn build(m: &GeneratedModule, opts: &BuildOptions) -> Result<PathBuf, SimErr
         cmd.arg("--trace");
     }
     if opts.toggles {
-        cmd.arg("--coverage-toggle");
+        // arrays (accumulators, buffers) are wider than the default 256-bit limit
+        cmd.args(["--coverage-toggle", "--coverage-max-width", "1000000"]);
     }
     cmd.arg(format!("{}.v", m.name)).arg("shim.cpp");
     let out = cmd.output()?;
