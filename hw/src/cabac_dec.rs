@@ -62,15 +62,8 @@ impl Logic for CabacDec {
 }
 
 fn body() -> String {
-    use golden::cabac::{trans_idx_mps, RANGE_TAB_LPS, TRANS_IDX_LPS};
-    let mut t = String::new();
-    t.push_str("    function automatic [7:0] rlps(input [5:0] s, input [1:0] q);\n        case ({s, q})\n");
-    for s in 0..64 {
-        for q in 0..4 {
-            t.push_str(&format!("            8'd{}: rlps = 8'd{};\n", s * 4 + q, RANGE_TAB_LPS[s][q]));
-        }
-    }
-    t.push_str("            default: rlps = 8'd0;\n        endcase\n    endfunction\n");
+    use golden::cabac::{trans_idx_mps, TRANS_IDX_LPS};
+    let mut t = crate::common::rlps_function();
     t.push_str("    function automatic [5:0] tlps(input [5:0] s);\n        case (s)\n");
     for s in 0..64 {
         t.push_str(&format!("            6'd{s}: tlps = 6'd{};\n", TRANS_IDX_LPS[s]));
@@ -81,7 +74,10 @@ fn body() -> String {
         t.push_str(&format!("            6'd{s}: tmps = 6'd{};\n", trans_idx_mps(s)));
     }
     t.push_str("            default: tmps = 6'd0;\n        endcase\n    endfunction\n");
-    TEMPLATE.replace("$TABLES", &t)
+    TEMPLATE
+        .replace("$TABLES", &t)
+        .replace("$FIFODECL", &crate::common::out_fifo_decl("8", "rs_ready"))
+        .replace("$FIFOUPD", &crate::common::out_fifo_update("fire", "{n_bin, n_state}"))
 }
 
 const TEMPLATE: &str = r#"
@@ -92,13 +88,7 @@ $TABLES
     reg [23:0] bbuf;
     reg [4:0] nb;
     reg eos;
-    // output FIFO, 2 entries of {bin, state}
-    reg [1:0] o_count;
-    reg [7:0] o_d0;
-    reg [7:0] o_d1;
-    wire o_room = (o_count != 2'd2);
-    wire o_pop = rs_ready & (o_count != 2'd0);
-    assign rq_ready = (nb >= 5'd9) & o_room;
+$FIFODECL    assign rq_ready = (nb >= 5'd9) & o_room;
     wire fire = rq_valid & rq_ready;
     wire [8:0] top = bbuf[23:15];
 
@@ -179,7 +169,6 @@ $TABLES
             nb <= 5'd0;
             eos <= 1'b0;
             bbuf <= 24'd0;
-            o_count <= 2'd0;
             rng <= 9'd510;
             off <= 9'd0;
         end else begin
@@ -190,13 +179,9 @@ $TABLES
                 rng <= n_rng;
                 off <= n_off;
             end
-            o_count <= o_count + {1'b0, fire} - {1'b0, o_pop};
         end
-        if (fire & ((o_count == 2'd0) | ((o_count == 2'd1) & o_pop))) o_d0 <= {n_bin, n_state};
-        else if (o_pop) o_d0 <= o_d1;
-        if (fire & (o_count == 2'd1) & ~o_pop) o_d1 <= {n_bin, n_state};
     end
-    assign rs_valid = (o_count != 2'd0);
+$FIFOUPD    assign rs_valid = (o_count != 2'd0);
     assign rs_bin = o_d0[7];
     assign rs_state = o_d0[6:0];
 "#;

@@ -57,16 +57,10 @@ impl Logic for CabacEnc {
 }
 
 fn body() -> String {
-    use golden::cabac::RANGE_TAB_LPS;
-    let mut t = String::new();
-    t.push_str("    function automatic [7:0] rlps(input [5:0] s, input [1:0] q);\n        case ({s, q})\n");
-    for s in 0..64 {
-        for q in 0..4 {
-            t.push_str(&format!("            8'd{}: rlps = 8'd{};\n", s * 4 + q, RANGE_TAB_LPS[s][q]));
-        }
-    }
-    t.push_str("            default: rlps = 8'd0;\n        endcase\n    endfunction\n");
-    TEMPLATE.replace("$TABLES", &t)
+    TEMPLATE
+        .replace("$TABLES", &crate::common::rlps_function())
+        .replace("$FIFODECL", &crate::common::out_fifo_decl("9", "out_ready"))
+        .replace("$FIFOUPD", &crate::common::out_fifo_update("q_push", "q_head"))
 }
 
 const TEMPLATE: &str = r#"
@@ -85,13 +79,7 @@ $TABLES
     reg [1:0] qt_n;
     reg [15:0] qt_b;
     reg qt_last;
-    // output FIFO, 2 entries of {last, byte}
-    reg [1:0] o_count;
-    reg [8:0] o_d0;
-    reg [8:0] o_d1;
-    wire o_room = (o_count != 2'd2);
-    wire o_pop = out_ready & (o_count != 2'd0);
-    wire q_empty = ~q1_v & (qr_n == 16'd0) & (qt_n == 2'd0);
+$FIFODECL    wire q_empty = ~q1_v & (qr_n == 16'd0) & (qt_n == 2'd0);
     assign rq_ready = q_empty;
     wire fire = rq_valid & rq_ready;
 
@@ -177,7 +165,6 @@ $TABLES
             q1_v <= 1'b0;
             qr_n <= 16'd0;
             qt_n <= 2'd0;
-            o_count <= 2'd0;
         end else begin
             if (q_push) begin
                 if (q1_v) q1_v <= 1'b0;
@@ -224,13 +211,9 @@ $TABLES
                     end
                 end
             end
-            o_count <= o_count + {1'b0, q_push} - {1'b0, o_pop};
         end
-        if (q_push & ((o_count == 2'd0) | ((o_count == 2'd1) & o_pop))) o_d0 <= q_head;
-        else if (o_pop) o_d0 <= o_d1;
-        if (q_push & (o_count == 2'd1) & ~o_pop) o_d1 <= q_head;
     end
-    assign out_valid = (o_count != 2'd0);
+$FIFOUPD    assign out_valid = (o_count != 2'd0);
     assign out_byte = o_d0[7:0];
     assign out_last = o_d0[8];
 "#;

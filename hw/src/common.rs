@@ -207,3 +207,54 @@ fn rename_idents(line: &str, map: &std::collections::HashMap<&str, String>) -> S
     }
     out
 }
+
+/// Declarations of the 2-entry output FIFO every streaming block ends in: `o_count`,
+/// `o_d0` (head, drives the outputs), `o_d1`, `o_room` (registered: a push may go in)
+/// and `o_pop` (the consumer, whose ready port is `ready`, takes the head).
+pub fn out_fifo_decl(width: &str, ready: &str) -> String {
+    format!(
+        "    // output FIFO, 2 entries: nothing upstream depends on {ready} combinationally\n\
+         \x20   reg [1:0] o_count;\n\
+         \x20   reg [{width}-1:0] o_d0;\n\
+         \x20   reg [{width}-1:0] o_d1;\n\
+         \x20   wire o_room = (o_count != 2'd2);\n\
+         \x20   wire o_pop = {ready} & (o_count != 2'd0);\n"
+    )
+}
+
+/// The FIFO's update: push `data` when `push` (which must imply `o_room`).
+pub fn out_fifo_update(push: &str, data: &str) -> String {
+    format!(
+        "    always @(posedge clock) begin\n\
+         \x20       if (reset) o_count <= 2'd0;\n\
+         \x20       else o_count <= o_count + {{1'b0, {push}}} - {{1'b0, o_pop}};\n\
+         \x20       if ({push} & ((o_count == 2'd0) | ((o_count == 2'd1) & o_pop))) o_d0 <= {data};\n\
+         \x20       else if (o_pop) o_d0 <= o_d1;\n\
+         \x20       if ({push} & (o_count == 2'd1) & ~o_pop) o_d1 <= {data};\n\
+         \x20   end\n"
+    )
+}
+
+/// Verilog function `rlps(pStateIdx, qRangeIdx)`: rangeTabLps (Table 9-52).
+pub fn rlps_function() -> String {
+    let mut t = String::new();
+    t.push_str("    function automatic [7:0] rlps(input [5:0] s, input [1:0] q);\n        case ({s, q})\n");
+    for s in 0..64 {
+        for q in 0..4 {
+            t.push_str(&format!("            8'd{}: rlps = 8'd{};\n", s * 4 + q, golden::cabac::RANGE_TAB_LPS[s][q]));
+        }
+    }
+    t.push_str("            default: rlps = 8'd0;\n        endcase\n    endfunction\n");
+    t
+}
+
+/// Path of a tool on PATH, or the install hint (`bash scripts/setup.sh`).
+pub fn tool(name: &str) -> Result<std::path::PathBuf, String> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for d in std::env::split_paths(&path) {
+        if d.join(name).is_file() {
+            return Ok(d.join(name));
+        }
+    }
+    Err(format!("{name} not found on PATH: install it with `bash scripts/setup.sh` (Debian package {name})"))
+}

@@ -237,6 +237,8 @@ fn body(p: usize, nm: usize) -> String {
     v.push(("TROWY", pad(ln, "tr_y")));
     v.push(("QPTAB", qp_table(&golden::quantize::QUANT_SCALE, "ob_qp", "qdiv", "qscale", 15)));
     v.push(("TCOEF", tcoef_function()));
+    v.push(("FIFODECL", crate::common::out_fifo_decl(&format!("{}", 26 * p + 1), "out_ready")));
+    v.push(("FIFOUPD", crate::common::out_fifo_update("dr_adv", "o_new")));
     crate::common::unroll_generates(&subst(TEMPLATE, &v))
 }
 
@@ -355,13 +357,7 @@ $CWRITE            end
     reg [2:0] ob_log2;
     reg [5:0] ob_qp;
     reg [8:0] ob_off;
-    // output FIFO, 2 entries: the drain advances on registered state only
-    reg [1:0] o_count;
-    reg [26*$P:0] o_d0;
-    reg [26*$P:0] o_d1;
-    wire [26*$P:0] o_new;
-    wire o_room = (o_count != 2'd2);
-    wire o_pop = out_ready & (o_count != 2'd0);
+$FIFODECL    wire [26*$P:0] o_new;
     wire [$LN-1:0] ob_nm1 = ~({$LN{1'b1}} << ob_log2);
     assign dr_adv = ob_full & o_room;
     wire dr_row_end = $DRROWEND;
@@ -374,7 +370,6 @@ $CWRITE            end
             pos_row <= $LN'd0;
             pos_col <= $LN'd0;
             dr_v <= $LN'd0;
-            o_count <= 2'd0;
 $GRESET        end else begin
             if (s0_fire) begin
                 if (first) begin
@@ -393,16 +388,12 @@ $GRESET        end else begin
 $SWGNEXT$DRGNEXT            if (sw_done & tr_last) ob_full <= 1'b1;
             else if (dr_adv & dr_end) ob_full <= 1'b0;
             if (dr_adv & dr_row_end) dr_v <= dr_end ? $LN'd0 : dr_v + $LN'd1;
-            o_count <= o_count + {1'b0, dr_adv} - {1'b0, o_pop};
         end
         if (sw_done & tr_last) begin
             ob_log2 <= tr_log2;
             ob_qp <= tr_qp;
             ob_off <= tr_off;
         end
-        if (dr_adv & ((o_count == 2'd0) | ((o_count == 2'd1) & o_pop))) o_d0 <= o_new;
-        else if (o_pop) o_d0 <= o_d1;
-        if (dr_adv & (o_count == 2'd1) & ~o_pop) o_d1 <= o_new;
     end
     wire [16*$P-1:0] dsel = obrow[dr_v];
     reg [3:0] qdiv;
@@ -412,7 +403,7 @@ $QPTAB
     wire [31:0] qadd = 32'(ob_off) << (qb - 5'd9);
 $QUANT
     wire unused_q = ^{$QUNUSED};
-    assign o_new = {dr_end, $OUTD, $OUTL};
+$FIFOUPD    assign o_new = {dr_end, $OUTD, $OUTL};
     assign out_valid = (o_count != 2'd0);
     assign out_level = o_d0[16*$P-1:0];
     assign out_du = o_d0[26*$P-1:16*$P];

@@ -180,6 +180,8 @@ fn body(p: usize, nm: usize) -> String {
     v.push(("PROW", pad(ln, "pos_row")));
     v.push(("LSTAB", ls_table()));
     v.push(("TCOEF", tcoef_function()));
+    v.push(("FIFODECL", crate::common::out_fifo_decl(&format!("{}", 16 * p + 1), "out_ready")));
+    v.push(("FIFOUPD", crate::common::out_fifo_update("dr_adv", "o_new")));
     crate::common::unroll_generates(&subst(TEMPLATE, &v))
 }
 
@@ -266,13 +268,7 @@ $GDECL
     reg [$LN-1:0] dr_y;
     reg [2:0] gb_log2;
     reg gb_dst;
-    // output FIFO, 2 entries: the drain advances on registered state only
-    reg [1:0] o_count;
-    reg [$WL:0] o_d0;
-    reg [$WL:0] o_d1;
-    wire [$WL:0] o_new;
-    wire o_room = (o_count != 2'd2);
-    wire o_pop = out_ready & (o_count != 2'd0);
+$FIFODECL    wire [$WL:0] o_new;
     wire [$LN-1:0] gb_nm1 = ~({$LN{1'b1}} << gb_log2);
     wire dr_adv = gb_full & o_room;
     wire dr_row_end = $DRROWEND;
@@ -291,7 +287,6 @@ $HOUT
             pos_row <= $LN'd0;
             pos_col <= $LN'd0;
             dr_y <= $LN'd0;
-            o_count <= 2'd0;
 $GRESET        end else begin
             if (s0_fire) begin
                 if (first) begin
@@ -307,17 +302,13 @@ $GRESET        end else begin
             if (s0_fire & tu_end) gb_full <= 1'b1;
             else if (dr_adv & dr_end) gb_full <= 1'b0;
 $DRGNEXT            if (dr_adv & dr_row_end) dr_y <= dr_end ? $LN'd0 : dr_y + $LN'd1;
-            o_count <= o_count + {1'b0, dr_adv} - {1'b0, o_pop};
         end
         if (s0_fire & tu_end) begin
             gb_log2 <= e_log2;
             gb_dst <= e_dst;
         end
-        if (dr_adv & ((o_count == 2'd0) | ((o_count == 2'd1) & o_pop))) o_d0 <= o_new;
-        else if (o_pop) o_d0 <= o_d1;
-        if (dr_adv & (o_count == 2'd1) & ~o_pop) o_d1 <= o_new;
     end
-    assign o_new = {dr_end, $ORES};
+$FIFOUPD    assign o_new = {dr_end, $ORES};
     assign out_valid = (o_count != 2'd0);
     assign out_res = o_d0[$WL-1:0];
     assign out_last = o_d0[$WL];

@@ -38,11 +38,9 @@ pub fn synth(name: &str, verilog: &str, liberty: Option<&Path>, workdir: &Path) 
         let l = lib.display();
         script += &format!(" dfflibmap -liberty {l}; abc -liberty {l}; opt_clean; tee -q -o {} stat -liberty {l};", mapped.display());
     }
+    let yosys = crate::common::tool("yosys")?;
     let t = std::time::Instant::now();
-    let out = Command::new("yosys")
-        .args(["-q", "-p", &script])
-        .output()
-        .map_err(|e| format!("yosys: {e}: install it with `bash scripts/setup.sh` (Debian package yosys)"))?;
+    let out = Command::new(yosys).args(["-q", "-p", &script]).output().map_err(|e| format!("yosys: {e}"))?;
     if !out.status.success() {
         return Err(format!("yosys failed on {name}:\n{}", String::from_utf8_lossy(&out.stderr)));
     }

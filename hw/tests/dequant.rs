@@ -8,13 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn tool(name: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for d in std::env::split_paths(&path) {
-        if d.join(name).is_file() {
-            return d.join(name);
-        }
-    }
-    panic!("{name} not found on PATH: install it with `bash scripts/setup.sh` (Debian package {name})");
+    hw::common::tool(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn workdir(tag: &str) -> PathBuf {

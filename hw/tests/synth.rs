@@ -7,10 +7,7 @@ use std::path::Path;
 
 #[test]
 fn yosys_synthesizes_every_block() {
-    assert!(
-        std::process::Command::new("yosys").arg("-V").output().map(|o| o.status.success()).unwrap_or(false),
-        "yosys not found on PATH: install it with `bash scripts/setup.sh` (Debian package yosys)"
-    );
+    hw::common::tool("yosys").unwrap_or_else(|e| panic!("{e}"));
     let mut p = golden::Params::default();
     p.rtl.samples_per_cycle = 1;
     p.bitstream.max_tu_size = 4;

@@ -23,8 +23,8 @@ use hw::GeneratedModule;
 /// Errors of building or driving a model.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
-    #[error("{0} not found on PATH: install it with `bash scripts/setup.sh` (Debian package {0})")]
-    MissingTool(&'static str),
+    #[error("{0}")]
+    MissingTool(String),
     #[error("verilator build of {module} failed (log {log}):\n{tail}")]
     Build { module: String, log: String, tail: String },
     #[error("loading {0}: {1}")]
@@ -104,16 +104,6 @@ pub fn cache_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("target").join("tcgen-sim")
 }
 
-/// Path of a tool on PATH.
-pub fn tool(name: &'static str) -> Result<PathBuf, SimError> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for d in std::env::split_paths(&path) {
-        if d.join(name).is_file() {
-            return Ok(d.join(name));
-        }
-    }
-    Err(SimError::MissingTool(name))
-}
 
 fn fnv(parts: &[&[u8]]) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
@@ -303,9 +293,9 @@ impl Drop for Model {
     }
 }
 
-/// Build (or reuse) the shared library of a module; returns its directory.
-pub fn build(m: &GeneratedModule, opts: &BuildOptions) -> Result<PathBuf, SimError> {
-    let verilator = tool("verilator")?;
+/// Build (or reuse) the shared library of a module; returns its directory and ports.
+pub fn build(m: &GeneratedModule, opts: &BuildOptions) -> Result<(PathBuf, Vec<Port>), SimError> {
+    let verilator = hw::common::tool("verilator").map_err(SimError::MissingTool)?;
     let ports = parse_ports(&m.verilog);
     let shim_src = shim(&m.name, &ports);
     let flags = format!("trace={} toggles={}", opts.trace, opts.toggles);
@@ -313,7 +303,7 @@ pub fn build(m: &GeneratedModule, opts: &BuildOptions) -> Result<PathBuf, SimErr
     let root = cache_dir();
     let dir = root.join(format!("{}-{h:016x}", m.name));
     if dir.join("obj/libsim.so").is_file() {
-        return Ok(dir);
+        return Ok((dir, ports));
     }
     std::fs::create_dir_all(&root)?;
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
@@ -344,10 +334,10 @@ pub fn build(m: &GeneratedModule, opts: &BuildOptions) -> Result<PathBuf, SimErr
         return Err(SimError::Build { module: m.name.clone(), log: log.display().to_string(), tail });
     }
     match std::fs::rename(&tmp, &dir) {
-        Ok(()) => Ok(dir),
+        Ok(()) => Ok((dir, ports)),
         Err(_) if dir.join("obj/libsim.so").is_file() => {
             let _ = std::fs::remove_dir_all(&tmp);
-            Ok(dir)
+            Ok((dir, ports))
         }
         Err(e) => Err(e.into()),
     }
@@ -356,9 +346,8 @@ pub fn build(m: &GeneratedModule, opts: &BuildOptions) -> Result<PathBuf, SimErr
 impl Model {
     /// Build (cached) and load a model of `m`.
     pub fn new(m: &GeneratedModule, opts: &BuildOptions) -> Result<Model, SimError> {
-        let dir = build(m, opts)?;
+        let (dir, ports) = build(m, opts)?;
         let so = dir.join("obj/libsim.so");
-        let ports = parse_ports(&m.verilog);
         // SAFETY: the library is the shim built above; symbols have the declared types.
         unsafe {
             let lib = libloading::Library::new(&so).map_err(|e| SimError::Load(so.display().to_string(), e.to_string()))?;
