@@ -156,7 +156,7 @@ pub fn synth(a: SynthArgs) -> Result<()> {
     };
     let mut all = Vec::new();
     for b in &blocks {
-        let r = hw::yosys::synth(&b.name, &b.verilog, lib.as_deref(), &a.out.join(&b.name)).map_err(|e| anyhow::anyhow!(e))?;
+        let r = hw::yosys::synth_cached(&b.name, &b.verilog, lib.as_deref(), &a.out.join(&b.name), &crate::synth_cache()).map_err(|e| anyhow::anyhow!(e))?;
         if !a.json {
             println!(
                 "{:<10} generic cells {:>8}  mapped cells {:>8}  flops {:>7}  area {:>10} um2  NAND2-eq {:>9}  ({:.0} s)",

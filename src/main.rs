@@ -3,6 +3,7 @@
 mod bench;
 mod cosim;
 mod plot;
+mod report;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -34,6 +35,8 @@ enum Cmd {
     Cosim(cosim::CosimArgs),
     /// Synthesize blocks with yosys: generic cells, and ASAP7 area / NAND2 equivalents.
     Synth(cosim::SynthArgs),
+    /// Area-energy report: synthesis, toggle activity, cycle/area/energy models, sizing, full-codec reference.
+    Report(report::ReportArgs),
     /// Print the embedded default configuration (TOML).
     Config,
     /// The main job on the embedded default: encode, evaluate, generate Verilog, cosimulate it, write the report under --out.
@@ -194,6 +197,13 @@ struct RunArgs {
     /// Skip the cosimulation step (Verilator).
     #[arg(long)]
     no_cosim: bool,
+    /// Skip the area-energy report (yosys synthesis: about an hour for the default config
+    /// the first time, cached under target/tcgen-synth/cache).
+    #[arg(long)]
+    no_report: bool,
+    /// Liberty for the area-energy report (default: ../shared/asap7 when present).
+    #[arg(long)]
+    liberty: Option<PathBuf>,
 }
 
 pub(crate) fn load_params(c: &CodecArgs) -> Result<Params> {
@@ -227,7 +237,7 @@ fn target(r: &RateArgs, p: &Params) -> RateTarget {
 }
 
 /// Write a file whole: to a temporary name beside it, then rename.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
@@ -275,7 +285,7 @@ fn encode(a: EncodeArgs) -> Result<()> {
     Ok(())
 }
 
-fn tool_version(cmd: &str, arg: &str) -> String {
+pub(crate) fn tool_version(cmd: &str, arg: &str) -> String {
     std::process::Command::new(cmd)
         .arg(arg)
         .output()
@@ -284,7 +294,7 @@ fn tool_version(cmd: &str, arg: &str) -> String {
         .unwrap_or_else(|| "not found".into())
 }
 
-fn git_hash() -> String {
+pub(crate) fn git_hash() -> String {
     std::process::Command::new("git")
         .args(["rev-parse", "HEAD"])
         .output()
@@ -479,10 +489,29 @@ fn run(a: RunArgs) -> Result<()> {
             bail!("cosimulation: {bad} mismatches against golden/ (report {})", path.display());
         }
     }
+    if !a.no_report {
+        let ra = report::ReportArgs {
+            config: a.config.clone(),
+            liberty: a.liberty.clone(),
+            no_liberty: false,
+            node: "asap7".into(),
+            input: a.input.clone(),
+            vectors: 2000,
+            qps: vec![17, 22, 27, 32, 37],
+            out: a.out.join("area_energy"),
+        };
+        report.insert("area_energy".into(), report::report(&ra)?);
+    }
     let path = a.out.join("report.json");
     write_atomic(&path, serde_json::to_string_pretty(&serde_json::Value::Object(report))?.as_bytes())?;
     println!("wrote {}", path.display());
     Ok(())
+}
+
+/// Where synthesis results are kept between runs (`TCGEN_SYNTH_CACHE` overrides):
+/// the default config's transform blocks take tens of minutes in yosys.
+pub(crate) fn synth_cache() -> PathBuf {
+    std::env::var_os("TCGEN_SYNTH_CACHE").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("target/tcgen-synth/cache"))
 }
 
 fn parse_wxh(s: &str) -> Result<(u32, u32)> {
@@ -512,6 +541,7 @@ fn main() {
             Ok(())
         }
         Cmd::Run(a) => run(a),
+        Cmd::Report(a) => report::report(&a).map(|_| ()),
     };
     if let Err(e) = r {
         eprintln!("tcgen: error: {e:#}");

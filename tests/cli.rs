@@ -155,3 +155,89 @@ fn cosim_passes_on_a_small_config_and_reports_bad_arguments() {
     let (ok, _, err) = tcgen(&["cosim", "--block", "fwd_tq", "--trace", "9..3"]);
     assert!(!ok && err.contains("TO must be after FROM"), "{err}");
 }
+
+#[test]
+fn report_on_a_small_config_writes_json_markdown_and_plots() {
+    let d = dir("report");
+    let cfg = d.join("c.toml");
+    std::fs::write(
+        &cfg,
+        "[bitstream]\nmax_tu_size = 8\n[encoder.hw]\ncu_size = 8\n[rtl]\nsamples_per_cycle = 1\n",
+    )
+    .unwrap();
+    let out_dir = d.join("r");
+    let (ok, out, err) = tcgen(&[
+        "report",
+        "--config",
+        &s(&cfg),
+        "--vectors",
+        "200",
+        "--qps",
+        "22,32",
+        "--out",
+        &s(&out_dir),
+    ]);
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains("## Sizing") && out.contains("Table II"),
+        "{out}"
+    );
+    for f in [
+        "area.svg",
+        "energy.svg",
+        "bits_vs_mse.svg",
+        "throughput.svg",
+    ] {
+        assert!(
+            std::fs::read_to_string(out_dir.join(f))
+                .unwrap()
+                .contains("<svg"),
+            "{f}"
+        );
+    }
+    assert!(std::fs::read_to_string(out_dir.join("report.md"))
+        .unwrap()
+        .contains("| fwd_tq |"));
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(j["version"], 1);
+    assert!(j["manifest"]["config_toml"]
+        .as_str()
+        .unwrap()
+        .contains("samples_per_cycle = 1"));
+    let blocks = j["blocks"].as_array().unwrap();
+    assert_eq!(blocks.len(), 5);
+    let mapped = !j["manifest"]["liberty"].is_null();
+    for b in blocks {
+        assert!(b["energy"]["pj_per_unit"].as_f64().unwrap() > 0.0, "{b}");
+        assert!(b["area"]["cell_um2"].as_f64().unwrap() > 0.0, "{b}");
+        if mapped {
+            let e = b["area"]["nand2_path_error"].as_f64().unwrap();
+            assert!(
+                e.abs() <= 0.15,
+                "{}: NAND2 path {e:+.3} off the liberty-mapped area",
+                b["block"]
+            );
+        }
+    }
+    assert_eq!(j["sizing"].as_array().unwrap().len(), 8);
+    assert_eq!(j["hw_strategy"].as_array().unwrap().len(), 2);
+    assert!(
+        j["reference"]["h265_decoder"]["parts"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 5
+    );
+    let (ok, _, err) = tcgen(&["report", "--node", "tsmc3", "--out", &s(&d.join("x"))]);
+    assert!(!ok && err.contains("unknown node"), "{err}");
+    let (ok, _, err) = tcgen(&[
+        "report",
+        "--liberty",
+        "/nonexistent.lib",
+        "--out",
+        &s(&d.join("y")),
+    ]);
+    assert!(!ok && err.contains("not found"), "{err}");
+}

@@ -1,15 +1,22 @@
-//! yosys synthesis of a generated module: generic `synth -top NAME; stat` (cell
-//! count), optionally mapped onto a liberty (ASAP7) for area and NAND2 equivalents.
+//! yosys synthesis of a generated module: generic `synth -top NAME; stat` (cells by
+//! type), optionally mapped onto a liberty (ASAP7) for area and NAND2 equivalents.
+//! [`synth_cached`] keeps results per hash of (Verilog, liberty, yosys version): the
+//! default config's transform blocks take tens of minutes.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// What yosys reported.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Synth {
     pub module: String,
     /// Cells of the generic netlist (`synth; stat`).
     pub generic_cells: u64,
+    /// The generic netlist's cells by type (`$_AND_`, `$_SDFFE_PP0P_`, ...).
+    pub generic_by_type: BTreeMap<String, u64>,
+    /// The mapped netlist's cells by liberty cell name.
+    pub mapped_by_type: BTreeMap<String, u64>,
     /// With a liberty: mapped cells, area (um2) and NAND2x1 equivalents.
     pub mapped_cells: Option<u64>,
     pub area_um2: Option<f64>,
@@ -21,6 +28,29 @@ pub struct Synth {
 
 /// Area of ASAP7's NAND2x1 in um2 (the NAND2-equivalent unit).
 pub const ASAP7_NAND2_UM2: f64 = 0.08748;
+
+fn by_type(text: &str) -> BTreeMap<String, u64> {
+    let mut m = BTreeMap::new();
+    let mut on = false;
+    for l in text.lines() {
+        if l.trim().starts_with("Number of cells:") {
+            on = true;
+            m.clear();
+            continue;
+        }
+        let mut it = l.split_whitespace();
+        match (on, it.next(), it.next(), it.next()) {
+            (true, Some(c), Some(n), None) => {
+                if let Ok(n) = n.parse::<u64>() {
+                    m.insert(c.to_string(), n);
+                }
+            }
+            (true, None, _, _) => {}
+            _ => on = false,
+        }
+    }
+    m
+}
 
 fn stat_cells(text: &str) -> Option<u64> {
     text.lines().filter_map(|l| l.trim().strip_prefix("Number of cells:")).last().and_then(|v| v.trim().parse().ok())
@@ -46,9 +76,12 @@ pub fn synth(name: &str, verilog: &str, liberty: Option<&Path>, workdir: &Path) 
     }
     let g = std::fs::read_to_string(&generic).map_err(|e| e.to_string())?;
     let generic_cells = stat_cells(&g).ok_or("no cell count in yosys stat")?;
+    let generic_by_type = by_type(&g);
+    let mut mapped_by_type = BTreeMap::new();
     let (mut mapped_cells, mut area, mut flops) = (None, None, None);
     if liberty.is_some() {
         let m = std::fs::read_to_string(&mapped).map_err(|e| e.to_string())?;
+        mapped_by_type = by_type(&m);
         mapped_cells = stat_cells(&m);
         area = m.lines().filter_map(|l| l.trim().strip_prefix("Chip area for module")).last().and_then(|l| l.rsplit(':').next()).and_then(|v| v.trim().parse::<f64>().ok());
         flops = Some(
@@ -66,12 +99,45 @@ pub fn synth(name: &str, verilog: &str, liberty: Option<&Path>, workdir: &Path) 
     Ok(Synth {
         module: name.into(),
         generic_cells,
+        generic_by_type,
+        mapped_by_type,
         mapped_cells,
         area_um2: area,
         nand2_eq: area.map(|a| a / ASAP7_NAND2_UM2),
         flops,
         seconds: t.elapsed().as_secs_f64(),
     })
+}
+
+/// yosys's version line (part of the cache key).
+pub fn version() -> Result<String, String> {
+    let y = crate::common::tool("yosys")?;
+    let out = Command::new(y).arg("-V").output().map_err(|e| format!("yosys: {e}"))?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// [`synth`], with the result kept under `cache` per hash of (module name, Verilog,
+/// liberty path and size, yosys version); `workdir` holds the run's files.
+pub fn synth_cached(name: &str, verilog: &str, liberty: Option<&Path>, workdir: &Path, cache: &Path) -> Result<Synth, String> {
+    let lib_key = liberty.map(|l| format!("{}:{}", l.display(), std::fs::metadata(l).map(|m| m.len()).unwrap_or(0))).unwrap_or_default();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in [name, verilog, &lib_key, &version()?] {
+        for b in part.bytes().chain([0xffu8]) {
+            h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    let file = cache.join(format!("{name}-{h:016x}.json"));
+    if let Ok(text) = std::fs::read_to_string(&file) {
+        if let Ok(s) = serde_json::from_str::<Synth>(&text) {
+            return Ok(s);
+        }
+    }
+    let s = synth(name, verilog, liberty, workdir)?;
+    std::fs::create_dir_all(cache).map_err(|e| e.to_string())?;
+    let tmp = cache.join(format!(".{name}-{}", std::process::id()));
+    std::fs::write(&tmp, serde_json::to_string_pretty(&s).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    std::fs::rename(&tmp, &file).map_err(|e| e.to_string())?;
+    Ok(s)
 }
 
 /// The ASAP7 liberty of ../shared, unpacked once under `cache` (None when absent).

@@ -17,7 +17,9 @@ fn yosys_synthesizes_every_block() {
         eprintln!("../shared/asap7 absent: generic synthesis only (no area)");
     }
     for m in hw::all_blocks(&p).unwrap() {
-        let r = hw::yosys::synth(&m.name, &m.verilog, lib.as_deref(), &dir.join(&m.name)).unwrap();
+        // cached per (Verilog, liberty, yosys version): area_energy's calibration test
+        // reads the same results
+        let r = hw::yosys::synth_cached(&m.name, &m.verilog, lib.as_deref(), &dir.join(&m.name), &dir.join("../tcgen-synth/cache")).unwrap();
         eprintln!("{r:?}");
         assert!(r.generic_cells > 500, "{}: suspiciously small netlist ({} cells)", m.name, r.generic_cells);
         if lib.is_some() {

@@ -584,6 +584,7 @@ fn cabac_run(m: &mut Model, streams: &[CabacStream], timing: &Timing) -> Result<
         total.beats_out += rep.beats_out;
         total.units += 1;
         total.cycles += rep.cycles;
+        total.busy_cycles += rep.busy_cycles;
         total.mismatches += rep.mismatches;
         if total.first_mismatch.is_none() {
             total.first_mismatch = rep.first_mismatch;

@@ -70,7 +70,11 @@ pub struct Report {
     pub beats_in: u64,
     pub beats_out: u64,
     pub units: u64,
+    /// Cycles of the whole run: reset, traffic, and the trailing check for extra beats.
     pub cycles: u64,
+    /// Cycles from the first cycle after reset up to and including the last output beat
+    /// (the convention of `area_energy::cycle`).
+    pub busy_cycles: u64,
     pub mismatches: u64,
     pub first_mismatch: Option<String>,
     /// Input samples per cycle over the whole run.
@@ -139,6 +143,7 @@ pub fn run_aux(
         }
         m.set(r, 0);
     }
+    let busy_from = m.cycles;
     let mut inputs = inputs.into_iter();
     let mut pending: Option<Beat> = None;
     let mut exhausted = false;
@@ -203,6 +208,7 @@ pub fn run_aux(
                 rep.first_latency = first_in.map(|f| m.cycles - f);
             }
             rep.beats_out += 1;
+            rep.busy_cycles = m.cycles - busy_from + 1;
             moved = true;
             // outputs may run ahead of the reference (a block that streams what the
             // reference only knows at the end of a unit): hold them until expected

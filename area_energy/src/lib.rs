@@ -1,0 +1,18 @@
+//! area_energy: what the tensor codec costs in die area and energy.
+//!
+//! Accelergy's discipline: action counts (cycles, toggles, memory accesses: from the
+//! cycle model or from Verilator) stay separate from per-action tables (area per cell,
+//! energy per toggle, SRAM density), and every table entry carries its [`Source`]:
+//! publication or library, node, and scaling rule.
+//!
+//! - [`source`]: provenance of table entries;
+//! - [`reference`]: parametric full-video-codec (H.265) encoder and decoder models.
+
+pub mod area;
+pub mod cycle;
+pub mod energy;
+pub mod reference;
+pub mod sizing;
+pub mod source;
+
+pub use source::{Source, Sourced};

@@ -1,0 +1,151 @@
+//! The cycle model against Verilator: every transform block at three configurations,
+//! on known-answer TUs (mixed sizes), random TUs and blocks of real tensors (the
+//! embedded MiniLM sample, ../shared SmolLM2 when present). Needs verilator
+//! (`bash scripts/setup.sh`).
+
+use area_energy::cycle::{dequant_busy_cycles, tq_run, Tq};
+use sim::blocks::{cosim, stimulus, tensor_frames, CosimRun, StimSet};
+use sim::tb::Timing;
+use sim::BuildOptions;
+use std::path::Path;
+
+fn params(lanes: u32, nm: u32) -> golden::Params {
+    let mut p = golden::Params::default();
+    p.rtl.samples_per_cycle = lanes;
+    p.bitstream.max_tu_size = nm;
+    p
+}
+
+fn sets(p: &golden::Params) -> Vec<(String, StimSet)> {
+    let mut v = vec![
+        ("known-answer".to_string(), StimSet::KnownAnswer),
+        (
+            "random 40 per size".to_string(),
+            StimSet::Random {
+                per_size: 40,
+                only: None,
+            },
+        ),
+        (
+            "@minilm blocks".to_string(),
+            StimSet::Tensor {
+                frames: tensor_frames("@minilm", p).unwrap(),
+                limit: 300,
+            },
+        ),
+    ];
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tensors/smol_L15_q.npy");
+    if shared.exists() {
+        v.push((
+            "smol_L15_q blocks".into(),
+            StimSet::Tensor {
+                frames: tensor_frames(shared.to_str().unwrap(), p).unwrap(),
+                limit: 300,
+            },
+        ));
+    } else {
+        eprintln!("../shared/tensors absent: real-tensor blocks from the embedded sample only");
+    }
+    v
+}
+
+fn check_tq(block: &str, lanes: u32, nm: u32) {
+    let p = params(lanes, nm);
+    let tq = if block == "fwd_tq" {
+        Tq::Forward
+    } else {
+        Tq::Inverse
+    };
+    for (name, set) in sets(&p) {
+        let timing = Timing {
+            seed: 11,
+            ..Default::default()
+        };
+        let tus: Vec<u32> = stimulus(&set, tq == Tq::Inverse, nm as usize, timing.seed)
+            .map(|t| t.log2)
+            .collect();
+        let r = cosim(
+            block,
+            &p,
+            &CosimRun {
+                sets: vec![set],
+                timing,
+                build: BuildOptions::default(),
+                trace: None,
+            },
+        )
+        .unwrap();
+        let rep = &r.sets[0].1;
+        assert_eq!(rep.mismatches, 0);
+        let model = tq_run(tq, lanes, &tus);
+        let err = model.busy_cycles as f64 / rep.busy_cycles as f64 - 1.0;
+        eprintln!(
+            "{block} P={lanes} max TU {nm}: {name}: {} TUs, Verilator {} busy cycles, model {} ({:+.3}%), first output {} vs {:?}",
+            tus.len(),
+            rep.busy_cycles,
+            model.busy_cycles,
+            100.0 * err,
+            model.first_output,
+            rep.first_latency
+        );
+        assert_eq!(model.beats_in, rep.beats_in);
+        assert!(
+            err.abs() <= 0.02,
+            "{block} P={lanes} TU {nm} {name}: model {} vs Verilator {}",
+            model.busy_cycles,
+            rep.busy_cycles
+        );
+    }
+}
+
+#[test]
+fn fwd_tq_default_config() {
+    check_tq("fwd_tq", 4, 32);
+}
+
+#[test]
+fn inv_tq_default_config() {
+    check_tq("inv_tq", 4, 32);
+}
+
+#[test]
+fn transform_blocks_small_configs() {
+    for (lanes, nm) in [(1, 8), (2, 16)] {
+        check_tq("fwd_tq", lanes, nm);
+        check_tq("inv_tq", lanes, nm);
+    }
+}
+
+#[test]
+fn dequant_one_per_cycle() {
+    let p = golden::Params::default();
+    let timing = Timing {
+        seed: 5,
+        ..Default::default()
+    };
+    let set = StimSet::Random {
+        per_size: 20,
+        only: None,
+    };
+    let n: u64 = stimulus(&set, true, 32, timing.seed)
+        .map(|t| t.data.len() as u64)
+        .sum();
+    let r = cosim(
+        "dequant",
+        &p,
+        &CosimRun {
+            sets: vec![set],
+            timing,
+            build: BuildOptions::default(),
+            trace: None,
+        },
+    )
+    .unwrap();
+    let rep = &r.sets[0].1;
+    eprintln!(
+        "dequant: {n} coefficients, Verilator {} busy cycles, model {}",
+        rep.busy_cycles,
+        dequant_busy_cycles(n)
+    );
+    assert_eq!(rep.busy_cycles, dequant_busy_cycles(n));
+}

@@ -1,0 +1,777 @@
+//! `tcgen report`: the area-energy report (report.json, report.md, SVG plots).
+//!
+//! Measures, then models: yosys synthesis of every generated block (cached), Verilator
+//! cosimulation with toggle coverage on blocks of the input tensor (action counts),
+//! golden/'s hardware strategy for bins/value and bits/value at several QPs; then the
+//! area_energy models (NAND2 path and liberty-mapped area, liberty energy, cycle model,
+//! sizing, full-video-codec reference).
+
+use crate::{git_hash, load_params, synth_cache, tool_version, write_atomic, CodecArgs};
+use anyhow::{anyhow, Context, Result};
+use area_energy::{area, cycle, energy, reference, sizing};
+use clap::Args;
+use golden::config::StrategyKind;
+use golden::pipeline::{self, RateTarget};
+use plotters::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Args, Clone)]
+pub struct ReportArgs {
+    /// Configuration file (TOML); missing fields take the embedded defaults.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Liberty for cell mapping and power tables (default: ../shared/asap7 when present and --node asap7).
+    #[arg(long)]
+    pub liberty: Option<PathBuf>,
+    /// NAND2 path only (no liberty), area and energy from the node tables.
+    #[arg(long)]
+    pub no_liberty: bool,
+    /// Node of the NAND2 path and of the comparisons: asap7, nangate45, sky130.
+    #[arg(long, default_value = "asap7")]
+    pub node: String,
+    /// Tensor for activity and bits/value (.npy, .safetensors or a built-in).
+    #[arg(long, default_value = "@minilm")]
+    pub input: String,
+    /// Tensor blocks per TU size (transform blocks) and random units (CABAC) simulated for toggles.
+    #[arg(long, default_value_t = 2000)]
+    pub vectors: u64,
+    /// QPs of the bits/value sweep (the config's QP is the operating point).
+    #[arg(long, value_delimiter = ',', default_value = "17,22,27,32,37")]
+    pub qps: Vec<u8>,
+    /// Output directory.
+    #[arg(long, default_value = "target/tcgen-report")]
+    pub out: PathBuf,
+}
+
+/// One block, measured.
+#[derive(Serialize)]
+struct BlockRow {
+    block: String,
+    area: area::BlockArea,
+    activity: energy::Activity,
+    energy: energy::BlockEnergy,
+    /// Units (samples or bins) per cycle, measured by Verilator on the stimulus.
+    units_per_cycle_measured: f64,
+    unit: &'static str,
+    synth_seconds: f64,
+}
+
+/// Golden's hardware strategy at one QP.
+#[derive(Serialize, Clone)]
+struct RatePoint {
+    qp: u8,
+    bits_per_value: f64,
+    mse_int8: f64,
+    /// CABAC bins per coded sample (frames include padding).
+    bins_per_value: f64,
+}
+
+/// A core built from measured blocks, each replicated to the target rate.
+#[derive(Serialize)]
+struct CoreSizing {
+    core: &'static str,
+    target: String,
+    values_per_s: f64,
+    clock_mhz: f64,
+    blocks: Vec<(String, f64, u64)>,
+    area_mm2: f64,
+    power_w: f64,
+    pj_per_value: f64,
+}
+
+fn rate_points(
+    a: &ReportArgs,
+    p: &golden::Params,
+    strategy: StrategyKind,
+) -> Result<Vec<RatePoint>> {
+    let t = golden::sample::load(&a.input, None).map_err(|e| anyhow!("{}: {e}", a.input))?;
+    let mut q = p.clone();
+    q.encoder.strategy = strategy;
+    let mut qps = a.qps.clone();
+    if !qps.contains(&p.encoder.qp) {
+        qps.push(p.encoder.qp);
+    }
+    qps.sort_unstable();
+    let mut out = Vec::new();
+    for qp in qps {
+        let e = pipeline::encode_tensor(&t, &q, RateTarget::Qp(qp))
+            .map_err(|e| anyhow!("{}: {e}", a.input))?;
+        let bins: u64 = e.encoded.frames.iter().map(|f| f.bins).sum();
+        let samples = (e.prepared.layout.frame_width as u64
+            * e.prepared.layout.frame_height as u64)
+            * e.prepared.frames.len() as u64;
+        out.push(RatePoint {
+            qp,
+            bits_per_value: e.metrics.bits_per_value,
+            mse_int8: e.metrics.mse_int8,
+            bins_per_value: bins as f64 / samples.max(1) as f64,
+        });
+    }
+    Ok(out)
+}
+
+/// Run the report; writes report.json, report.md and the SVGs under `a.out` and
+/// returns the JSON.
+pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    let p = load_params(&CodecArgs {
+        config: a.config.clone(),
+        strategy: None,
+        rotate: None,
+        tensor: None,
+    })?;
+    let node = area::node(&a.node).map_err(|e| anyhow!(e))?;
+    let cache = synth_cache();
+    let liberty = if a.no_liberty {
+        None
+    } else if let Some(l) = &a.liberty {
+        if !l.is_file() {
+            return Err(anyhow!("liberty {} not found", l.display()));
+        }
+        Some(l.clone())
+    } else if a.node == "asap7" {
+        let l = hw::yosys::asap7_liberty(&cache);
+        if l.is_none() {
+            eprintln!("note: no ASAP7 liberty (../shared/asap7 absent): NAND2 path only. ASAP7 (BSD-3) is at github.com/The-OpenROAD-Project/asap7; pass --liberty FILE");
+        }
+        l
+    } else {
+        None
+    };
+    let lib = match &liberty {
+        Some(l) => Some(
+            energy::parse_liberty(
+                &std::fs::read_to_string(l).with_context(|| format!("reading {}", l.display()))?,
+                &[],
+            )
+            .map_err(|e| anyhow!(e))?,
+        ),
+        None => None,
+    };
+    let table = energy::node_energy(&a.node).map_err(|e| anyhow!(e))?;
+
+    // golden: bins/value and bits/value of the hardware strategy (and rd for the plot)
+    eprintln!(
+        "golden: hardware strategy at QPs {:?} on {} ...",
+        a.qps, a.input
+    );
+    let hw_points = rate_points(a, &p, StrategyKind::Hw)?;
+    let rd_points = rate_points(a, &p, StrategyKind::Rd)?;
+    let op = hw_points
+        .iter()
+        .find(|r| r.qp == p.encoder.qp)
+        .cloned()
+        .ok_or_else(|| anyhow!("no operating point"))?;
+
+    // blocks: synthesis, toggles, energy
+    let frames = sim::blocks::tensor_frames(&a.input, &p)?;
+    let mut rows = Vec::new();
+    for m in hw::all_blocks(&p).map_err(|e| anyhow!(e))? {
+        eprintln!("synth {} (yosys; cached under {}; the default config's transform blocks take tens of minutes the first time) ...", m.name, cache.display());
+        let s = hw::yosys::synth_cached(
+            &m.name,
+            &m.verilog,
+            liberty.as_deref(),
+            &a.out.join("synth").join(&m.name),
+            &cache,
+        )
+        .map_err(|e| anyhow!(e))?;
+        let ba = area::block_area(
+            &m.name,
+            &s.generic_by_type,
+            s.area_um2,
+            s.flops,
+            vec![],
+            &node,
+        )
+        .map_err(|e| anyhow!(e))?;
+        let cabac = m.name.starts_with("cabac");
+        let set = if cabac {
+            sim::StimSet::Random {
+                per_size: a.vectors.min(2000),
+                only: None,
+            }
+        } else {
+            sim::StimSet::Tensor {
+                frames: frames.clone(),
+                limit: a.vectors,
+            }
+        };
+        eprintln!("cosim {} with toggle coverage ...", m.name);
+        let run = sim::CosimRun {
+            sets: vec![set],
+            timing: sim::tb::Timing {
+                seed: 1,
+                ..Default::default()
+            },
+            build: sim::BuildOptions {
+                trace: false,
+                toggles: true,
+            },
+            trace: None,
+        };
+        let r = sim::cosim(&m.name, &p, &run)?;
+        let rep = &r.sets[0].1;
+        if rep.mismatches > 0 {
+            return Err(anyhow!(
+                "{}: {} mismatches against golden/ during the activity run",
+                m.name,
+                rep.mismatches
+            ));
+        }
+        let units = if cabac {
+            rep.beats_in
+        } else {
+            rep.beats_in * r.lanes as u64
+        };
+        let act = energy::Activity::from_toggles(
+            rep.busy_cycles,
+            units,
+            r.toggles.iter().map(|t| (t.bits, t.toggles)),
+        );
+        let e = match &lib {
+            Some(l) if !s.mapped_by_type.is_empty() => {
+                energy::block_energy(&m.name, &s.mapped_by_type, l, &act, p.rtl.clock_mhz)
+            }
+            _ => energy::nand2_path_energy(
+                &m.name,
+                ba.nand2.logic_nand2,
+                ba.nand2.flops,
+                ba.nand2.nand2,
+                &act,
+                &table,
+                p.rtl.clock_mhz,
+            ),
+        };
+        rows.push(BlockRow {
+            block: m.name.clone(),
+            units_per_cycle_measured: act.units as f64 / act.cycles.max(1) as f64,
+            unit: if cabac { "bin" } else { "sample" },
+            area: ba,
+            activity: act,
+            energy: e,
+            synth_seconds: s.seconds,
+        });
+    }
+    let row = |n: &str| {
+        rows.iter()
+            .find(|r| r.block == n)
+            .ok_or_else(|| anyhow!("block {n} missing"))
+    };
+
+    // cycle model: values per cycle of each block at the operating point
+    let lanes = p.rtl.samples_per_cycle;
+    let tu_log2 = p
+        .encoder
+        .hw
+        .cu_size
+        .min(p.bitstream.max_tu_size)
+        .trailing_zeros();
+    let tq_vpc = cycle::tq_values_per_cycle(tu_log2, lanes);
+    let vpc = |n: &str| -> Result<f64> {
+        Ok(match n {
+            "fwd_tq" | "inv_tq" => tq_vpc,
+            "cabac_dec" | "cabac_enc" => cycle::cabac_values_per_cycle(
+                op.bins_per_value,
+                1,
+                row(n)?.units_per_cycle_measured,
+            ),
+            _ => 1.0,
+        })
+    };
+    let per_value = |n: &str| -> Result<f64> {
+        Ok(if n.starts_with("cabac") {
+            op.bins_per_value
+        } else {
+            1.0
+        })
+    };
+
+    // sizing of the measured datapaths
+    let cores: [(&str, &[&str]); 2] = [
+        ("decoder", &["cabac_dec", "inv_tq"]),
+        ("encoder", &["fwd_tq", "inv_tq", "cabac_enc"]),
+    ];
+    let mut sizings = Vec::new();
+    for t in sizing::targets() {
+        let v = t.values_per_s(op.bits_per_value);
+        for (core, blocks) in cores {
+            let mut cs = CoreSizing {
+                core,
+                target: t.name.into(),
+                values_per_s: v,
+                clock_mhz: p.rtl.clock_mhz,
+                blocks: vec![],
+                area_mm2: 0.0,
+                power_w: 0.0,
+                pj_per_value: 0.0,
+            };
+            for b in blocks {
+                let r = row(b)?;
+                let s = sizing::size(
+                    &t,
+                    op.bits_per_value,
+                    vpc(b)?,
+                    p.rtl.clock_mhz,
+                    r.area.cell_um2,
+                    node.utilization.value,
+                    r.energy.pj_per_unit * per_value(b)?,
+                );
+                cs.area_mm2 += s.area_mm2;
+                cs.power_w += s.power_w;
+                cs.pj_per_value += s.pj_per_value;
+                cs.blocks.push((b.to_string(), vpc(b)?, s.instances));
+            }
+            sizings.push(cs);
+        }
+    }
+    let design = &sizing::targets()[0];
+    let dv = design.values_per_s(op.bits_per_value);
+    let h265_enc = reference::h265_encoder(dv, node.nm);
+    let h265_dec = reference::h265_decoder(dv, node.nm);
+    let at_design = |core: &str| {
+        sizings
+            .iter()
+            .find(|s| s.core == core && s.target == design.name)
+            .unwrap()
+    };
+    let (dec, enc) = (at_design("decoder"), at_design("encoder"));
+    let scale = dv / reference::TABLE_II_VALUES_PER_S;
+
+    // plots
+    let area_items = vec![
+        ("H.265 enc (model)".to_string(), h265_enc.area_mm2()),
+        ("H.265 enc kept parts".to_string(), h265_enc.kept_area_mm2()),
+        (
+            "Table II H.265 enc".to_string(),
+            reference::TABLE_II[0].area_mm2 * scale,
+        ),
+        (
+            "Table II T.265 enc".to_string(),
+            reference::TABLE_II[2].area_mm2 * scale,
+        ),
+        ("tcgen enc blocks".to_string(), enc.area_mm2),
+        ("H.265 dec (model)".to_string(), h265_dec.area_mm2()),
+        ("H.265 dec kept parts".to_string(), h265_dec.kept_area_mm2()),
+        (
+            "Table II H.265 dec".to_string(),
+            reference::TABLE_II[1].area_mm2 * scale,
+        ),
+        (
+            "Table II T.265 dec".to_string(),
+            reference::TABLE_II[3].area_mm2 * scale,
+        ),
+        ("tcgen dec blocks".to_string(), dec.area_mm2),
+    ];
+    let energy_items = vec![
+        ("H.265 enc (model)".to_string(), h265_enc.pj_per_value()),
+        (
+            "Table II H.265 enc".to_string(),
+            reference::TABLE_II[0].pj_per_element,
+        ),
+        (
+            "Table II T.265 enc".to_string(),
+            reference::TABLE_II[2].pj_per_element,
+        ),
+        ("tcgen enc blocks".to_string(), enc.pj_per_value),
+        ("H.265 dec (model)".to_string(), h265_dec.pj_per_value()),
+        (
+            "Table II H.265 dec".to_string(),
+            reference::TABLE_II[1].pj_per_element,
+        ),
+        (
+            "Table II T.265 dec".to_string(),
+            reference::TABLE_II[3].pj_per_element,
+        ),
+        ("tcgen dec blocks".to_string(), dec.pj_per_value),
+    ];
+    write_atomic(
+        &a.out.join("area.svg"),
+        bar_plot(
+            &format!(
+                "die area at {:.1} G values/s, {} (mm2, log)",
+                dv / 1e9,
+                node.name
+            ),
+            &area_items,
+        )?
+        .as_bytes(),
+    )?;
+    write_atomic(
+        &a.out.join("energy.svg"),
+        bar_plot("energy per value (pJ, log)", &energy_items)?.as_bytes(),
+    )?;
+    let curve = |name: &str, pts: &[RatePoint]| golden::eval::Curve {
+        name: name.into(),
+        points: pts
+            .iter()
+            .map(|r| golden::eval::Point {
+                qp: Some(r.qp),
+                bits_per_value: r.bits_per_value,
+                mse_int8: r.mse_int8,
+                mse_float: 0.0,
+            })
+            .collect(),
+    };
+    write_atomic(
+        &a.out.join("bits_vs_mse.svg"),
+        crate::plot::rd_plot(
+            &format!("{}: golden strategies", a.input),
+            &[
+                curve("hw strategy (the RTL's rule)", &hw_points),
+                curve("rd strategy", &rd_points),
+            ],
+        )?
+        .as_bytes(),
+    )?;
+    let dec_vpc = ["cabac_dec", "inv_tq"]
+        .iter()
+        .map(|b| vpc(b))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .fold(f64::MAX, f64::min);
+    let enc_vpc = ["fwd_tq", "inv_tq", "cabac_enc"]
+        .iter()
+        .map(|b| vpc(b))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .fold(f64::MAX, f64::min);
+    write_atomic(
+        &a.out.join("throughput.svg"),
+        throughput_plot(
+            p.rtl.clock_mhz,
+            dec_vpc,
+            enc_vpc,
+            &sizing::targets(),
+            op.bits_per_value,
+        )?
+        .as_bytes(),
+    )?;
+
+    // JSON
+    let j = json!({
+        "version": 1,
+        "manifest": {
+            "tool": format!("tcgen {}", env!("CARGO_PKG_VERSION")),
+            "git": git_hash(),
+            "yosys": tool_version("yosys", "-V"),
+            "verilator": tool_version("verilator", "--version"),
+            "liberty": liberty.as_ref().map(|l| l.display().to_string()),
+            "node": node.name,
+            "input": a.input,
+            "seed": 1,
+            "vectors": a.vectors,
+            "config_toml": p.to_toml_string(),
+        },
+        "node": node,
+        "energy_table": if lib.is_some() { json!("liberty internal power and pin capacitance (area_energy::energy::parse_liberty)") } else { json!(table) },
+        "area_tables": { "dff_nand2": area::DFF_NAND2, "logic_mapping": area::LOGIC_MAPPING, "wire_ff_per_fanout": energy::WIRE_FF_PER_FANOUT },
+        "blocks": rows,
+        "operating_point": op,
+        "hw_strategy": hw_points,
+        "rd_strategy": rd_points,
+        "cycle_model": { "tu_log2": tu_log2, "lanes": lanes, "transform_values_per_cycle": tq_vpc, "decoder_values_per_cycle": dec_vpc, "encoder_values_per_cycle": enc_vpc },
+        "sizing": sizings,
+        "reference": { "h265_encoder": h265_enc, "h265_decoder": h265_dec, "table_ii": reference::TABLE_II, "table_ii_values_per_s": reference::TABLE_II_VALUES_PER_S },
+        "scope": "tcgen rows are the blocks built so far (decoder: cabac_dec + inv_tq; encoder: fwd_tq + inv_tq + cabac_enc), each replicated to the target rate; parser/binarizer, intra prediction, line buffers and bit packing are not in them yet",
+    });
+    write_atomic(
+        &a.out.join("report.json"),
+        serde_json::to_string_pretty(&j)?.as_bytes(),
+    )?;
+    let md = markdown(
+        a,
+        &p,
+        &node,
+        &rows,
+        &op,
+        &hw_points,
+        &sizings,
+        &h265_enc,
+        &h265_dec,
+        dv,
+        liberty.is_some(),
+    );
+    write_atomic(&a.out.join("report.md"), md.as_bytes())?;
+    println!("{md}");
+    println!(
+        "wrote report.json, report.md, area.svg, energy.svg, bits_vs_mse.svg, throughput.svg to {}",
+        a.out.display()
+    );
+    Ok(j)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn markdown(
+    a: &ReportArgs,
+    p: &golden::Params,
+    node: &area::Node,
+    rows: &[BlockRow],
+    op: &RatePoint,
+    hw_points: &[RatePoint],
+    sizings: &[CoreSizing],
+    enc: &reference::CodecModel,
+    dec: &reference::CodecModel,
+    dv: f64,
+    liberty: bool,
+) -> String {
+    let mut s = String::new();
+    s += "# tcgen area-energy report\n\n";
+    s += &format!(
+        "Config: P = {} samples/cycle, largest TU {}, hw CU {}, QP {}, {} CABAC engine(s), {} MHz. Node {} ({}). Activity: Verilator toggle coverage on `{}`. Git {}.\n\n",
+        p.rtl.samples_per_cycle,
+        p.bitstream.max_tu_size,
+        p.encoder.hw.cu_size,
+        p.encoder.qp,
+        p.rtl.cabac_engines,
+        p.rtl.clock_mhz,
+        node.name,
+        if liberty { "liberty-mapped area and liberty power tables" } else { "NAND2 path: no liberty" },
+        a.input,
+        git_hash()
+    );
+    s += "## Blocks\n\n| block | NAND2 path um2 | mapped um2 | NAND2 vs mapped | flops | toggle rate | units/cycle | pJ/unit |\n|---|---|---|---|---|---|---|---|\n";
+    for r in rows {
+        s += &format!(
+            "| {} | {:.1} | {} | {} | {} | {:.4} | {:.3} {}s | {:.3} |\n",
+            r.block,
+            r.area.nand2_path_um2,
+            r.area
+                .mapped_um2
+                .map(|v| format!("{v:.1}"))
+                .unwrap_or("-".into()),
+            r.area
+                .nand2_path_error
+                .map(|e| format!("{:+.1}%", 100.0 * e))
+                .unwrap_or("-".into()),
+            r.area.nand2.flops,
+            r.activity.toggle_rate,
+            r.units_per_cycle_measured,
+            r.unit,
+            r.energy.pj_per_unit
+        );
+    }
+    s += "\n## Bits per value (golden hardware strategy)\n\n| QP | bits/value | MSE (int8) | CABAC bins/value |\n|---|---|---|---|\n";
+    for r in hw_points {
+        s += &format!(
+            "| {}{} | {:.3} | {:.3} | {:.3} |\n",
+            r.qp,
+            if r.qp == op.qp { " (op)" } else { "" },
+            r.bits_per_value,
+            r.mse_int8,
+            r.bins_per_value
+        );
+    }
+    s += "\n## Sizing (blocks replicated to the target rate at the operating point)\n\n| target | core | G values/s | instances per block | area mm2 | power W | pJ/value |\n|---|---|---|---|---|---|---|\n";
+    for z in sizings {
+        s += &format!(
+            "| {} | {} | {:.2} | {} | {:.4} | {:.3} | {:.2} |\n",
+            z.target,
+            z.core,
+            z.values_per_s / 1e9,
+            z.blocks
+                .iter()
+                .map(|(b, v, n)| format!("{b} {n} ({v:.2}/cycle)"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            z.area_mm2,
+            z.power_w,
+            z.pj_per_value
+        );
+    }
+    let scale = dv / reference::TABLE_II_VALUES_PER_S;
+    s += &format!(
+        "\n## Against the full video codec at {:.2} G values/s\n\nTable II rows scaled linearly from {:.2} G elements/s.\n\n| | area mm2 | pJ/value |\n|---|---|---|\n",
+        dv / 1e9,
+        reference::TABLE_II_VALUES_PER_S / 1e9
+    );
+    for (i, row) in reference::TABLE_II.iter().enumerate() {
+        let _ = i;
+        s += &format!(
+            "| Table II {} | {:.2} | {:.1} |\n",
+            row.codec,
+            row.area_mm2 * scale,
+            row.pj_per_element
+        );
+    }
+    s += &format!(
+        "| H.265 encoder model (all parts / kept parts) | {:.2} / {:.2} | {:.1} |\n",
+        enc.area_mm2(),
+        enc.kept_area_mm2(),
+        enc.pj_per_value()
+    );
+    s += &format!(
+        "| H.265 decoder model (all parts / kept parts) | {:.2} / {:.2} | {:.1} |\n",
+        dec.area_mm2(),
+        dec.kept_area_mm2(),
+        dec.pj_per_value()
+    );
+    for core in ["encoder", "decoder"] {
+        if let Some(z) = sizings
+            .iter()
+            .find(|z| z.core == core && z.values_per_s == dv)
+        {
+            s += &format!(
+                "| tcgen {core} blocks built so far | {:.4} | {:.2} |\n",
+                z.area_mm2, z.pj_per_value
+            );
+        }
+    }
+    s += "\nTargets (100 Gbit/s, ASAP7): decoder <= 0.1 mm2 and 5 pJ/value, encoder <= 0.5 mm2 and 20 pJ/value. The tcgen rows hold only the blocks built so far (see `scope` in report.json).\n";
+    s
+}
+
+fn bar_plot(title: &str, items: &[(String, f64)]) -> Result<String> {
+    let vals: Vec<f64> = items
+        .iter()
+        .map(|i| i.1)
+        .filter(|v| *v > 0.0 && v.is_finite())
+        .collect();
+    if vals.is_empty() {
+        return Err(anyhow!("nothing to plot"));
+    }
+    let (lo, hi) = vals
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (900, 520)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+        let n = items.len();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(15)
+            .x_label_area_size(150)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..n as f64, (lo / 3.0..hi * 3.0).log_scale())
+            .map_err(|e| anyhow!("{e}"))?;
+        let labels: Vec<String> = items.iter().map(|i| i.0.clone()).collect();
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n * 2 + 1)
+            .x_label_formatter(&|x| {
+                let k = (x - 0.5).round();
+                if (x - 0.5 - k).abs() < 1e-6 && k >= 0.0 && (k as usize) < labels.len() {
+                    labels[k as usize].clone()
+                } else {
+                    String::new()
+                }
+            })
+            .x_label_style(
+                ("sans-serif", 12)
+                    .into_font()
+                    .transform(FontTransform::Rotate90),
+            )
+            .draw()
+            .map_err(|e| anyhow!("{e}"))?;
+        let colors = [
+            RGBColor(150, 150, 150),
+            RGBColor(200, 120, 60),
+            RGBColor(120, 120, 200),
+            RGBColor(60, 160, 90),
+            RGBColor(200, 30, 30),
+        ];
+        chart
+            .draw_series(
+                items
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, i)| i.1 > 0.0)
+                    .map(|(k, i)| {
+                        let c = if i.0.starts_with("tcgen") {
+                            colors[4]
+                        } else if i.0.contains("T.265") {
+                            colors[3]
+                        } else if i.0.contains("kept") {
+                            colors[1]
+                        } else if i.0.starts_with("Table") {
+                            colors[2]
+                        } else {
+                            colors[0]
+                        };
+                        Rectangle::new(
+                            [(k as f64 + 0.15, lo / 3.0), (k as f64 + 0.85, i.1)],
+                            c.filled(),
+                        )
+                    }),
+            )
+            .map_err(|e| anyhow!("{e}"))?;
+        root.present().map_err(|e| anyhow!("{e}"))?;
+    }
+    Ok(svg)
+}
+
+fn throughput_plot(
+    clock_mhz: f64,
+    dec_vpc: f64,
+    enc_vpc: f64,
+    targets: &[sizing::Target],
+    bpv: f64,
+) -> Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (800, 520)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+        let max_inst = 256u32;
+        let ymax = dec_vpc.max(enc_vpc) * clock_mhz * 1e6 * max_inst as f64 / 1e9;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!("throughput vs instances at {clock_mhz} MHz (G values/s, log-log)"),
+                ("sans-serif", 20),
+            )
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(60)
+            .build_cartesian_2d(
+                (1f64..max_inst as f64).log_scale(),
+                (0.1f64..ymax * 2.0).log_scale(),
+            )
+            .map_err(|e| anyhow!("{e}"))?;
+        chart
+            .configure_mesh()
+            .x_desc("instances of the slowest block")
+            .y_desc("G values/s")
+            .draw()
+            .map_err(|e| anyhow!("{e}"))?;
+        for (name, vpc, col) in [
+            ("decoder blocks", dec_vpc, RGBColor(30, 90, 200)),
+            ("encoder blocks", enc_vpc, RGBColor(200, 30, 30)),
+        ] {
+            let pts: Vec<(f64, f64)> = (0..=8)
+                .map(|k| (2f64.powi(k), 2f64.powi(k) * vpc * clock_mhz * 1e6 / 1e9))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(pts, col.stroke_width(2)))
+                .map_err(|e| anyhow!("{e}"))?
+                .label(name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], col.stroke_width(2))
+                });
+        }
+        for t in targets {
+            let v = t.values_per_s(bpv) / 1e9;
+            let col = RGBColor(120, 120, 120);
+            chart
+                .draw_series(LineSeries::new(
+                    vec![(1.0, v), (max_inst as f64, v)],
+                    col.stroke_width(1),
+                ))
+                .map_err(|e| anyhow!("{e}"))?
+                .label(format!("{} ({v:.1} G/s)", t.name))
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], col.stroke_width(1))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .border_style(BLACK)
+            .background_style(WHITE.mix(0.8))
+            .draw()
+            .map_err(|e| anyhow!("{e}"))?;
+        root.present().map_err(|e| anyhow!("{e}"))?;
+    }
+    Ok(svg)
+}
