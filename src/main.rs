@@ -498,6 +498,8 @@ fn run(a: RunArgs) -> Result<()> {
             input: a.input.clone(),
             vectors: 2000,
             qps: vec![17, 22, 27, 32, 37],
+            gate_level_max_cells: 60_000,
+            activity: "gate".into(),
             out: a.out.join("area_energy"),
         };
         report.insert("area_energy".into(), report::report(&ra)?);

@@ -40,9 +40,53 @@ pub struct ReportArgs {
     /// QPs of the bits/value sweep (the config's QP is the operating point).
     #[arg(long, value_delimiter = ',', default_value = "17,22,27,32,37")]
     pub qps: Vec<u8>,
+    /// Largest generic netlist (cells) simulated at gate level for activity; larger blocks
+    /// use their RTL toggle rate times the gate/RTL ratio measured on the same block at
+    /// P=1, TU 4.
+    #[arg(long, default_value_t = 60_000)]
+    pub gate_level_max_cells: u64,
+    /// Activity of the logic: `gate` (gate-level simulation, the default) or `rtl` (the RTL
+    /// signals' rate only: fast, and low by the gate/RTL ratios the README lists).
+    #[arg(long, default_value = "gate", value_parser = ["gate", "rtl"])]
+    pub activity: String,
     /// Output directory.
     #[arg(long, default_value = "target/tcgen-report")]
     pub out: PathBuf,
+}
+
+/// Where a block's logic activity comes from.
+#[derive(Serialize, Clone)]
+struct ActivitySource {
+    /// Mean transitions per bit per cycle of the RTL's signals (Verilator toggle coverage).
+    rtl_toggle_rate: f64,
+    /// Same over the nets of yosys's generic netlist simulated at gate level.
+    gate_toggle_rate: Option<f64>,
+    /// The rate used for logic switching.
+    used: f64,
+    how: String,
+}
+
+/// Run a block's stimulus on the RTL or on its generic netlist, with toggle coverage.
+fn toggle_run(block: &str, module: Option<&hw::GeneratedModule>, p: &golden::Params, frames: &[(usize, usize, Vec<u8>)], vectors: u64) -> Result<(energy::Activity, u64)> {
+    let cabac = block.starts_with("cabac");
+    let set = if cabac { sim::StimSet::Random { per_size: vectors.min(2000), only: None } } else { sim::StimSet::Tensor { frames: frames.to_vec(), limit: vectors } };
+    let run = sim::CosimRun { sets: vec![set], timing: sim::tb::Timing { seed: 1, ..Default::default() }, build: sim::BuildOptions { trace: false, toggles: true }, trace: None };
+    let r = match module {
+        Some(m) => sim::cosim_module(block, m, p, &run)?,
+        None => sim::cosim(block, p, &run)?,
+    };
+    let rep = &r.sets[0].1;
+    if rep.mismatches > 0 {
+        return Err(anyhow!("{block}{}: {} mismatches against golden/ during the activity run: {:?}", if module.is_some() { " (gate-level netlist)" } else { "" }, rep.mismatches, rep.first_mismatch));
+    }
+    let units = if cabac { rep.beats_in } else { rep.beats_in * r.lanes as u64 };
+    Ok((energy::Activity::from_toggles(rep.busy_cycles, units, r.toggles.iter().map(|t| (t.bits, t.toggles))), rep.units))
+}
+
+/// Gate-level toggle rate of a block's generic netlist (yosys), under the RTL's stimulus.
+fn gate_rate(block: &str, verilog: &str, p: &golden::Params, frames: &[(usize, usize, Vec<u8>)], vectors: u64, work: &std::path::Path) -> Result<f64> {
+    let gates = hw::yosys::generic_netlist(block, verilog, work).map_err(|e| anyhow!(e))?;
+    Ok(toggle_run(block, Some(&gates), p, frames, vectors)?.0.toggle_rate)
 }
 
 /// One block, measured.
@@ -51,6 +95,7 @@ struct BlockRow {
     block: String,
     area: area::BlockArea,
     activity: energy::Activity,
+    activity_source: ActivitySource,
     energy: energy::BlockEnergy,
     /// Units (samples or bins) per cycle, measured by Verilator on the stimulus.
     units_per_cycle_measured: f64,
@@ -188,49 +233,33 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         )
         .map_err(|e| anyhow!(e))?;
         let cabac = m.name.starts_with("cabac");
-        let set = if cabac {
-            sim::StimSet::Random {
-                per_size: a.vectors.min(2000),
-                only: None,
-            }
-        } else {
-            sim::StimSet::Tensor {
-                frames: frames.clone(),
-                limit: a.vectors,
-            }
-        };
         eprintln!("cosim {} with toggle coverage ...", m.name);
-        let run = sim::CosimRun {
-            sets: vec![set],
-            timing: sim::tb::Timing {
-                seed: 1,
-                ..Default::default()
-            },
-            build: sim::BuildOptions {
-                trace: false,
-                toggles: true,
-            },
-            trace: None,
-        };
-        let r = sim::cosim(&m.name, &p, &run)?;
-        let rep = &r.sets[0].1;
-        if rep.mismatches > 0 {
-            return Err(anyhow!(
-                "{}: {} mismatches against golden/ during the activity run",
-                m.name,
-                rep.mismatches
-            ));
-        }
-        let units = if cabac {
-            rep.beats_in
+        let (mut act, _) = toggle_run(&m.name, None, &p, &frames, a.vectors)?;
+        let work = a.out.join("gates").join(&m.name);
+        let src = if a.activity == "rtl" {
+            ActivitySource { rtl_toggle_rate: act.toggle_rate, gate_toggle_rate: None, used: act.toggle_rate, how: "RTL signal rate (--activity rtl): no gate-level run".into() }
+        } else if s.generic_cells <= a.gate_level_max_cells {
+            eprintln!("gate-level activity of {} ({} generic cells) ...", m.name, s.generic_cells);
+            let g = gate_rate(&m.name, &m.verilog, &p, &frames, a.vectors, &work)?;
+            ActivitySource { rtl_toggle_rate: act.toggle_rate, gate_toggle_rate: Some(g), used: g, how: "gate-level: yosys generic netlist in Verilator, same stimulus".into() }
         } else {
-            rep.beats_in * r.lanes as u64
+            let mut small = p.clone();
+            small.rtl.samples_per_cycle = 1;
+            small.bitstream.max_tu_size = 4;
+            let sm = hw::block(&m.name, &small).map_err(|e| anyhow!(e))?;
+            eprintln!("{}: {} generic cells > --gate-level-max-cells: gate/RTL activity ratio from P=1, TU 4 ...", m.name, s.generic_cells);
+            let small_frames = sim::blocks::tensor_frames(&a.input, &small)?;
+            let (rs, _) = toggle_run(&m.name, None, &small, &small_frames, a.vectors)?;
+            let g = gate_rate(&m.name, &sm.verilog, &small, &small_frames, a.vectors, &work)?;
+            let ratio = if rs.toggle_rate > 0.0 { g / rs.toggle_rate } else { 1.0 };
+            ActivitySource {
+                rtl_toggle_rate: act.toggle_rate,
+                gate_toggle_rate: None,
+                used: act.toggle_rate * ratio,
+                how: format!("RTL rate x gate/RTL ratio {ratio:.3} measured on the same block at P=1, TU 4"),
+            }
         };
-        let act = energy::Activity::from_toggles(
-            rep.busy_cycles,
-            units,
-            r.toggles.iter().map(|t| (t.bits, t.toggles)),
-        );
+        act.toggle_rate = src.used;
         let e = match &lib {
             Some(l) if !s.mapped_by_type.is_empty() => {
                 energy::block_energy(&m.name, &s.mapped_by_type, l, &act, p.rtl.clock_mhz)
@@ -251,6 +280,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
             unit: if cabac { "bin" } else { "sample" },
             area: ba,
             activity: act,
+            activity_source: src,
             energy: e,
             synth_seconds: s.seconds,
         });
@@ -532,10 +562,10 @@ fn markdown(
         a.input,
         git_hash()
     );
-    s += "## Blocks\n\n| block | NAND2 path um2 | mapped um2 | NAND2 vs mapped | flops | toggle rate | units/cycle | pJ/unit |\n|---|---|---|---|---|---|---|---|\n";
+    s += "## Blocks\n\nToggle rate: transitions per net per cycle used for logic switching (gate-level where simulated, see `activity_source` in report.json), the RTL signal rate in parentheses.\n\n| block | NAND2 path um2 | mapped um2 | NAND2 vs mapped | flops | toggle rate (RTL) | units/cycle | pJ/unit |\n|---|---|---|---|---|---|---|---|\n";
     for r in rows {
         s += &format!(
-            "| {} | {:.1} | {} | {} | {} | {:.4} | {:.3} {}s | {:.3} |\n",
+            "| {} | {:.1} | {} | {} | {} | {:.4} ({:.4}) | {:.3} {}s | {:.3} |\n",
             r.block,
             r.area.nand2_path_um2,
             r.area
@@ -548,6 +578,7 @@ fn markdown(
                 .unwrap_or("-".into()),
             r.area.nand2.flops,
             r.activity.toggle_rate,
+            r.activity_source.rtl_toggle_rate,
             r.units_per_cycle_measured,
             r.unit,
             r.energy.pj_per_unit

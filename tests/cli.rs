@@ -168,6 +168,8 @@ fn report_on_a_small_config_writes_json_markdown_and_plots() {
     let out_dir = d.join("r");
     let (ok, out, err) = tcgen(&[
         "report",
+        "--activity",
+        "rtl",
         "--config",
         &s(&cfg),
         "--vectors",

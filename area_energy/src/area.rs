@@ -47,11 +47,11 @@ pub const DFF_NAND2: Sourced = Sourced::new(
 
 /// Factor from the generic-gate NAND2 sum to the technology-mapped logic area.
 pub const LOGIC_MAPPING: Sourced = Sourced::new(
-    0.623,
+    0.612,
     "ratio",
-    "calibrated on ASAP7 (yosys 0.23 `dfflibmap; abc -liberty`): median over dequant, cabac_dec, cabac_enc, \
+    "calibrated on ASAP7 (yosys 0.23 `synth -noalumacc; dfflibmap; abc -liberty`): median over dequant, cabac_dec, cabac_enc, \
      fwd_tq, inv_tq at P=1, TU 4 of (mapped area - flops x DFFHQNx1) / generic logic NAND2 sum; per-block \
-     values 0.572..0.646",
+     values 0.570..0.653",
     7.0,
     "assumed node-independent (a mapper's restructuring gain); re-calibrate with --liberty for another library",
 );

@@ -29,6 +29,15 @@ pub struct Synth {
 /// Area of ASAP7's NAND2x1 in um2 (the NAND2-equivalent unit).
 pub const ASAP7_NAND2_UM2: f64 = 0.08748;
 
+/// The generic synthesis command. `-noalumacc`: yosys 0.23's `alumacc`/`maccmap` path
+/// inverts the top bit of a signed multiply-accumulate with a ROM coefficient (found
+/// by the gate-level cosimulation of `inv_tq`, area_energy/tests/gate_activity.rs),
+/// so arithmetic stays as `$mul`/`$add` cells; every netlist is checked against
+/// golden/ at gate level.
+pub fn synth_cmd(name: &str) -> String {
+    format!("synth -top {name} -noalumacc")
+}
+
 fn by_type(text: &str) -> BTreeMap<String, u64> {
     let mut m = BTreeMap::new();
     let mut on = false;
@@ -63,7 +72,7 @@ pub fn synth(name: &str, verilog: &str, liberty: Option<&Path>, workdir: &Path) 
     std::fs::write(&v, verilog).map_err(|e| e.to_string())?;
     let generic = workdir.join("generic.stat");
     let mapped = workdir.join("mapped.stat");
-    let mut script = format!("read_verilog -sv {}; synth -top {name}; tee -q -o {} stat;", v.display(), generic.display());
+    let mut script = format!("read_verilog -sv {}; {}; tee -q -o {} stat;", v.display(), synth_cmd(name), generic.display());
     if let Some(lib) = liberty {
         let l = lib.display();
         script += &format!(" dfflibmap -liberty {l}; abc -liberty {l}; opt_clean; tee -q -o {} stat -liberty {l};", mapped.display());
@@ -109,6 +118,25 @@ pub fn synth(name: &str, verilog: &str, liberty: Option<&Path>, workdir: &Path) 
     })
 }
 
+/// The generic gate-level netlist of a module (`synth -top NAME; write_verilog
+/// -noattr`): the same ports as the RTL, simple gates as expressions and flops as
+/// always blocks, so Verilator simulates it with the RTL's testbench (gate-level
+/// activity for the energy model, and a check of synthesis against golden/).
+pub fn generic_netlist(name: &str, verilog: &str, workdir: &Path) -> Result<crate::GeneratedModule, String> {
+    std::fs::create_dir_all(workdir).map_err(|e| e.to_string())?;
+    let v = workdir.join(format!("{name}.rtl.v"));
+    let n = workdir.join(format!("{name}.gates.v"));
+    std::fs::write(&v, verilog).map_err(|e| e.to_string())?;
+    let script = format!("read_verilog -sv {}; {}; opt_clean -purge; write_verilog -noattr {}", v.display(), synth_cmd(name), n.display());
+    let yosys = crate::common::tool("yosys")?;
+    let out = Command::new(yosys).args(["-q", "-p", &script]).output().map_err(|e| format!("yosys: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("yosys failed on {name}:\n{}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let text = std::fs::read_to_string(&n).map_err(|e| e.to_string())?;
+    Ok(crate::GeneratedModule { name: name.into(), verilog: text })
+}
+
 /// yosys's version line (part of the cache key).
 pub fn version() -> Result<String, String> {
     let y = crate::common::tool("yosys")?;
@@ -121,7 +149,7 @@ pub fn version() -> Result<String, String> {
 pub fn synth_cached(name: &str, verilog: &str, liberty: Option<&Path>, workdir: &Path, cache: &Path) -> Result<Synth, String> {
     let lib_key = liberty.map(|l| format!("{}:{}", l.display(), std::fs::metadata(l).map(|m| m.len()).unwrap_or(0))).unwrap_or_default();
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in [name, verilog, &lib_key, &version()?] {
+    for part in [name, verilog, &lib_key, &version()?, &synth_cmd(name)] {
         for b in part.bytes().chain([0xffu8]) {
             h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
         }

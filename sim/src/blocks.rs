@@ -351,6 +351,12 @@ pub const BENCHED: [&str; 5] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "cab
 /// Build the block for `params`, run every stimulus set through it against golden/.
 pub fn cosim(block: &str, params: &golden::Params, run: &CosimRun) -> Result<CosimResult, SimError> {
     let module = hw::block(block, params).map_err(SimError::Other)?;
+    cosim_module(block, &module, params, run)
+}
+
+/// [`cosim`] of a given implementation of `block`: the generated RTL, or a netlist of
+/// it with the same ports (yosys's gate-level output, for gate-level activity).
+pub fn cosim_module(block: &str, module: &hw::GeneratedModule, params: &golden::Params, run: &CosimRun) -> Result<CosimResult, SimError> {
     let (lanes, nm) = if matches!(block, "dequant" | "cabac_dec" | "cabac_enc") { (1, 32) } else { hw::tu_params(params).map_err(SimError::Other)? };
     let mut m = Model::new(&module, &run.build)?;
     if let Some((path, from, to)) = &run.trace {

@@ -11,5 +11,5 @@ pub mod blocks;
 pub mod model;
 pub mod tb;
 
-pub use blocks::{cosim, CosimResult, CosimRun, StimSet};
+pub use blocks::{cosim, cosim_module, CosimResult, CosimRun, StimSet};
 pub use model::{BuildOptions, Model, SimError};

@@ -298,7 +298,7 @@ pub fn build(m: &GeneratedModule, opts: &BuildOptions) -> Result<(PathBuf, Vec<P
     let verilator = hw::common::tool("verilator").map_err(SimError::MissingTool)?;
     let ports = parse_ports(&m.verilog);
     let shim_src = shim(&m.name, &ports);
-    let flags = format!("trace={} toggles={}", opts.trace, opts.toggles);
+    let flags = format!("trace={} toggles={} coverage-underscore", opts.trace, opts.toggles);
     let h = fnv(&[m.verilog.as_bytes(), shim_src.as_bytes(), flags.as_bytes()]);
     let root = cache_dir();
     let dir = root.join(format!("{}-{h:016x}", m.name));
@@ -322,7 +322,7 @@ pub fn build(m: &GeneratedModule, opts: &BuildOptions) -> Result<(PathBuf, Vec<P
     }
     if opts.toggles {
         // arrays (accumulators, buffers) are wider than the default 256-bit limit
-        cmd.args(["--coverage-toggle", "--coverage-max-width", "1000000"]);
+        cmd.args(["--coverage-toggle", "--coverage-underscore", "--coverage-max-width", "1000000"]);
     }
     cmd.arg(format!("{}.v", m.name)).arg("shim.cpp");
     let out = cmd.output()?;
