@@ -496,7 +496,7 @@ fn run(a: RunArgs) -> Result<()> {
             no_liberty: false,
             node: "asap7".into(),
             input: a.input.clone(),
-            vectors: 2000,
+            vectors: a.cosim_vectors,
             qps: vec![17, 22, 27, 32, 37],
             gate_level_max_cells: 60_000,
             activity: "gate".into(),
