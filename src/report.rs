@@ -212,6 +212,11 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
 
     // blocks: synthesis, toggles, energy
     let frames = sim::blocks::tensor_frames(&a.input, &p)?;
+    // the configuration of the gate/RTL activity ratio for blocks too big to simulate at gate level
+    let mut small = p.clone();
+    small.rtl.samples_per_cycle = 1;
+    small.bitstream.max_tu_size = 4;
+    let small_frames = sim::blocks::tensor_frames(&a.input, &small)?;
     let mut rows = Vec::new();
     for m in hw::all_blocks(&p).map_err(|e| anyhow!(e))? {
         eprintln!("synth {} (yosys; cached under {}; the default config's transform blocks take tens of minutes the first time) ...", m.name, cache.display());
@@ -243,12 +248,8 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
             let g = gate_rate(&m.name, &m.verilog, &p, &frames, a.vectors, &work)?;
             ActivitySource { rtl_toggle_rate: act.toggle_rate, gate_toggle_rate: Some(g), used: g, how: "gate-level: yosys generic netlist in Verilator, same stimulus".into() }
         } else {
-            let mut small = p.clone();
-            small.rtl.samples_per_cycle = 1;
-            small.bitstream.max_tu_size = 4;
             let sm = hw::block(&m.name, &small).map_err(|e| anyhow!(e))?;
             eprintln!("{}: {} generic cells > --gate-level-max-cells: gate/RTL activity ratio from P=1, TU 4 ...", m.name, s.generic_cells);
-            let small_frames = sim::blocks::tensor_frames(&a.input, &small)?;
             let (rs, _) = toggle_run(&m.name, None, &small, &small_frames, a.vectors)?;
             let g = gate_rate(&m.name, &sm.verilog, &small, &small_frames, a.vectors, &work)?;
             let ratio = if rs.toggle_rate > 0.0 { g / rs.toggle_rate } else { 1.0 };

@@ -294,6 +294,15 @@ pub struct BlockEnergy {
     pub unknown_cells: Vec<String>,
 }
 
+impl BlockEnergy {
+    /// Units per cycle and pJ per unit from the per-cycle energies and the activity.
+    fn finish(&mut self, activity: &Activity) {
+        self.units_per_cycle = if activity.cycles > 0 { activity.units as f64 / activity.cycles as f64 } else { 0.0 };
+        let total = self.switching_fj_per_cycle + self.clock_fj_per_cycle + self.leakage_fj_per_cycle;
+        self.pj_per_unit = if self.units_per_cycle > 0.0 { total / self.units_per_cycle / 1e3 } else { 0.0 };
+    }
+}
+
 /// Energy of a mapped netlist (`cells`: liberty cell name -> count) at `activity`,
 /// clock `clock_mhz`.
 pub fn block_energy(
@@ -344,17 +353,7 @@ pub fn block_energy(
             e.leakage_fj_per_cycle += n * p.leakage_pw * t_ns * 1e-6;
         }
     }
-    e.units_per_cycle = if activity.cycles > 0 {
-        activity.units as f64 / activity.cycles as f64
-    } else {
-        0.0
-    };
-    let total = e.switching_fj_per_cycle + e.clock_fj_per_cycle + e.leakage_fj_per_cycle;
-    e.pj_per_unit = if e.units_per_cycle > 0.0 {
-        total / e.units_per_cycle / 1e3
-    } else {
-        0.0
-    };
+    e.finish(activity);
     e
 }
 
@@ -484,33 +483,25 @@ pub struct NodeEnergy {
 /// C V^2 (C with the node, V per node) and leakage by area.
 pub fn node_energy(node: &str) -> Result<NodeEnergy, String> {
     const ASAP7: &str = "ASAP7 7.5T RVT TT liberty (0.7 V): NAND2x1 internal 0.107 fJ + 1/2 x 2.4 fF x 0.49 V^2 at fanout 2.5 incl. wire";
-    let (scale_e, scale_l, volts, rule): (f64, f64, f64, &'static str) = match node {
-        "asap7" => (1.0, 1.0, 0.7, "none"),
+    // (name, energy scale, leakage scale, rule): energy with C (the node) x V^2, leakage with area
+    let (name, scale_e, scale_l, rule): (&'static str, f64, f64, &'static str) = match node {
+        "asap7" => ("asap7", 1.0, 1.0, "none"),
         "nangate45" => (
+            "nangate45",
             (45.0 / 7.0) * (1.1f64 / 0.7).powi(2),
             (45.0f64 / 7.0).powi(2),
-            1.1,
             "x (45/7) (1.1/0.7)^2 for energy (C with the node, 1.1 V), x (45/7)^2 for leakage",
         ),
         "sky130" => (
+            "sky130",
             (130.0 / 7.0) * (1.8f64 / 0.7).powi(2),
             (130.0f64 / 7.0).powi(2),
-            1.8,
             "x (130/7) (1.8/0.7)^2 for energy (C with the node, 1.8 V), x (130/7)^2 for leakage",
         ),
-        other => {
-            return Err(format!(
-                "no energy table for node `{other}`: asap7, nangate45, sky130"
-            ))
-        }
+        other => return Err(format!("no energy table for node `{other}`: asap7, nangate45, sky130")),
     };
-    let _ = volts;
     Ok(NodeEnergy {
-        node: match node {
-            "asap7" => "asap7",
-            "nangate45" => "nangate45",
-            _ => "sky130",
-        },
+        node: name,
         logic_fj_per_nand2_toggle: Sourced::new(
             (0.107 + 0.5 * 2.4 * 0.49) * scale_e,
             "fJ",
@@ -555,16 +546,6 @@ pub fn nand2_path_energy(
         logic_nand2 * activity.toggle_rate * table.logic_fj_per_nand2_toggle.value;
     e.clock_fj_per_cycle = flops as f64 * table.flop_clock_fj.value;
     e.leakage_fj_per_cycle = total_nand2 * table.leakage_pw_per_nand2.value * t_ns * 1e-6;
-    e.units_per_cycle = if activity.cycles > 0 {
-        activity.units as f64 / activity.cycles as f64
-    } else {
-        0.0
-    };
-    let total = e.switching_fj_per_cycle + e.clock_fj_per_cycle + e.leakage_fj_per_cycle;
-    e.pj_per_unit = if e.units_per_cycle > 0.0 {
-        total / e.units_per_cycle / 1e3
-    } else {
-        0.0
-    };
+    e.finish(activity);
     e
 }
