@@ -6,14 +6,16 @@ use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct CosimArgs {
-    /// Block (module and file name that `tcgen verilog` writes): dequant, fwd_tq, inv_tq, cabac_dec.
+    /// Block (module and file name that `tcgen verilog` writes): dequant, fwd_tq, inv_tq,
+    /// cabac_dec, cabac_enc, res_dec.
     #[arg(long)]
     pub block: String,
     /// Configuration file (TOML); missing fields take the embedded defaults.
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Random TUs per transform (DST 4x4, DCT 4..max TU); dequant: random TUs of levels;
-    /// cabac_dec: random substreams of up to 3000 bins.
+    /// cabac_dec, cabac_enc: random substreams of up to 3000 bins; res_dec: random TUs
+    /// per size 4..32 with single bins between them (samples/cycle = bins/cycle).
     #[arg(long, default_value_t = 1000)]
     pub vectors: u64,
     /// Seed of the random stimulus and of the handshake timing.

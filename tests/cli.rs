@@ -209,7 +209,7 @@ fn report_on_a_small_config_writes_json_markdown_and_plots() {
         .unwrap()
         .contains("samples_per_cycle = 1"));
     let blocks = j["blocks"].as_array().unwrap();
-    assert_eq!(blocks.len(), 5);
+    assert_eq!(blocks.len(), hw::BLOCKS.len());
     let mapped = !j["manifest"]["liberty"].is_null();
     for b in blocks {
         assert!(b["energy"]["pj_per_unit"].as_f64().unwrap() > 0.0, "{b}");

@@ -104,6 +104,32 @@ const INIT_GT1: [u8; 24] = [
 ];
 const INIT_GT2: [u8; 6] = [138, 153, 136, 167, 152, 152];
 
+/// Every context's initValue, in the field order of [`Contexts`] (and of
+/// [`Contexts::flat`]): the ROM behind the RTL parser's context initialization.
+pub fn init_values() -> Vec<u8> {
+    let tables: [&[u8]; 18] = [
+        &INIT_SPLIT_CU,
+        &INIT_TRANSQUANT_BYPASS,
+        &INIT_PART_MODE,
+        &INIT_PREV_INTRA,
+        &INIT_CHROMA_MODE,
+        &INIT_SPLIT_TU,
+        &INIT_CBF_LUMA,
+        &INIT_CBF_CHROMA,
+        &INIT_CU_QP_DELTA,
+        &INIT_TRANSFORM_SKIP,
+        &INIT_SAO_MERGE,
+        &INIT_SAO_TYPE,
+        &INIT_LAST,
+        &INIT_LAST,
+        &INIT_CSBF,
+        &INIT_SIG,
+        &INIT_GT1,
+        &INIT_GT2,
+    ];
+    tables.iter().flat_map(|t| t.iter().copied()).collect()
+}
+
 fn init_arr<const N: usize>(v: &[u8; N], qp: i32) -> [Ctx; N] {
     let mut out = [Ctx::default(); N];
     for i in 0..N {
@@ -136,6 +162,85 @@ pub struct Contexts {
 }
 
 impl Contexts {
+    /// Offsets of each field in [`Contexts::flat`] order (the RTL context memory map).
+    pub const SPLIT_CU: usize = 0;
+    pub const TRANSQUANT_BYPASS: usize = 3;
+    pub const PART_MODE: usize = 4;
+    pub const PREV_INTRA: usize = 5;
+    pub const CHROMA_PRED: usize = 6;
+    pub const SPLIT_TU: usize = 7;
+    pub const CBF_LUMA: usize = 10;
+    pub const CBF_CHROMA: usize = 12;
+    pub const CU_QP_DELTA: usize = 17;
+    pub const TRANSFORM_SKIP: usize = 19;
+    pub const SAO_MERGE: usize = 21;
+    pub const SAO_TYPE: usize = 22;
+    pub const LAST_X: usize = 23;
+    pub const LAST_Y: usize = 41;
+    pub const CSBF: usize = 59;
+    pub const SIG: usize = 63;
+    pub const GT1: usize = 107;
+    pub const GT2: usize = 131;
+    /// Number of context variables.
+    pub const COUNT: usize = 137;
+
+    /// Every context in field order.
+    pub fn flat(&self) -> Vec<Ctx> {
+        let parts: [&[Ctx]; 18] = [
+            &self.split_cu,
+            &self.transquant_bypass,
+            &self.part_mode,
+            &self.prev_intra_luma_pred,
+            &self.chroma_pred_mode,
+            &self.split_tu,
+            &self.cbf_luma,
+            &self.cbf_chroma,
+            &self.cu_qp_delta,
+            &self.transform_skip,
+            &self.sao_merge,
+            &self.sao_type,
+            &self.last_x,
+            &self.last_y,
+            &self.csbf,
+            &self.sig,
+            &self.gt1,
+            &self.gt2,
+        ];
+        parts.iter().flat_map(|p| p.iter().copied()).collect()
+    }
+
+    /// Mutable access to context `i` of [`Contexts::flat`] order.
+    pub fn flat_mut(&mut self, i: usize) -> Option<&mut Ctx> {
+        let parts: [&mut [Ctx]; 18] = [
+            &mut self.split_cu,
+            &mut self.transquant_bypass,
+            &mut self.part_mode,
+            &mut self.prev_intra_luma_pred,
+            &mut self.chroma_pred_mode,
+            &mut self.split_tu,
+            &mut self.cbf_luma,
+            &mut self.cbf_chroma,
+            &mut self.cu_qp_delta,
+            &mut self.transform_skip,
+            &mut self.sao_merge,
+            &mut self.sao_type,
+            &mut self.last_x,
+            &mut self.last_y,
+            &mut self.csbf,
+            &mut self.sig,
+            &mut self.gt1,
+            &mut self.gt2,
+        ];
+        let mut i = i;
+        for p in parts {
+            if i < p.len() {
+                return Some(&mut p[i]);
+            }
+            i -= p.len();
+        }
+        None
+    }
+
     /// Initialize every context for an I slice at `qp`.
     pub fn new(qp: i32) -> Self {
         Contexts {
@@ -389,6 +494,29 @@ impl BinSink for BitCounter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flat_order_matches_offsets_and_init_values() {
+        let v = init_values();
+        assert_eq!(v.len(), Contexts::COUNT);
+        for qp in [0, 22, 51] {
+            let c = Contexts::new(qp);
+            let f = c.flat();
+            assert_eq!(f.len(), Contexts::COUNT);
+            for (i, iv) in v.iter().enumerate() {
+                assert_eq!(f[i], Ctx::init(*iv, qp), "context {i} at QP {qp}");
+            }
+            assert_eq!(f[Contexts::SIG + 5], c.sig[5]);
+            assert_eq!(f[Contexts::LAST_Y + 17], c.last_y[17]);
+            assert_eq!(f[Contexts::GT2 + 5], c.gt2[5]);
+            assert_eq!(f[Contexts::CBF_CHROMA + 4], c.cbf_chroma[4]);
+            let mut m = c.clone();
+            for i in 0..Contexts::COUNT {
+                assert_eq!(*m.flat_mut(i).unwrap(), f[i]);
+            }
+            assert!(m.flat_mut(Contexts::COUNT).is_none());
+        }
+    }
 
     #[test]
     fn context_init_known_answers() {

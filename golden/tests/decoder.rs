@@ -333,3 +333,41 @@ fn fuzz_regressions() {
     }
     eprintln!("{n} fuzz regression inputs replayed");
 }
+
+/// The trace the RTL syntax decoder is checked against: same pictures as `decode`,
+/// luma blocks tile each picture exactly once, levels only where cbf, and `slices`
+/// lists every slice segment with its header.
+#[test]
+fn traced_decoding_and_slice_listing() {
+    let t = synth::row_scaled(300, 420, 3);
+    for (c, slices_per_pic) in [("", 1usize), ("[bitstream]\nctus_per_slice = 6\n", 0)] {
+        let p = Params::from_toml_str(c).unwrap();
+        let r = pipeline::encode_tensor(&t, &p, RateTarget::Qp(22)).unwrap();
+        let pics = decoder::decode(&r.encoded.annexb).unwrap();
+        let (tp, trace) = decoder::decode_traced(&r.encoded.annexb).unwrap();
+        assert_eq!(pics, tp);
+        let sl = decoder::slices(&r.encoded.annexb).unwrap();
+        let npics = sl.last().unwrap().picture as usize + 1;
+        assert_eq!(npics, pics.len());
+        if slices_per_pic == 1 {
+            assert_eq!(sl.len(), pics.len());
+        } else {
+            assert!(sl.len() > pics.len(), "{} slices for {} pictures", sl.len(), pics.len());
+        }
+        for (i, pic) in pics.iter().enumerate() {
+            let (w, h) = (sl[0].sps.width, sl[0].sps.height);
+            let mut cover = vec![0u8; w * h];
+            for rec in trace.iter().filter(|r| r.picture as usize == i && r.c_idx == 0) {
+                let n = 1usize << rec.log2;
+                for y in rec.y as usize..rec.y as usize + n {
+                    for x in rec.x as usize..rec.x as usize + n {
+                        cover[y * w + x] += 1;
+                    }
+                }
+                assert_eq!(rec.cbf, !rec.levels.is_empty());
+                assert!(rec.levels.iter().all(|&(pos, l)| (pos as usize) < n * n && l != 0));
+            }
+            assert!(cover.iter().all(|&c| c == 1), "picture {i}: luma blocks do not tile it ({}x{})", pic.width, pic.height);
+        }
+    }
+}

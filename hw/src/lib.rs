@@ -11,7 +11,9 @@
 //! - [`fwd_tq`]: forward 2-D transform + quantizer, P samples per cycle;
 //! - [`inv_tq`]: dequantizer + inverse 2-D transform, P samples per cycle;
 //! - [`cabac_dec`]: the CABAC arithmetic decoding engine, one bin per cycle;
-//! - [`cabac_enc`]: the CABAC arithmetic encoding engine with byte output and flush.
+//! - [`cabac_enc`]: the CABAC arithmetic encoding engine with byte output and flush;
+//! - [`res_dec`]: the decoder core's residual_coding parser (engine, context memory,
+//!   context selection), one bin per cycle.
 
 pub mod cabac_dec;
 pub mod cabac_enc;
@@ -19,13 +21,14 @@ pub mod common;
 pub mod dequant;
 pub mod fwd_tq;
 pub mod inv_tq;
+pub mod res_dec;
 pub mod verilog;
 pub mod yosys;
 
 pub use verilog::{generate, GeneratedModule};
 
 /// Names of the blocks [`block`] can generate, in the order `tcgen verilog` writes them.
-pub const BLOCKS: [&str; 5] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "cabac_enc"];
+pub const BLOCKS: [&str; 6] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "cabac_enc", "res_dec"];
 
 /// Transform-unit parameters of a config: (samples per cycle, largest TU side).
 pub fn tu_params(p: &golden::Params) -> Result<(usize, usize), String> {
@@ -61,6 +64,7 @@ pub fn block(name: &str, p: &golden::Params) -> Result<GeneratedModule, String> 
         "dequant" => Ok(generate(&mut dequant::Dequant::default(), "dequant")),
         "cabac_dec" => Ok(generate(&mut cabac_dec::CabacDec::default(), "cabac_dec")),
         "cabac_enc" => Ok(generate(&mut cabac_enc::CabacEnc::default(), "cabac_enc")),
+        "res_dec" => Ok(generate(&mut res_dec::ResDec::default(), "res_dec")),
         "fwd_tq" => {
             let (lanes, nm) = tu_params(p)?;
             Ok(by_params!(lanes, nm, |NM, P| generate(

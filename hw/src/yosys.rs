@@ -32,10 +32,13 @@ pub const ASAP7_NAND2_UM2: f64 = 0.08748;
 /// The generic synthesis command. `-noalumacc`: yosys 0.23's `alumacc`/`maccmap` path
 /// inverts the top bit of a signed multiply-accumulate with a ROM coefficient (found
 /// by the gate-level cosimulation of `inv_tq`, area_energy/tests/gate_activity.rs),
-/// so arithmetic stays as `$mul`/`$add` cells; every netlist is checked against
-/// golden/ at gate level.
+/// so arithmetic stays as `$mul`/`$add` cells. `-nofsm`: its FSM extraction and
+/// re-encoding of `res_dec`'s state register (the only block where it finds one) gives
+/// a netlist that decodes a different bin than the RTL and golden/ (the same check;
+/// with `-nofsm` the netlist matches; the cause inside yosys is not isolated). Every
+/// netlist is checked against golden/ at gate level.
 pub fn synth_cmd(name: &str) -> String {
-    format!("synth -top {name} -noalumacc")
+    format!("synth -top {name} -noalumacc -nofsm")
 }
 
 fn by_type(text: &str) -> BTreeMap<String, u64> {

@@ -6,9 +6,11 @@
 //!   from the input monitor, in-order scoreboard), cycle counts and speed.
 //! - [`blocks`]: stimulus sets and references of each block; [`blocks::cosim`] is what
 //!   `tcgen cosim` and the tests run.
+//! - [`res_dec`]: the residual parser's substreams, golden reference and corrupt-stream check.
 
 pub mod blocks;
 pub mod model;
+pub mod res_dec;
 pub mod tb;
 
 pub use blocks::{cosim, cosim_module, CosimResult, CosimRun, StimSet};

@@ -103,6 +103,12 @@ impl<'a> CabacDecoder<'a> {
         v
     }
 
+    /// 9.3.2.5: a stream never initializes the offset to 510 or 511. Checked by the
+    /// slice decoder: the engine's 9-bit invariant offset < range holds from then on.
+    pub fn init_ok(&self) -> bool {
+        self.offset < 510
+    }
+
     pub fn terminate(&mut self) -> u32 {
         self.range -= 2;
         if self.offset >= self.range {

@@ -97,6 +97,90 @@ impl Picture {
 
 /// Decode every picture of an Annex-B stream, in decoding order.
 pub fn decode(data: &[u8]) -> Result<Vec<Picture>, DecodeError> {
+    decode_inner(data, None)
+}
+
+/// One transform block as the decoder parsed it (the RTL syntax decoder's scoreboard
+/// reference): position and size in its component, the prediction mode, QP, whether
+/// it had a coded residual, and its non-zero levels in decoding order (descending scan
+/// position) with their raster positions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TuRecord {
+    pub picture: u32,
+    pub c_idx: u8,
+    pub x: u16,
+    pub y: u16,
+    pub log2: u8,
+    pub mode: u8,
+    pub qp: u8,
+    pub bypass: bool,
+    pub cbf: bool,
+    pub levels: Vec<(u16, i32)>,
+}
+
+/// [`decode`], also returning every transform block's [`TuRecord`] in decoding order.
+pub fn decode_traced(data: &[u8]) -> Result<(Vec<Picture>, Vec<TuRecord>), DecodeError> {
+    let mut trace = Vec::new();
+    let pics = decode_inner(data, Some(&mut trace))?;
+    Ok((pics, trace))
+}
+
+/// A slice segment as the host hands it to the RTL decoder core: its parameter sets
+/// and header parsed (the core decodes slice data only), and its RBSP (emulation
+/// prevention removed; slice data from `header.data_offset`).
+#[derive(Clone, Debug)]
+pub struct SliceUnit {
+    pub picture: u32,
+    pub sps: Sps,
+    pub pps: Pps,
+    pub header: ps::SliceHeader,
+    pub rbsp: Vec<u8>,
+}
+
+/// The slice segments of an Annex-B stream with their parsed headers, in decoding
+/// order (headers are checked as [`decode`] checks them; slice data is not decoded).
+pub fn slices(data: &[u8]) -> Result<Vec<SliceUnit>, DecodeError> {
+    let mut spss: Vec<Option<Sps>> = vec![None; 16];
+    let mut ppss: Vec<Option<Pps>> = vec![None; 64];
+    let mut out = Vec::new();
+    let mut picture = 0u32;
+    for nal in bits::split_annexb(data) {
+        if nal.len() < 2 || nal[0] & 0x80 != 0 {
+            return Err(DecodeError::Invalid("bad NAL unit header".into()));
+        }
+        let nal_type = (nal[0] >> 1) & 0x3f;
+        if ((nal[0] & 1) << 5) | (nal[1] >> 3) != 0 {
+            continue;
+        }
+        let rbsp = bits::unescape(&nal[2..]);
+        let mut r = BitReader::new(&rbsp);
+        match nal_type {
+            33 => {
+                let s = ps::parse_sps(&mut r)?;
+                let id = s.id as usize;
+                spss[id] = Some(s);
+            }
+            34 => {
+                let p = ps::parse_pps(&mut r)?;
+                let id = p.id as usize;
+                ppss[id] = Some(p);
+            }
+            0..=9 | 16..=21 => {
+                let sh = ps::parse_slice_header(&mut r, nal_type, &spss, &ppss)?;
+                let pps = ppss[sh.pps_id as usize].clone().expect("checked by the slice header parser");
+                let sps = spss[pps.sps_id as usize].clone().expect("checked by the slice header parser");
+                if sh.first_in_pic && !out.is_empty() {
+                    picture += 1;
+                }
+                out.push(SliceUnit { picture, sps, pps, header: sh, rbsp });
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+fn decode_inner(data: &[u8], mut trace: Option<&mut Vec<TuRecord>>) -> Result<Vec<Picture>, DecodeError> {
     let mut spss: Vec<Option<Sps>> = vec![None; 16];
     let mut ppss: Vec<Option<Pps>> = vec![None; 64];
     let mut out = Vec::new();
@@ -144,6 +228,10 @@ pub fn decode(data: &[u8]) -> Result<Vec<Picture>, DecodeError> {
                 if sh.first_in_pic {
                     finish(&mut cur, &mut out)?;
                     cur = Some((slice::PicState::new(sps), sh.pps_id, sps.conf_win));
+                    if let (Some((st, _, _)), Some(_)) = (cur.as_mut(), trace.as_ref()) {
+                        st.trace = Some(Vec::new());
+                        st.picture = out.len() as u32;
+                    }
                 }
                 let Some((st, pps_id, _)) = cur.as_mut() else {
                     return Err(DecodeError::Invalid("slice segment without a first slice of its picture".into()));
@@ -158,6 +246,9 @@ pub fn decode(data: &[u8]) -> Result<Vec<Picture>, DecodeError> {
                     return Err(DecodeError::Invalid("slice does not match its picture's size".into()));
                 }
                 slice::decode_slice(&rbsp, sps, pps, &sh, st)?;
+                if let (Some(t), Some(st_t)) = (trace.as_mut(), st.trace.as_mut()) {
+                    t.append(st_t);
+                }
             }
             _ => {} // AUD, EOS, EOB, filler, SEI, reserved and unspecified: ignored (7.4.2.2)
         }

@@ -27,6 +27,10 @@ pub struct PicState {
     /// Slice address (first CTB, raster) of each CTB's slice; usize::MAX = not decoded.
     pub slice_of_ctb: Vec<usize>,
     pub ctbs_decoded: usize,
+    /// When set, every transform block's record is appended (see `decode_traced`).
+    pub trace: Option<Vec<super::TuRecord>>,
+    /// Index of the picture in the stream (for the trace).
+    pub picture: u32,
 }
 
 impl PicState {
@@ -46,6 +50,8 @@ impl PicState {
             qp: vec![0; units],
             slice_of_ctb: vec![usize::MAX; ctbs_w * ctbs_h],
             ctbs_decoded: 0,
+            trace: None,
+            picture: 0,
         }
     }
 
@@ -151,6 +157,9 @@ pub fn decode_slice(rbsp: &[u8], sps: &Sps, pps: &Pps, sh: &SliceHeader, st: &mu
         tmp: vec![0; 1024],
         res: vec![0; 1024],
     };
+    if !d.cabac.init_ok() {
+        return Err(bad("CABAC offset initialized to 510 or 511 (9.3.2.5)"));
+    }
     let n_ctbs = d.st.ctbs_w * d.st.ctbs_h;
     let mut addr = sh.address;
     let mut wpp_saved: Option<Contexts> = None;
@@ -197,6 +206,9 @@ pub fn decode_slice(rbsp: &[u8], sps: &Sps, pps: &Pps, sh: &SliceHeader, st: &mu
                 return Err(DecodeError::Truncated("slice data"));
             }
             d.cabac = CabacDecoder::new(rbsp, next);
+            if !d.cabac.init_ok() {
+                return Err(bad("CABAC offset initialized to 510 or 511 (9.3.2.5)"));
+            }
             substreams += 1;
         }
     }
@@ -430,6 +442,25 @@ impl<'a, 'b> SliceDec<'a, 'b> {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
+    fn record(&mut self, c_idx: u32, x: usize, y: usize, log2: u32, mode: u8, qp: i32, cbf: bool, levels: Vec<(u16, i32)>) {
+        let r = super::TuRecord {
+            picture: self.st.picture,
+            c_idx: c_idx as u8,
+            x: x as u16,
+            y: y as u16,
+            log2: log2 as u8,
+            mode,
+            qp: qp as u8,
+            bypass: self.cu_transquant_bypass,
+            cbf,
+            levels,
+        };
+        if let Some(t) = self.st.trace.as_mut() {
+            t.push(r);
+        }
+    }
+
     /// Predict, parse residual (if cbf), reconstruct one block of component c_idx at
     /// (x, y) in that component's coordinates.
     fn recon_block(&mut self, c_idx: u32, x: usize, y: usize, log2: u32, mode: u8, cbf: bool) -> R<()> {
@@ -450,20 +481,28 @@ impl<'a, 'b> SliceDec<'a, 'b> {
             predict::predict(&refs, n, mode, c_idx == 0, &mut pred);
         }
         let mut have_res = false;
+        let qp_now = if c_idx == 0 {
+            self.qp_y
+        } else {
+            let off = if c_idx == 1 { self.sh.cb_qp_offset } else { self.sh.cr_qp_offset };
+            chroma_qp((self.qp_y + off).clamp(0, 57))
+        };
         if cbf {
-            let ts = self.residual_coding(log2, c_idx, mode)?;
-            have_res = true;
+            let scan_idx = scan_idx_for(log2, c_idx, mode, false);
+            let ts_allowed = self.pps.transform_skip && !self.cu_transquant_bypass;
+            let sdh = self.pps.sign_data_hiding && !self.cu_transquant_bypass;
             let nn = n * n;
+            let ts = parse_residual(&mut self.cabac, &mut self.ctx, log2, c_idx, scan_idx, sdh, ts_allowed, &mut self.coeffs[..nn])?;
+            if self.st.trace.is_some() {
+                let st = scan_table(log2, scan_idx);
+                let levels = st.iter().rev().filter(|&&r| self.coeffs[r as usize] != 0).map(|&r| (r, self.coeffs[r as usize])).collect();
+                self.record(c_idx, x, y, log2, mode, qp_now, true, levels);
+            }
+            have_res = true;
             if self.cu_transquant_bypass {
                 self.res[..nn].copy_from_slice(&self.coeffs[..nn]);
             } else {
-                let qp = if c_idx == 0 {
-                    self.qp_y
-                } else {
-                    let off = if c_idx == 1 { self.sh.cb_qp_offset } else { self.sh.cr_qp_offset };
-                    chroma_qp((self.qp_y + off).clamp(0, 57))
-                };
-                dequantize(&self.coeffs[..nn], log2, qp as u8, &mut self.tmp[..nn]);
+                dequantize(&self.coeffs[..nn], log2, qp_now as u8, &mut self.tmp[..nn]);
                 if ts {
                     // transform skip (4x4): r = d << 7, then (r + 2^11) >> 12
                     for i in 0..nn {
@@ -473,6 +512,9 @@ impl<'a, 'b> SliceDec<'a, 'b> {
                     inverse(&self.tmp[..nn], n, c_idx == 0 && n == 4, &mut self.res[..nn]);
                 }
             }
+        }
+        if !cbf && self.st.trace.is_some() {
+            self.record(c_idx, x, y, log2, mode, qp_now, false, Vec::new());
         }
         let plane = self.st.pic.plane_mut(c_idx);
         for yy in 0..n {
@@ -484,179 +526,186 @@ impl<'a, 'b> SliceDec<'a, 'b> {
         }
         Ok(())
     }
+}
 
-    /// residual_coding(); returns transform_skip_flag. Levels into self.coeffs (raster).
-    fn residual_coding(&mut self, log2: u32, c_idx: u32, mode: u8) -> R<bool> {
-        let n = 1usize << log2;
-        let nn = n * n;
-        self.coeffs[..nn].iter_mut().for_each(|c| *c = 0);
-        let mut ts = false;
-        if self.pps.transform_skip && !self.cu_transquant_bypass && log2 <= 2 {
-            ts = self.bin(|c| &mut c.transform_skip[if c_idx == 0 { 0 } else { 1 }]) == 1;
-        }
-        let (off, shift) = last_ctx_offset_shift(log2, c_idx);
-        let cmax = (log2 << 1) - 1;
-        let mut prefix = [0u32; 2];
-        for (k, p) in prefix.iter_mut().enumerate() {
-            while *p < cmax {
-                let ci = off + (*p >> shift) as usize;
-                let b = if k == 0 { self.bin(|c| &mut c.last_x[ci]) } else { self.bin(|c| &mut c.last_y[ci]) };
-                if b == 0 {
-                    break;
-                }
-                *p += 1;
-            }
-        }
-        let mut pos = [0usize; 2];
-        for k in 0..2 {
-            let p = prefix[k];
-            pos[k] = if p > 3 {
-                let bits = (p >> 1) - 1;
-                MIN_IN_GROUP[p as usize] as usize + self.cabac.bypass_bits(bits) as usize
-            } else {
-                p as usize
-            };
-        }
-        let scan_idx = scan_idx_for(log2, c_idx, mode, false);
-        let (mut lx, mut ly) = (pos[0], pos[1]);
-        if scan_idx == 2 {
-            std::mem::swap(&mut lx, &mut ly);
-        }
-        if lx >= n || ly >= n {
-            return Err(bad("last significant coefficient outside the block"));
-        }
-        let scan = scan_table(log2, scan_idx);
-        let last_raster = (ly * n + lx) as u16;
-        let last_pos = scan.iter().position(|&r| r == last_raster).ok_or_else(|| bad("last position"))?;
-        let sbw = n / 4;
-        let sb_scan = crate::residual::scan_order_cached(sbw, scan_idx);
-        let sig_tab_all = crate::residual::sig_ctx_table(log2, c_idx, scan_idx);
-        let inner = crate::residual::inner_raster(scan_idx);
-        let mut csbf = [0u8; 64];
-        let last_sb = last_pos >> 4;
-        let mut g1 = crate::residual::Greater1State::default();
-        let sign_hiding_allowed = self.pps.sign_data_hiding && !self.cu_transquant_bypass;
-        for i in (0..=last_sb).rev() {
-            let (xs, ys) = (sb_scan[i].0 as usize, sb_scan[i].1 as usize);
-            let sub = i * 16;
-            let right = if xs + 1 < sbw { csbf[ys * sbw + xs + 1] } else { 0 } as u32;
-            let below = if ys + 1 < sbw { csbf[(ys + 1) * sbw + xs] } else { 0 } as u32;
-            let mut infer_dc = false;
-            if i < last_sb && i > 0 {
-                let ci = (right + below).min(1) as usize + if c_idx > 0 { 2 } else { 0 };
-                let f = self.bin(|c| &mut c.csbf[ci]);
-                csbf[ys * sbw + xs] = f as u8;
-                infer_dc = f == 1;
-            } else {
-                csbf[ys * sbw + xs] = 1;
-            }
-            if csbf[ys * sbw + xs] == 0 {
-                continue;
-            }
-            let prev = right | (below << 1);
-            let sig_tab = &sig_tab_all[(prev * 2) as usize + (i == 0) as usize];
-            let mut sig_pos = [0u8; 16];
-            let mut nsig = 0;
-            let start: i32 = if i == last_sb {
-                sig_pos[0] = (last_pos & 15) as u8;
-                nsig = 1;
-                (last_pos & 15) as i32 - 1
-            } else {
-                15
-            };
-            for k in (0..=start).rev() {
-                if k == 0 && infer_dc {
-                    sig_pos[nsig] = 0;
-                    nsig += 1;
-                    continue;
-                }
-                let ci = sig_tab[inner[k as usize] as usize] as usize;
-                if self.bin(|c| &mut c.sig[ci]) == 1 {
-                    sig_pos[nsig] = k as u8;
-                    nsig += 1;
-                    infer_dc = false;
-                }
-            }
-            if nsig == 0 {
-                continue;
-            }
-            let ctx_set = g1.begin_subblock(i, c_idx);
-            let mut abs = [1u32; 16];
-            let mut first_g2: i32 = -1;
-            for (j, a) in abs.iter_mut().enumerate().take(nsig.min(8)) {
-                let ci = g1.ctx(ctx_set, c_idx);
-                let gt1 = self.bin(|c| &mut c.gt1[ci]) == 1;
-                g1.update(gt1);
-                if gt1 {
-                    *a = 2;
-                    if first_g2 < 0 {
-                        first_g2 = j as i32;
-                    }
-                }
-            }
-            if first_g2 >= 0 {
-                let ci = ctx_set + if c_idx > 0 { 4 } else { 0 };
-                if self.bin(|c| &mut c.gt2[ci]) == 1 {
-                    abs[first_g2 as usize] = 3;
-                }
-            }
-            let sign_hidden = sign_hiding_allowed && (sig_pos[0] as i32 - sig_pos[nsig - 1] as i32) > 3;
-            let nsign = if sign_hidden { nsig - 1 } else { nsig };
-            let signs = self.cabac.bypass_bits(nsign as u32);
-            let mut rice = 0u32;
-            let mut first_coeff2 = 1u32;
-            let mut sum_abs: u64 = 0;
-            for j in 0..nsig {
-                let base = if j < 8 { 2 + first_coeff2 } else { 1 };
-                let a = if abs[j] >= base {
-                    let rem = self.coeff_abs_level_remaining(rice)?;
-                    let v = base as u64 + rem as u64;
-                    if v > 32768 {
-                        return Err(bad("coefficient level out of range"));
-                    }
-                    rice = crate::residual::next_rice(rice, v);
-                    v as u32
-                } else {
-                    abs[j]
-                };
-                if a >= 2 {
-                    first_coeff2 = 0;
-                }
-                abs[j] = a;
-                sum_abs += a as u64;
-            }
-            for j in 0..nsig {
-                let r = scan[sub + sig_pos[j] as usize] as usize;
-                let neg = if j < nsign {
-                    (signs >> (nsign - 1 - j)) & 1 == 1
-                } else {
-                    // hidden sign of the first (lowest-frequency) coefficient
-                    sum_abs % 2 == 1
-                };
-                let v = abs[j] as i32;
-                self.coeffs[r] = if neg { -v } else { v };
-            }
-        }
-        Ok(ts)
+/// residual_coding() (7.3.8.11) of one TU: parses the levels into `coeffs` (raster,
+/// `(1 << log2)^2` entries, zeroed first) and returns transform_skip_flag.
+/// `sign_hiding` and `ts_allowed` are the PPS flags already combined with
+/// cu_transquant_bypass. Public so that the RTL residual parser (hw `res_dec`) is
+/// checked against exactly this code.
+#[allow(clippy::too_many_arguments)]
+pub fn parse_residual(cabac: &mut CabacDecoder, ctx: &mut Contexts, log2: u32, c_idx: u32, scan_idx: u32, sign_hiding: bool, ts_allowed: bool, coeffs: &mut [i32]) -> R<bool> {
+    let n = 1usize << log2;
+    let nn = n * n;
+    coeffs[..nn].iter_mut().for_each(|c| *c = 0);
+    let mut ts = false;
+    if ts_allowed && log2 <= 2 {
+        ts = cabac.decision(&mut ctx.transform_skip[if c_idx == 0 { 0 } else { 1 }]) == 1;
     }
-
-    fn coeff_abs_level_remaining(&mut self, rice: u32) -> R<u32> {
-        let mut prefix = 0u32;
-        while self.cabac.bypass() == 1 {
-            prefix += 1;
-            if prefix > 32 {
-                return Err(bad("coeff_abs_level_remaining prefix too long"));
+    let (off, shift) = last_ctx_offset_shift(log2, c_idx);
+    let cmax = (log2 << 1) - 1;
+    let mut prefix = [0u32; 2];
+    for (k, p) in prefix.iter_mut().enumerate() {
+        while *p < cmax {
+            let ci = off + (*p >> shift) as usize;
+            let b = if k == 0 { cabac.decision(&mut ctx.last_x[ci]) } else { cabac.decision(&mut ctx.last_y[ci]) };
+            if b == 0 {
+                break;
             }
+            *p += 1;
         }
-        if prefix <= 3 {
-            Ok((prefix << rice) + self.cabac.bypass_bits(rice))
+    }
+    let mut pos = [0usize; 2];
+    for k in 0..2 {
+        let p = prefix[k];
+        pos[k] = if p > 3 {
+            let bits = (p >> 1) - 1;
+            MIN_IN_GROUP[p as usize] as usize + cabac.bypass_bits(bits) as usize
         } else {
-            let k = prefix - 3 + rice; // suffix length
-            if k > 24 {
-                return Err(bad("coeff_abs_level_remaining too large"));
-            }
-            let suffix = self.cabac.bypass_bits(k);
-            Ok((((1u32 << (prefix - 3)) + 3 - 1) << rice) + suffix)
+            p as usize
+        };
+    }
+    let (mut lx, mut ly) = (pos[0], pos[1]);
+    if scan_idx == 2 {
+        std::mem::swap(&mut lx, &mut ly);
+    }
+    if lx >= n || ly >= n {
+        return Err(bad("last significant coefficient outside the block"));
+    }
+    let scan = scan_table(log2, scan_idx);
+    let last_raster = (ly * n + lx) as u16;
+    let last_pos = scan.iter().position(|&r| r == last_raster).ok_or_else(|| bad("last position"))?;
+    let sbw = n / 4;
+    let sb_scan = crate::residual::scan_order_cached(sbw, scan_idx);
+    let sig_tab_all = crate::residual::sig_ctx_table(log2, c_idx, scan_idx);
+    let inner = crate::residual::inner_raster(scan_idx);
+    let mut csbf = [0u8; 64];
+    let last_sb = last_pos >> 4;
+    let mut g1 = crate::residual::Greater1State::default();
+    for i in (0..=last_sb).rev() {
+        let (xs, ys) = (sb_scan[i].0 as usize, sb_scan[i].1 as usize);
+        let sub = i * 16;
+        let right = if xs + 1 < sbw { csbf[ys * sbw + xs + 1] } else { 0 } as u32;
+        let below = if ys + 1 < sbw { csbf[(ys + 1) * sbw + xs] } else { 0 } as u32;
+        let mut infer_dc = false;
+        if i < last_sb && i > 0 {
+            let ci = (right + below).min(1) as usize + if c_idx > 0 { 2 } else { 0 };
+            let f = cabac.decision(&mut ctx.csbf[ci]);
+            csbf[ys * sbw + xs] = f as u8;
+            infer_dc = f == 1;
+        } else {
+            csbf[ys * sbw + xs] = 1;
         }
+        if csbf[ys * sbw + xs] == 0 {
+            continue;
+        }
+        let prev = right | (below << 1);
+        let sig_tab = &sig_tab_all[(prev * 2) as usize + (i == 0) as usize];
+        let mut sig_pos = [0u8; 16];
+        let mut nsig = 0;
+        let start: i32 = if i == last_sb {
+            sig_pos[0] = (last_pos & 15) as u8;
+            nsig = 1;
+            (last_pos & 15) as i32 - 1
+        } else {
+            15
+        };
+        for k in (0..=start).rev() {
+            if k == 0 && infer_dc {
+                sig_pos[nsig] = 0;
+                nsig += 1;
+                continue;
+            }
+            let ci = sig_tab[inner[k as usize] as usize] as usize;
+            if cabac.decision(&mut ctx.sig[ci]) == 1 {
+                sig_pos[nsig] = k as u8;
+                nsig += 1;
+                infer_dc = false;
+            }
+        }
+        if nsig == 0 {
+            continue;
+        }
+        let ctx_set = g1.begin_subblock(i, c_idx);
+        let mut abs = [1u32; 16];
+        let mut first_g2: i32 = -1;
+        for (j, a) in abs.iter_mut().enumerate().take(nsig.min(8)) {
+            let ci = g1.ctx(ctx_set, c_idx);
+            let gt1 = cabac.decision(&mut ctx.gt1[ci]) == 1;
+            g1.update(gt1);
+            if gt1 {
+                *a = 2;
+                if first_g2 < 0 {
+                    first_g2 = j as i32;
+                }
+            }
+        }
+        if first_g2 >= 0 {
+            let ci = ctx_set + if c_idx > 0 { 4 } else { 0 };
+            if cabac.decision(&mut ctx.gt2[ci]) == 1 {
+                abs[first_g2 as usize] = 3;
+            }
+        }
+        let sign_hidden = sign_hiding && (sig_pos[0] as i32 - sig_pos[nsig - 1] as i32) > 3;
+        let nsign = if sign_hidden { nsig - 1 } else { nsig };
+        let signs = cabac.bypass_bits(nsign as u32);
+        let mut rice = 0u32;
+        let mut first_coeff2 = 1u32;
+        let mut sum_abs: u64 = 0;
+        for j in 0..nsig {
+            let base = if j < 8 { 2 + first_coeff2 } else { 1 };
+            let a = if abs[j] >= base {
+                let rem = coeff_abs_level_remaining(cabac, rice)?;
+                let v = base as u64 + rem as u64;
+                if v > 32768 {
+                    return Err(bad("coefficient level out of range"));
+                }
+                rice = crate::residual::next_rice(rice, v);
+                v as u32
+            } else {
+                abs[j]
+            };
+            if a >= 2 {
+                first_coeff2 = 0;
+            }
+            abs[j] = a;
+            sum_abs += a as u64;
+        }
+        for j in 0..nsig {
+            let r = scan[sub + sig_pos[j] as usize] as usize;
+            let neg = if j < nsign {
+                (signs >> (nsign - 1 - j)) & 1 == 1
+            } else {
+                // hidden sign of the first (lowest-frequency) coefficient
+                sum_abs % 2 == 1
+            };
+            let v = abs[j] as i32;
+            if !neg && v > 32767 {
+                // TransCoeffLevel is constrained to -32768..32767 (7.4.9.11)
+                return Err(bad("coefficient level out of range"));
+            }
+            coeffs[r] = if neg { -v } else { v };
+        }
+    }
+    Ok(ts)
+}
+
+fn coeff_abs_level_remaining(cabac: &mut CabacDecoder, rice: u32) -> R<u32> {
+    let mut prefix = 0u32;
+    while cabac.bypass() == 1 {
+        prefix += 1;
+        if prefix > 32 {
+            return Err(bad("coeff_abs_level_remaining prefix too long"));
+        }
+    }
+    if prefix <= 3 {
+        Ok((prefix << rice) + cabac.bypass_bits(rice))
+    } else {
+        let k = prefix - 3 + rice; // suffix length
+        if k > 24 {
+            return Err(bad("coeff_abs_level_remaining too large"));
+        }
+        let suffix = cabac.bypass_bits(k);
+        Ok((((1u32 << (prefix - 3)) + 3 - 1) << rice) + suffix)
     }
 }
