@@ -22,6 +22,7 @@ pub mod dequant;
 pub mod fwd_tq;
 pub mod inv_tq;
 pub mod res_dec;
+pub mod syn_dec;
 pub mod verilog;
 pub mod yosys;
 
@@ -65,6 +66,17 @@ pub fn block(name: &str, p: &golden::Params) -> Result<GeneratedModule, String> 
         "cabac_dec" => Ok(generate(&mut cabac_dec::CabacDec::default(), "cabac_dec")),
         "cabac_enc" => Ok(generate(&mut cabac_enc::CabacEnc::default(), "cabac_enc")),
         "res_dec" => Ok(generate(&mut res_dec::ResDec::default(), "res_dec")),
+        "syn_dec" => {
+            let c = p.bitstream.ctu_size;
+            if !matches!(c, 16 | 32 | 64) {
+                return Err(format!("bitstream.ctu_size = {c}: syn_dec is generated for 16, 32 or 64"));
+            }
+            Ok(match c {
+                16 => generate(&mut syn_dec::SynDec::<4>::default(), "syn_dec"),
+                32 => generate(&mut syn_dec::SynDec::<5>::default(), "syn_dec"),
+                _ => generate(&mut syn_dec::SynDec::<6>::default(), "syn_dec"),
+            })
+        }
         "fwd_tq" => {
             let (lanes, nm) = tu_params(p)?;
             Ok(by_params!(lanes, nm, |NM, P| generate(

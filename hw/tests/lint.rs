@@ -54,3 +54,22 @@ fn unsupported_transform_configs_are_refused() {
     let e = hw::block("nope", &golden::Params::default()).unwrap_err();
     assert!(e.contains("unknown block") && e.contains("fwd_tq"), "{e}");
 }
+
+#[test]
+fn syn_dec_lints_clean_at_every_ctu_size() {
+    let verilator = tool("verilator");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hw-lint-syn");
+    std::fs::create_dir_all(&dir).unwrap();
+    for ctu in [16, 32, 64] {
+        let mut p = golden::Params::default();
+        p.bitstream.ctu_size = ctu;
+        let m = hw::block("syn_dec", &p).unwrap();
+        let d = dir.join(format!("ctu{ctu}"));
+        std::fs::create_dir_all(&d).unwrap();
+        let f = d.join("syn_dec.v");
+        std::fs::write(&f, &m.verilog).unwrap();
+        let out = Command::new(&verilator).args(["--lint-only", "-Wall", "--top-module", "syn_dec"]).arg(&f).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && err.trim().is_empty(), "syn_dec (CTU {ctu}):\n{err}");
+    }
+}

@@ -28,3 +28,14 @@ fn yosys_synthesizes_every_block() {
         }
     }
 }
+
+#[test]
+fn yosys_synthesizes_the_syntax_decoder() {
+    hw::common::tool("yosys").unwrap_or_else(|e| panic!("{e}"));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hw-synth");
+    let lib = hw::yosys::asap7_liberty(&dir);
+    let m = hw::block("syn_dec", &golden::Params::default()).unwrap();
+    let r = hw::yosys::synth_cached(&m.name, &m.verilog, lib.as_deref(), &dir.join(&m.name), &dir.join("../tcgen-synth/cache")).unwrap();
+    eprintln!("{r:?}");
+    assert!(r.generic_cells > 5000, "syn_dec: suspiciously small netlist ({} cells)", r.generic_cells);
+}

@@ -11,6 +11,7 @@
 pub mod blocks;
 pub mod model;
 pub mod res_dec;
+pub mod syn_dec;
 pub mod tb;
 
 pub use blocks::{cosim, cosim_module, CosimResult, CosimRun, StimSet};

@@ -97,7 +97,8 @@ fn morton(x: usize, y: usize) -> usize {
 
 const CHROMA_QP_TABLE: [i32; 14] = [29, 30, 31, 32, 33, 33, 34, 34, 35, 35, 36, 36, 37, 37];
 
-fn chroma_qp(qpi: i32) -> i32 {
+/// QpC of a chroma qPi (Table 8-10, 4:2:0).
+pub fn chroma_qp(qpi: i32) -> i32 {
     if qpi < 30 {
         qpi
     } else if qpi <= 43 {
