@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[derive(Args)]
 pub struct CosimArgs {
     /// Block (module and file name that `tcgen verilog` writes): dequant, fwd_tq, inv_tq,
-    /// cabac_dec, cabac_enc, res_dec.
+    /// cabac_dec, cabac_enc, res_dec, syn_dec.
     #[arg(long)]
     pub block: String,
     /// Configuration file (TOML); missing fields take the embedded defaults.
@@ -15,7 +15,9 @@ pub struct CosimArgs {
     pub config: Option<PathBuf>,
     /// Random TUs per transform (DST 4x4, DCT 4..max TU); dequant: random TUs of levels;
     /// cabac_dec, cabac_enc: random substreams of up to 3000 bins; res_dec: random TUs
-    /// per size 4..32 with single bins between them (samples/cycle = bins/cycle).
+    /// per size 4..32 with single bins between them (samples/cycle = bins/cycle);
+    /// syn_dec: up to 4 random matrices (streams of golden's encoder; tensor frames up
+    /// to this many).
     #[arg(long, default_value_t = 1000)]
     pub vectors: u64,
     /// Seed of the random stimulus and of the handshake timing.
@@ -41,12 +43,58 @@ pub struct CosimArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+    /// A stream to decode instead of the stimulus sets (syn_dec only): FILE.t265 (tcgen's
+    /// container) or FILE.hevc (Annex-B); the block is generated for the stream's CTU size.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+}
+
+/// `--input`: one stream through the syntax decoder against golden's records.
+fn run_stream(a: &CosimArgs, mut p: golden::Params, input: &std::path::Path) -> Result<()> {
+    if a.block != "syn_dec" {
+        bail!("--input takes a stream: only the syntax decoder (--block syn_dec) decodes streams; `{}` runs on stimulus sets", a.block);
+    }
+    let bytes = std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
+    let stream: &[u8] = if bytes.starts_with(golden::container::MAGIC) { golden::container::read(&bytes).with_context(|| format!("{}", input.display()))?.1 } else { &bytes };
+    let sl = golden::decoder::slices(stream).with_context(|| format!("{}: not a decodable HEVC stream", input.display()))?;
+    let first = sl.first().ok_or_else(|| anyhow::anyhow!("{}: no slices", input.display()))?;
+    p.bitstream.ctu_size = 1 << first.sps.log2_ctb;
+    let m = hw::block("syn_dec", &p).map_err(|e| anyhow::anyhow!(e))?;
+    let mut model = sim::Model::new(&m, &sim::BuildOptions { trace: false, toggles: false })?;
+    let name = input.display().to_string();
+    let r = sim::syn_dec::run_streams(&mut model, &[(name.clone(), stream.to_vec())], a.seed)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        println!(
+            "syn_dec (CTU {}): {name}: {} {} slices, {} records, {} levels, {} cycles, {:.3} samples/cycle, mismatches {}, {:.2} M cycles/s",
+            p.bitstream.ctu_size,
+            if r.mismatches == 0 { "PASS" } else { "FAIL" },
+            r.units,
+            r.beats_in,
+            r.beats_out,
+            r.cycles,
+            r.samples_per_cycle,
+            r.mismatches,
+            r.cycles_per_second / 1e6
+        );
+        if let Some(m) = &r.first_mismatch {
+            println!("    first mismatch: {m}");
+        }
+    }
+    if r.mismatches > 0 {
+        bail!("syn_dec: {} mismatches against golden/ on {name}", r.mismatches);
+    }
+    Ok(())
 }
 
 pub fn run(a: CosimArgs) -> Result<()> {
     let p = crate::load_params(&crate::CodecArgs { config: a.config.clone(), strategy: None, rotate: None, tensor: None })?;
     if !sim::blocks::BENCHED.contains(&a.block.as_str()) {
         bail!("unknown block `{}`: the blocks are {}", a.block, sim::blocks::BENCHED.join(", "));
+    }
+    if let Some(input) = &a.input {
+        return run_stream(&a, p, input);
     }
     let mut sets = Vec::new();
     if !a.no_known {

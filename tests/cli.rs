@@ -157,6 +157,25 @@ fn cosim_passes_on_a_small_config_and_reports_bad_arguments() {
 }
 
 #[test]
+fn cosim_decodes_a_stream_with_the_syntax_decoder() {
+    let d = dir("cosim-stream");
+    let (o, h) = (d.join("a.t265"), d.join("a.hevc"));
+    let (ok, _, err) = tcgen(&["encode", "@gauss:150x160:5", "-o", &s(&o), "--qp", "32", "--hevc", &s(&h)]);
+    assert!(ok, "{err}");
+    for f in [&o, &h] {
+        let (ok, out, err) = tcgen(&["cosim", "--block", "syn_dec", "--input", &s(f)]);
+        assert!(ok, "{out}\n{err}");
+        assert!(out.contains("PASS") && out.contains("records"), "{out}");
+    }
+    let (ok, _, err) = tcgen(&["cosim", "--block", "inv_tq", "--input", &s(&o)]);
+    assert!(!ok && err.contains("only the syntax decoder"), "{err}");
+    let bad = d.join("bad.hevc");
+    std::fs::write(&bad, b"\x00\x00\x01garbage").unwrap();
+    let (ok, _, err) = tcgen(&["cosim", "--block", "syn_dec", "--input", &s(&bad)]);
+    assert!(!ok && err.contains("bad.hevc"), "{err}");
+}
+
+#[test]
 fn report_on_a_small_config_writes_json_markdown_and_plots() {
     let d = dir("report");
     let cfg = d.join("c.toml");

@@ -226,3 +226,72 @@ pub fn run(m: &mut Model, jobs: &[SliceJob], want: &[TuRecord], stall_256: u32, 
     rep.wall_seconds = t0.elapsed().as_secs_f64();
     Ok(rep)
 }
+
+/// Streams of a stimulus set for the syntax decoder, coded by golden's encoder with
+/// `p` (its strategy, CTU size, slices): known answers = a synthetic row-scaled matrix
+/// at QP 0 (lossless), 22 and 37; random = up to 4 Gaussian and Laplacian matrices at
+/// random QPs; tensor = the set's frames (up to `limit`) at the configured QP.
+pub fn set_streams(set: &crate::StimSet, p: &golden::Params, seed: u64) -> Result<Vec<(String, Vec<u8>)>, SimError> {
+    use golden::pipeline::{encode_tensor, RateTarget};
+    use golden::tensor::synth;
+    let enc = |t: &golden::tensor::Tensor, qp: u8| -> Result<Vec<u8>, SimError> {
+        Ok(encode_tensor(t, p, RateTarget::Qp(qp)).map_err(|e| SimError::Other(format!("golden encoder: {e}")))?.encoded.annexb)
+    };
+    let mut rng = Rng(seed);
+    let mut v = Vec::new();
+    match set {
+        crate::StimSet::KnownAnswer => {
+            let t = synth::row_scaled(300, 420, 3);
+            for qp in [0u8, 22, 37] {
+                v.push((format!("row_scaled 300x420 QP {qp}"), enc(&t, qp)?));
+            }
+        }
+        crate::StimSet::Random { per_size, .. } => {
+            for k in 0..(*per_size).min(4) {
+                let (r, c) = (144 + (rng.next() % 200) as usize, 144 + (rng.next() % 200) as usize);
+                let t = if k % 2 == 0 { synth::gaussian(r, c, rng.next()) } else { synth::laplacian(r, c, rng.next()) };
+                let qp = (rng.next() % 52) as u8;
+                v.push((format!("random {r}x{c} QP {qp}"), enc(&t, qp)?));
+            }
+        }
+        crate::StimSet::Tensor { frames, limit } => {
+            let n = frames.len().min((*limit).max(1) as usize);
+            if n > 0 {
+                let (w, h) = (frames[0].0, frames[0].1);
+                let fr: Vec<Vec<u8>> = frames[..n].iter().map(|f| f.2.clone()).collect();
+                let qps = vec![p.encoder.qp; n];
+                let e = golden::encoder::encode(p, w, h, &fr, &qps).map_err(|e| SimError::Other(format!("golden encoder: {e}")))?;
+                v.push((format!("{n} tensor frame(s) {w}x{h} QP {}", p.encoder.qp), e.annexb));
+            }
+        }
+    }
+    Ok(v)
+}
+
+/// Cosimulate streams, summed into one [`crate::tb::Report`] (beats in = records,
+/// beats out = levels, units = slices, samples per cycle = coded samples per cycle).
+pub fn run_streams(m: &mut Model, streams: &[(String, Vec<u8>)], seed: u64) -> Result<crate::tb::Report, SimError> {
+    let mut total = crate::tb::Report::default();
+    let mut samples = 0u64;
+    let t0 = std::time::Instant::now();
+    for (name, s) in streams {
+        let (js, want) = jobs(s).map_err(|e| SimError::Other(format!("{name}: {e}")))?;
+        let r = run(m, &js, &want, 0, seed, 50_000_000)?;
+        let sl = golden::decoder::slices(s).map_err(|e| SimError::Other(format!("{name}: {e}")))?;
+        let pics = sl.last().map(|x| x.picture as u64 + 1).unwrap_or(0);
+        samples += pics * sl.first().map(|x| (x.sps.width * x.sps.height) as u64).unwrap_or(0);
+        total.beats_in += r.records;
+        total.beats_out += r.levels;
+        total.units += r.slices;
+        total.cycles += r.cycles;
+        total.busy_cycles += r.cycles;
+        total.mismatches += r.mismatches + r.errored as u64;
+        if total.first_mismatch.is_none() {
+            total.first_mismatch = r.first_mismatch.map(|f| format!("{name}: {f}")).or_else(|| r.errored.then(|| format!("{name}: the core raised err")));
+        }
+    }
+    total.wall_seconds = t0.elapsed().as_secs_f64();
+    total.cycles_per_second = total.cycles as f64 / total.wall_seconds.max(1e-9);
+    total.samples_per_cycle = samples as f64 / total.cycles.max(1) as f64;
+    Ok(total)
+}
