@@ -62,12 +62,12 @@ fn run_stream(a: &CosimArgs, mut p: golden::Params, input: &std::path::Path) -> 
     let m = hw::block("syn_dec", &p).map_err(|e| anyhow::anyhow!(e))?;
     let mut model = sim::Model::new(&m, &sim::BuildOptions { trace: false, toggles: false })?;
     let name = input.display().to_string();
-    let r = sim::syn_dec::run_streams(&mut model, &[(name.clone(), stream.to_vec())], a.seed)?;
+    let (r, bins, samples) = sim::syn_dec::run_streams_counted(&mut model, &[(name.clone(), stream.to_vec())], a.seed)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&r)?);
+        println!("{}", serde_json::json!({ "report": r, "bins": bins, "samples": samples, "ctu_size": p.bitstream.ctu_size }));
     } else {
         println!(
-            "syn_dec (CTU {}): {name}: {} {} slices, {} records, {} levels, {} cycles, {:.3} samples/cycle, mismatches {}, {:.2} M cycles/s",
+            "syn_dec (CTU {}): {name}: {} {} slices, {} records, {} levels, {} cycles, {:.3} samples/cycle, {} bins = {:.2} bins/sample, {:.3} bins/cycle, mismatches {}, {:.2} M cycles/s",
             p.bitstream.ctu_size,
             if r.mismatches == 0 { "PASS" } else { "FAIL" },
             r.units,
@@ -75,6 +75,9 @@ fn run_stream(a: &CosimArgs, mut p: golden::Params, input: &std::path::Path) -> 
             r.beats_out,
             r.cycles,
             r.samples_per_cycle,
+            bins,
+            bins as f64 / samples.max(1) as f64,
+            bins as f64 / r.cycles.max(1) as f64,
             r.mismatches,
             r.cycles_per_second / 1e6
         );

@@ -344,8 +344,11 @@ fn traced_decoding_and_slice_listing() {
         let p = Params::from_toml_str(c).unwrap();
         let r = pipeline::encode_tensor(&t, &p, RateTarget::Qp(22)).unwrap();
         let pics = decoder::decode(&r.encoded.annexb).unwrap();
-        let (tp, trace) = decoder::decode_traced(&r.encoded.annexb).unwrap();
+        let tr = decoder::decode_traced(&r.encoded.annexb).unwrap();
+        let (tp, trace) = (tr.pictures, tr.records);
         assert_eq!(pics, tp);
+        // bins: at least one per transform block's cbf and one end_of_slice flag per CTB
+        assert!(tr.bins as usize > trace.len(), "{} bins", tr.bins);
         let sl = decoder::slices(&r.encoded.annexb).unwrap();
         let npics = sl.last().unwrap().picture as usize + 1;
         assert_eq!(npics, pics.len());

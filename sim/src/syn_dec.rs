@@ -77,10 +77,16 @@ pub fn slice_job(s: &SliceUnit) -> Result<SliceJob, String> {
 
 /// Slice jobs of an Annex-B stream and golden's records of it.
 pub fn jobs(annexb: &[u8]) -> Result<(Vec<SliceJob>, Vec<TuRecord>), SimError> {
+    let (j, t) = jobs_traced(annexb)?;
+    Ok((j, t.records))
+}
+
+/// [`jobs`] with golden's whole trace (records, pictures, bins).
+pub fn jobs_traced(annexb: &[u8]) -> Result<(Vec<SliceJob>, golden::decoder::Traced), SimError> {
     let sl = golden::decoder::slices(annexb).map_err(|e| SimError::Other(format!("stream: {e}")))?;
     let jobs = sl.iter().map(slice_job).collect::<Result<Vec<_>, _>>().map_err(SimError::Other)?;
-    let (_, trace) = golden::decoder::decode_traced(annexb).map_err(|e| SimError::Other(format!("golden decoder: {e}")))?;
-    Ok((jobs, trace))
+    let t = golden::decoder::decode_traced(annexb).map_err(|e| SimError::Other(format!("golden decoder: {e}")))?;
+    Ok((jobs, t))
 }
 
 /// What a run of slices measured.
@@ -271,12 +277,19 @@ pub fn set_streams(set: &crate::StimSet, p: &golden::Params, seed: u64) -> Resul
 /// Cosimulate streams, summed into one [`crate::tb::Report`] (beats in = records,
 /// beats out = levels, units = slices, samples per cycle = coded samples per cycle).
 pub fn run_streams(m: &mut Model, streams: &[(String, Vec<u8>)], seed: u64) -> Result<crate::tb::Report, SimError> {
+    Ok(run_streams_counted(m, streams, seed)?.0)
+}
+
+/// [`run_streams`], also returning the bins golden decoded and the coded samples.
+pub fn run_streams_counted(m: &mut Model, streams: &[(String, Vec<u8>)], seed: u64) -> Result<(crate::tb::Report, u64, u64), SimError> {
     let mut total = crate::tb::Report::default();
     let mut samples = 0u64;
+    let mut bins = 0u64;
     let t0 = std::time::Instant::now();
     for (name, s) in streams {
-        let (js, want) = jobs(s).map_err(|e| SimError::Other(format!("{name}: {e}")))?;
-        let r = run(m, &js, &want, 0, seed, 50_000_000)?;
+        let (js, tr) = jobs_traced(s).map_err(|e| SimError::Other(format!("{name}: {e}")))?;
+        bins += tr.bins;
+        let r = run(m, &js, &tr.records, 0, seed, 50_000_000)?;
         let sl = golden::decoder::slices(s).map_err(|e| SimError::Other(format!("{name}: {e}")))?;
         let pics = sl.last().map(|x| x.picture as u64 + 1).unwrap_or(0);
         samples += pics * sl.first().map(|x| (x.sps.width * x.sps.height) as u64).unwrap_or(0);
@@ -293,5 +306,5 @@ pub fn run_streams(m: &mut Model, streams: &[(String, Vec<u8>)], seed: u64) -> R
     total.wall_seconds = t0.elapsed().as_secs_f64();
     total.cycles_per_second = total.cycles as f64 / total.wall_seconds.max(1e-9);
     total.samples_per_cycle = samples as f64 / total.cycles.max(1) as f64;
-    Ok(total)
+    Ok((total, bins, samples))
 }

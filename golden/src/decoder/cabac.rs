@@ -10,12 +10,15 @@ pub struct CabacDecoder<'a> {
     offset: u32,
     /// Bits read past the end of `data` (zeros were supplied).
     pub overrun: usize,
+    /// Bins decoded (decisions, bypass and terminate): the figure that bounds an
+    /// engine's throughput.
+    pub bins: u64,
 }
 
 impl<'a> CabacDecoder<'a> {
     /// Initialize at byte `start` of `data` (9.3.2.5).
     pub fn new(data: &'a [u8], start: usize) -> Self {
-        let mut d = CabacDecoder { data, pos: start * 8, range: 510, offset: 0, overrun: 0 };
+        let mut d = CabacDecoder { data, pos: start * 8, range: 510, offset: 0, overrun: 0, bins: 0 };
         d.offset = d.read_bits(9);
         d
     }
@@ -44,6 +47,7 @@ impl<'a> CabacDecoder<'a> {
 
     #[inline]
     pub fn decision(&mut self, ctx: &mut Ctx) -> u32 {
+        self.bins += 1;
         let lps = RANGE_TAB_LPS[ctx.state as usize][((self.range >> 6) & 3) as usize] as u32;
         self.range -= lps;
         let bin;
@@ -69,6 +73,7 @@ impl<'a> CabacDecoder<'a> {
 
     #[inline]
     pub fn bypass(&mut self) -> u32 {
+        self.bins += 1;
         self.offset = (self.offset << 1) | self.read_bits(1);
         if self.offset >= self.range {
             self.offset -= self.range;
@@ -80,6 +85,7 @@ impl<'a> CabacDecoder<'a> {
 
     /// `n` bypass bins at once (MSB first), n <= 32.
     pub fn bypass_bits(&mut self, n: u32) -> u32 {
+        self.bins += n as u64;
         let mut v = 0;
         let mut left = n;
         while left > 0 {
@@ -110,6 +116,7 @@ impl<'a> CabacDecoder<'a> {
     }
 
     pub fn terminate(&mut self) -> u32 {
+        self.bins += 1;
         self.range -= 2;
         if self.offset >= self.range {
             1

@@ -118,11 +118,23 @@ pub struct TuRecord {
     pub levels: Vec<(u16, i32)>,
 }
 
-/// [`decode`], also returning every transform block's [`TuRecord`] in decoding order.
-pub fn decode_traced(data: &[u8]) -> Result<(Vec<Picture>, Vec<TuRecord>), DecodeError> {
+/// What [`decode_traced`] returns.
+#[derive(Clone, Debug)]
+pub struct Traced {
+    pub pictures: Vec<Picture>,
+    /// Every transform block, in decoding order.
+    pub records: Vec<TuRecord>,
+    /// CABAC bins of all slices.
+    pub bins: u64,
+}
+
+/// [`decode`], also returning every transform block's [`TuRecord`] in decoding order
+/// and the number of bins decoded.
+pub fn decode_traced(data: &[u8]) -> Result<Traced, DecodeError> {
     let mut trace = Vec::new();
-    let pics = decode_inner(data, Some(&mut trace))?;
-    Ok((pics, trace))
+    let mut bins = 0u64;
+    let pictures = decode_inner(data, Some((&mut trace, &mut bins)))?;
+    Ok(Traced { pictures, records: trace, bins })
 }
 
 /// A slice segment as the host hands it to the RTL decoder core: its parameter sets
@@ -180,7 +192,7 @@ pub fn slices(data: &[u8]) -> Result<Vec<SliceUnit>, DecodeError> {
     Ok(out)
 }
 
-fn decode_inner(data: &[u8], mut trace: Option<&mut Vec<TuRecord>>) -> Result<Vec<Picture>, DecodeError> {
+fn decode_inner(data: &[u8], mut trace: Option<(&mut Vec<TuRecord>, &mut u64)>) -> Result<Vec<Picture>, DecodeError> {
     let mut spss: Vec<Option<Sps>> = vec![None; 16];
     let mut ppss: Vec<Option<Pps>> = vec![None; 64];
     let mut out = Vec::new();
@@ -246,8 +258,9 @@ fn decode_inner(data: &[u8], mut trace: Option<&mut Vec<TuRecord>>) -> Result<Ve
                     return Err(DecodeError::Invalid("slice does not match its picture's size".into()));
                 }
                 slice::decode_slice(&rbsp, sps, pps, &sh, st)?;
-                if let (Some(t), Some(st_t)) = (trace.as_mut(), st.trace.as_mut()) {
+                if let (Some((t, bins)), Some(st_t)) = (trace.as_mut(), st.trace.as_mut()) {
                     t.append(st_t);
+                    **bins += std::mem::take(&mut st.bins);
                 }
             }
             _ => {} // AUD, EOS, EOB, filler, SEI, reserved and unspecified: ignored (7.4.2.2)

@@ -31,6 +31,8 @@ pub struct PicState {
     pub trace: Option<Vec<super::TuRecord>>,
     /// Index of the picture in the stream (for the trace).
     pub picture: u32,
+    /// CABAC bins decoded in this picture's slices.
+    pub bins: u64,
 }
 
 impl PicState {
@@ -52,6 +54,7 @@ impl PicState {
             ctbs_decoded: 0,
             trace: None,
             picture: 0,
+            bins: 0,
         }
     }
 
@@ -192,6 +195,7 @@ pub fn decode_slice(rbsp: &[u8], sps: &Sps, pps: &Pps, sh: &SliceHeader, st: &mu
         }
         addr += 1;
         if end == 1 {
+            d.st.bins += d.cabac.bins;
             d.cabac.finish().map_err(|m| if m.contains("truncated") { DecodeError::Truncated("slice data") } else { bad(m) })?;
             break;
         }
@@ -206,6 +210,7 @@ pub fn decode_slice(rbsp: &[u8], sps: &Sps, pps: &Pps, sh: &SliceHeader, st: &mu
             if next >= rbsp.len() {
                 return Err(DecodeError::Truncated("slice data"));
             }
+            d.st.bins += d.cabac.bins;
             d.cabac = CabacDecoder::new(rbsp, next);
             if !d.cabac.init_ok() {
                 return Err(bad("CABAC offset initialized to 510 or 511 (9.3.2.5)"));
