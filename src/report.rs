@@ -85,7 +85,10 @@ fn toggle_run(block: &str, module: Option<&hw::GeneratedModule>, p: &golden::Par
     if rep.mismatches > 0 {
         return Err(anyhow!("{block}{}: {} mismatches against golden/ during the activity run: {:?}", if module.is_some() { " (gate-level netlist)" } else { "" }, rep.mismatches, rep.first_mismatch));
     }
-    let units = if block == "res_dec" {
+    let units = if block == "intra_pred" {
+        // predicted samples (the stimulus of set 0 is built from seed 1, as in cosim)
+        sim::intra_pred::predicted_samples(&sim::intra_pred::jobs(&run.sets[0], run.timing.seed))
+    } else if block == "res_dec" {
         // bins the parser decoded (the stimulus of set 0 is built from seed 1, as in cosim)
         sim::res_dec::streams(&run.sets[0], run.timing.seed).iter().map(sim::res_dec::bins_of).sum()
     } else if cabac {
@@ -317,6 +320,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
     let vpc = |n: &str| -> Result<f64> {
         Ok(match n {
             "fwd_tq" | "inv_tq" => tq_vpc,
+            "intra_pred" => row(n)?.units_per_cycle_measured,
             "cabac_dec" | "cabac_enc" | "res_dec" => cycle::cabac_values_per_cycle(
                 op.bins_per_value,
                 1,
@@ -335,7 +339,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
 
     // sizing of the measured datapaths
     let cores: [(&str, &[&str]); 2] = [
-        ("decoder", &["res_dec", "inv_tq"]),
+        ("decoder", &["res_dec", "inv_tq", "intra_pred"]),
         ("encoder", &["fwd_tq", "inv_tq", "cabac_enc"]),
     ];
     let mut sizings = Vec::new();
@@ -470,7 +474,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         )?
         .as_bytes(),
     )?;
-    let dec_vpc = ["res_dec", "inv_tq"]
+    let dec_vpc = ["res_dec", "inv_tq", "intra_pred"]
         .iter()
         .map(|b| vpc(b))
         .collect::<Result<Vec<_>>>()?
@@ -519,7 +523,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         "cycle_model": { "tu_log2": tu_log2, "lanes": lanes, "transform_values_per_cycle": tq_vpc, "decoder_values_per_cycle": dec_vpc, "encoder_values_per_cycle": enc_vpc },
         "sizing": sizings,
         "reference": { "h265_encoder": h265_enc, "h265_decoder": h265_dec, "table_ii": reference::TABLE_II, "table_ii_values_per_s": reference::TABLE_II_VALUES_PER_S },
-        "scope": "tcgen rows are the blocks built so far (decoder: res_dec, the residual parser with its engine and contexts, + inv_tq; encoder: fwd_tq + inv_tq + cabac_enc), each replicated to the target rate; the CU-level parser, the binarizer, intra prediction, line buffers and bit packing are not in them yet",
+        "scope": "tcgen rows are the blocks built so far (decoder: res_dec, the residual parser with its engine and contexts, + inv_tq + intra_pred; encoder: fwd_tq + inv_tq + cabac_enc), each replicated to the target rate; the CU-level parser (syn_dec's state machine), reconstruction, line buffers, the encoder's intra search, binarizer and bit packing are not in them yet",
     });
     write_atomic(
         &a.out.join("report.json"),

@@ -13,7 +13,11 @@
 //! - [`cabac_dec`]: the CABAC arithmetic decoding engine, one bin per cycle;
 //! - [`cabac_enc`]: the CABAC arithmetic encoding engine with byte output and flush;
 //! - [`res_dec`]: the decoder core's residual_coding parser (engine, context memory,
-//!   context selection), one bin per cycle.
+//!   context selection), one bin per cycle;
+//! - [`intra_pred`]: intra sample prediction (filtering, planar, DC, 33 angles), 4
+//!   samples per cycle;
+//! - [`syn_dec`] (not in [`BLOCKS`]: it contains `res_dec`): the decoder core's syntax
+//!   decoder, slice data in, transform-block records and levels out.
 
 pub mod cabac_dec;
 pub mod cabac_enc;
@@ -21,6 +25,7 @@ pub mod common;
 pub mod dequant;
 pub mod fwd_tq;
 pub mod inv_tq;
+pub mod intra_pred;
 pub mod res_dec;
 pub mod syn_dec;
 pub mod verilog;
@@ -29,7 +34,7 @@ pub mod yosys;
 pub use verilog::{generate, GeneratedModule};
 
 /// Names of the blocks [`block`] can generate, in the order `tcgen verilog` writes them.
-pub const BLOCKS: [&str; 6] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "cabac_enc", "res_dec"];
+pub const BLOCKS: [&str; 7] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "cabac_enc", "res_dec", "intra_pred"];
 
 /// Transform-unit parameters of a config: (samples per cycle, largest TU side).
 pub fn tu_params(p: &golden::Params) -> Result<(usize, usize), String> {
@@ -66,6 +71,7 @@ pub fn block(name: &str, p: &golden::Params) -> Result<GeneratedModule, String> 
         "cabac_dec" => Ok(generate(&mut cabac_dec::CabacDec::default(), "cabac_dec")),
         "cabac_enc" => Ok(generate(&mut cabac_enc::CabacEnc::default(), "cabac_enc")),
         "res_dec" => Ok(generate(&mut res_dec::ResDec::default(), "res_dec")),
+        "intra_pred" => Ok(generate(&mut intra_pred::IntraPred::default(), "intra_pred")),
         "syn_dec" => {
             let c = p.bitstream.ctu_size;
             if !matches!(c, 16 | 32 | 64) {

@@ -35,9 +35,10 @@
 //! Micro-architecture: one engine request per cycle at most, its bin used in the same
 //! cycle by the state machine (context update written back to the context memory,
 //! next context selected from registers): decisions and bypass bins at one bin per
-//! cycle while 9 bits are buffered. Cycles without a bin: one per sub-block without a
-//! coded flag, one per decoded coefficient (its output beat), one for the last
-//! position, one per coefficient that needs a remaining level, one per TU end.
+//! cycle while 9 bits are buffered. A coefficient with a remaining level goes out in
+//! the cycle of its last bin. Cycles without a bin: one per sub-block without a coded
+//! flag, one per coefficient without a remaining level (its output beat), one for the
+//! last position, one per TU end.
 //! Output through a 2-entry FIFO; `cmd_ready` depends on registers only.
 //!
 //! A rust-hdl Verilog wrapper (a state machine with tables generated from golden/);
@@ -205,7 +206,7 @@ $TABLES
     localparam [4:0] PH_IDLE = 5'd0, PH_CINIT = 5'd1, PH_EINIT = 5'd2, PH_LXP = 5'd3, PH_LYP = 5'd4,
         PH_LXS = 5'd5, PH_LYS = 5'd6, PH_LAST = 5'd7, PH_CSBF = 5'd8, PH_SIG = 5'd9, PH_GT1 = 5'd10,
         PH_GT2 = 5'd11, PH_SIGN = 5'd12, PH_COEF = 5'd13, PH_REMP = 5'd14, PH_REMS = 5'd15,
-        PH_EMITR = 5'd16, PH_END = 5'd17, PH_BIN = 5'd18, PH_ERR = 5'd19, PH_ERRB = 5'd20;
+        PH_END = 5'd17, PH_BIN = 5'd18, PH_ERR = 5'd19, PH_ERRB = 5'd20;
 
     // ---- engine: range, offset, bit buffer (as cabac_dec) ----
     reg [8:0] rng;
@@ -257,7 +258,7 @@ $TABLES
     reg fc2;
     reg par;
     reg [5:0] rpre;
-    reg [23:0] rsuf;
+    reg [22:0] rsuf;
     reg [4:0] rk;
 
 $FIFODECL
@@ -301,7 +302,10 @@ $FIFODECL
         case (ph)
             PH_LXP: begin rq = 1'b1; rkind = 2'd0; rctx = 8'd$C_LASTX + {3'd0, lsel}; end
             PH_LYP: begin rq = 1'b1; rkind = 2'd0; rctx = 8'd$C_LASTY + {3'd0, lsel}; end
-            PH_LXS, PH_LYS, PH_SIGN, PH_REMP, PH_REMS: rq = 1'b1;
+            PH_LXS, PH_LYS, PH_SIGN: rq = 1'b1;
+            // a remaining-level bin may finish the coefficient: room for its beat first
+            PH_REMP, PH_REMS: rq = o_room;
+            PH_COEF: rq = need_rem & o_room;
             PH_CSBF: begin rq = csbf_coded; rkind = 2'd0; rctx = 8'd$C_CSBF + {6'd0, t_ch, right | below}; end
             PH_SIG: begin rq = ~((k == 4'd0) & infer_dc); rkind = 2'd0; rctx = 8'd$C_SIG + {2'd0, sctx}; end
             PH_GT1: begin rq = 1'b1; rkind = 2'd0; rctx = 8'd$C_GT1 + {3'd0, t_ch, cset, c1}; end
@@ -388,17 +392,24 @@ $FIFODECL
     wire [1:0] base = jlow ? (2'd2 + {1'b0, fc2}) : 2'd1;
     wire need_rem = (absinit >= base);
     // coeff_abs_level_remaining value (9.3.3.11) and the level
-    wire [5:0] rp3 = rpre - 6'd3;
+    // the bin of this cycle finishes a remaining level: the last suffix bin, or the
+    // prefix-ending 0 when no suffix follows (prefix <= 3 and cRiceParam 0)
+    wire [5:0] rpre_e = (ph == PH_COEF) ? 6'd0 : rpre;
+    wire [23:0] rsuf_e = (ph == PH_REMS) ? {rsuf, bin} : 24'd0;
+    wire fin_rem = fire & ((((ph == PH_COEF) | (ph == PH_REMP)) & ~bin & (rpre_e <= 6'd3) & (rice == 3'd0)) | ((ph == PH_REMS) & (rk == 5'd1)));
+    wire [5:0] rp3 = rpre_e - 6'd3;
     wire [26:0] big = ((27'd1 << rp3[4:0]) + 27'd2) << rice;
-    wire [26:0] remv = (rpre <= 6'd3) ? (({21'd0, rpre} << rice) + {3'd0, rsuf}) : (big + {3'd0, rsuf});
-    wire [26:0] av = (ph == PH_EMITR) ? (remv + {25'd0, base}) : {25'd0, absinit};
+    wire [26:0] remv = (rpre_e <= 6'd3) ? (({21'd0, rpre_e} << rice) + {3'd0, rsuf_e}) : (big + {3'd0, rsuf_e});
+    wire [26:0] av = fin_rem ? (remv + {25'd0, base}) : {25'd0, absinit};
     wire av_big = (av > 27'd32768);
     wire neg = (j < nsign) ? sgn[j[3:0]] : (par ^ av[0]);
     wire lvl_bad = av_big | (~neg & (av[15:0] == 16'd32768));
     wire [15:0] lvl = neg ? (16'd0 - av[15:0]) : av[15:0];
     wire [26:0] rthr = 27'd3 << rice;
     wire [2:0] rice_n = ((av > rthr) && (rice < 3'd4)) ? rice + 3'd1 : rice;
-    wire emitting = ((ph == PH_COEF) & ~need_rem) | (ph == PH_EMITR);
+    // a coefficient finishes: without a remaining level (a cycle without a bin), or on
+    // its remaining level's last bin
+    wire emitting = ((ph == PH_COEF) & ~need_rem & o_room) | fin_rem;
     // suffix length after the prefix (bin 0 ends it)
     wire [5:0] rk_big = rpre - 6'd3 + {3'd0, rice};
 
@@ -411,7 +422,7 @@ $FIFODECL
         if (ph == PH_BIN && fire) begin
             push = 1'b1;
             push_data = {2'd2, 15'd0, bin, 10'd0};
-        end else if (emitting && o_room && !lvl_bad) begin
+        end else if (emitting && !lvl_bad) begin
             push = 1'b1;
             push_data = {2'd0, lvl, craster};
         end else if (ph == PH_END && o_room) begin
@@ -642,14 +653,36 @@ $FIFOUPD    assign out_valid = (o_count != 2'd0);
                         ph <= PH_COEF;
                     end
                 end
-                PH_COEF, PH_EMITR: begin
-                    if (ph == PH_COEF && need_rem) begin
-                        rpre <= 6'd0;
-                        rsuf <= 24'd0;
-                        ph <= PH_REMP;
-                    end else if (lvl_bad) ph <= PH_ERRB;
-                    else if (o_room) begin
-                        if (ph == PH_EMITR) rice <= rice_n;
+                PH_COEF, PH_REMP, PH_REMS: begin
+                    if (ph == PH_COEF && need_rem && fire && !fin_rem) begin
+                        // the first prefix bin
+                        rsuf <= 23'd0;
+                        if (bin) begin
+                            rpre <= 6'd1;
+                            ph <= PH_REMP;
+                        end else begin
+                            rpre <= 6'd0;
+                            rk <= {2'd0, rice};
+                            ph <= PH_REMS;
+                        end
+                    end else if (ph == PH_REMP && fire && !fin_rem) begin
+                        if (bin) begin
+                            rpre <= rpre + 6'd1;
+                            if (rpre == 6'd32) ph <= PH_ERRB;
+                        end else if (rpre <= 6'd3) begin
+                            rk <= {2'd0, rice};
+                            ph <= PH_REMS;
+                        end else if (rk_big > 6'd24) ph <= PH_ERRB;
+                        else begin
+                            rk <= rk_big[4:0];
+                            ph <= PH_REMS;
+                        end
+                    end else if (ph == PH_REMS && fire && !fin_rem) begin
+                        rsuf <= {rsuf[21:0], bin};
+                        rk <= rk - 5'd1;
+                    end else if (emitting && lvl_bad) ph <= PH_ERRB;
+                    else if (emitting) begin
+                        if (fin_rem) rice <= rice_n;
                         if (av[15:0] >= 16'd2) fc2 <= 1'b0;
                         par <= par ^ av[0];
                         itm[cpos] <= 1'b0;
@@ -662,24 +695,6 @@ $FIFOUPD    assign out_valid = (o_count != 2'd0);
                             end
                         end else ph <= PH_COEF;
                     end
-                end
-                PH_REMP: if (fire) begin
-                    if (bin) begin
-                        rpre <= rpre + 6'd1;
-                        if (rpre == 6'd32) ph <= PH_ERRB;
-                    end else if (rpre <= 6'd3) begin
-                        rk <= {2'd0, rice};
-                        ph <= (rice == 3'd0) ? PH_EMITR : PH_REMS;
-                    end else if (rk_big > 6'd24) ph <= PH_ERRB;
-                    else begin
-                        rk <= rk_big[4:0];
-                        ph <= (rk_big == 6'd0) ? PH_EMITR : PH_REMS;
-                    end
-                end
-                PH_REMS: if (fire) begin
-                    rsuf <= {rsuf[22:0], bin};
-                    rk <= rk - 5'd1;
-                    if (rk == 5'd1) ph <= PH_EMITR;
                 end
                 PH_END: if (o_room) ph <= PH_IDLE;
                 default: ph <= PH_ERRB;

@@ -36,9 +36,10 @@ pub const ASAP7_NAND2_UM2: f64 = 0.08748;
 /// re-encoding of `res_dec`'s state register (the only block where it finds one) gives
 /// a netlist that decodes a different bin than the RTL and golden/ (the same check;
 /// with `-nofsm` the netlist matches; the cause inside yosys is not isolated). Every
-/// netlist is checked against golden/ at gate level.
+/// netlist is checked against golden/ at gate level. `-flatten`: blocks that
+/// instantiate others (`syn_dec` holds `res_dec`) are counted whole.
 pub fn synth_cmd(name: &str) -> String {
-    format!("synth -top {name} -noalumacc -nofsm")
+    format!("synth -top {name} -flatten -noalumacc -nofsm")
 }
 
 fn by_type(text: &str) -> BTreeMap<String, u64> {

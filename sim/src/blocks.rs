@@ -346,7 +346,7 @@ impl CosimResult {
 }
 
 /// Names of the blocks with a testbench.
-pub const BENCHED: [&str; 7] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "cabac_enc", "res_dec", "syn_dec"];
+pub const BENCHED: [&str; 8] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "cabac_enc", "res_dec", "intra_pred", "syn_dec"];
 
 /// Build the block for `params`, run every stimulus set through it against golden/.
 pub fn cosim(block: &str, params: &golden::Params, run: &CosimRun) -> Result<CosimResult, SimError> {
@@ -357,7 +357,7 @@ pub fn cosim(block: &str, params: &golden::Params, run: &CosimRun) -> Result<Cos
 /// [`cosim`] of a given implementation of `block`: the generated RTL, or a netlist of
 /// it with the same ports (yosys's gate-level output, for gate-level activity).
 pub fn cosim_module(block: &str, module: &hw::GeneratedModule, params: &golden::Params, run: &CosimRun) -> Result<CosimResult, SimError> {
-    let (lanes, nm) = if matches!(block, "dequant" | "cabac_dec" | "cabac_enc" | "res_dec" | "syn_dec") { (1, 32) } else { hw::tu_params(params).map_err(SimError::Other)? };
+    let (lanes, nm) = if matches!(block, "dequant" | "cabac_dec" | "cabac_enc" | "res_dec" | "syn_dec") { (1, 32) } else if block == "intra_pred" { (crate::intra_pred::LANES, 32) } else { hw::tu_params(params).map_err(SimError::Other)? };
     let mut m = Model::new(&module, &run.build)?;
     if let Some((path, from, to)) = &run.trace {
         m.trace_window(path, *from, *to)?;
@@ -396,6 +396,13 @@ pub fn cosim_module(block: &str, module: &hw::GeneratedModule, params: &golden::
                     continue;
                 }
                 cabac_run(&mut m, &streams, &timing)?
+            }
+            "intra_pred" => {
+                let jobs = crate::intra_pred::jobs(set, timing.seed);
+                if jobs.is_empty() {
+                    continue;
+                }
+                crate::intra_pred::run(&mut m, &jobs, &timing)?
             }
             "syn_dec" => {
                 let streams = crate::syn_dec::set_streams(set, params, timing.seed)?;

@@ -10,6 +10,7 @@
 
 pub mod blocks;
 pub mod model;
+pub mod intra_pred;
 pub mod res_dec;
 pub mod syn_dec;
 pub mod tb;
