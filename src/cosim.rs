@@ -47,6 +47,10 @@ pub struct CosimArgs {
     /// container) or FILE.hevc (Annex-B); the block is generated for the stream's CTU size.
     #[arg(long)]
     pub input: Option<PathBuf>,
+    /// With --input: also report K syntax decoders working on the stream's slices
+    /// (default: rtl.cabac_engines of the config).
+    #[arg(long)]
+    pub engines: Option<usize>,
 }
 
 /// `--input`: one stream through the syntax decoder against golden's records.
@@ -62,9 +66,14 @@ fn run_stream(a: &CosimArgs, mut p: golden::Params, input: &std::path::Path) -> 
     let m = hw::block("syn_dec", &p).map_err(|e| anyhow::anyhow!(e))?;
     let mut model = sim::Model::new(&m, &sim::BuildOptions { trace: false, toggles: false })?;
     let name = input.display().to_string();
-    let (r, bins, samples) = sim::syn_dec::run_streams_counted(&mut model, &[(name.clone(), stream.to_vec())], a.seed)?;
+    let (r, bins, samples, slice_cycles) = sim::syn_dec::run_streams_sliced(&mut model, &[(name.clone(), stream.to_vec())], a.seed)?;
+    let k = a.engines.unwrap_or(p.rtl.cabac_engines as usize).max(1);
+    let span = sim::syn_dec::makespan(&slice_cycles, k);
     if a.json {
-        println!("{}", serde_json::json!({ "report": r, "bins": bins, "samples": samples, "ctu_size": p.bitstream.ctu_size }));
+        println!(
+            "{}",
+            serde_json::json!({ "report": r, "bins": bins, "samples": samples, "ctu_size": p.bitstream.ctu_size, "slice_cycles": slice_cycles, "engines": k, "makespan_cycles": span, "samples_per_cycle_engines": samples as f64 / span.max(1) as f64 })
+        );
     } else {
         println!(
             "syn_dec (CTU {}): {name}: {} {} slices, {} records, {} levels, {} cycles, {:.3} samples/cycle, {} bins = {:.2} bins/sample, {:.3} bins/cycle, mismatches {}, {:.2} M cycles/s",
@@ -84,6 +93,12 @@ fn run_stream(a: &CosimArgs, mut p: golden::Params, input: &std::path::Path) -> 
         if let Some(m) = &r.first_mismatch {
             println!("    first mismatch: {m}");
         }
+        println!(
+            "  {k} engine(s) on {} slice(s): {span} cycles, {:.3} samples/cycle ({:.2}x one engine)",
+            slice_cycles.len(),
+            samples as f64 / span.max(1) as f64,
+            slice_cycles.iter().sum::<u64>() as f64 / span.max(1) as f64
+        );
     }
     if r.mismatches > 0 {
         bail!("syn_dec: {} mismatches against golden/ on {name}", r.mismatches);

@@ -9,6 +9,14 @@ fn tcgen(args: &[&str]) -> (bool, String, String) {
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 
+/// `tcgen` with the synthesis cache the hw and area_energy tests fill (blocks whose
+/// Verilog does not depend on the configuration are synthesized once per CI run).
+fn tcgen_shared_synth(args: &[&str]) -> (bool, String, String) {
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("tcgen-synth/cache");
+    let out = Command::new(env!("CARGO_BIN_EXE_tcgen")).env("TCGEN_SYNTH_CACHE", cache).args(args).output().expect("run tcgen");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
 fn dir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("tcgen-cli-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -185,7 +193,7 @@ fn report_on_a_small_config_writes_json_markdown_and_plots() {
     )
     .unwrap();
     let out_dir = d.join("r");
-    let (ok, out, err) = tcgen(&[
+    let (ok, out, err) = tcgen_shared_synth(&[
         "report",
         "--activity",
         "rtl",

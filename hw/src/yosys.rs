@@ -149,9 +149,13 @@ pub fn version() -> Result<String, String> {
 }
 
 /// [`synth`], with the result kept under `cache` per hash of (module name, Verilog,
-/// liberty path and size, yosys version); `workdir` holds the run's files.
+/// liberty file name and size, yosys version, flow); `workdir` holds the run's files.
+/// The liberty is keyed by name and size, not path, so that every test and the report
+/// share results for the same unpacked library.
 pub fn synth_cached(name: &str, verilog: &str, liberty: Option<&Path>, workdir: &Path, cache: &Path) -> Result<Synth, String> {
-    let lib_key = liberty.map(|l| format!("{}:{}", l.display(), std::fs::metadata(l).map(|m| m.len()).unwrap_or(0))).unwrap_or_default();
+    let lib_key = liberty
+        .map(|l| format!("{}:{}", l.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(), std::fs::metadata(l).map(|m| m.len()).unwrap_or(0)))
+        .unwrap_or_default();
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for part in [name, verilog, &lib_key, &version()?, &synth_cmd(name)] {
         for b in part.bytes().chain([0xffu8]) {

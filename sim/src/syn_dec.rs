@@ -93,6 +93,9 @@ pub fn jobs_traced(annexb: &[u8]) -> Result<(Vec<SliceJob>, golden::decoder::Tra
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct SynReport {
     pub slices: u64,
+    /// Cycles of each slice, from its reset to its end-of-slice record (slices are
+    /// independent: what K engines on slices would each spend, see [`makespan`]).
+    pub slice_cycles: Vec<u64>,
     pub records: u64,
     pub levels: u64,
     pub mismatches: u64,
@@ -214,6 +217,7 @@ pub fn run(m: &mut Model, jobs: &[SliceJob], want: &[TuRecord], stall_256: u32, 
             }
         }
         rep.slices += 1;
+        rep.slice_cycles.push(m.cycles - slice_start + 2);
         if m.get(err) != 0 {
             rep.errored = true;
             break;
@@ -231,6 +235,19 @@ pub fn run(m: &mut Model, jobs: &[SliceJob], want: &[TuRecord], stall_256: u32, 
     rep.cycles = m.cycles - start;
     rep.wall_seconds = t0.elapsed().as_secs_f64();
     Ok(rep)
+}
+
+/// Cycles for `engines` independent syntax decoders to finish slices of the given
+/// cycle counts, each slice taken by the engine that frees first, in stream order
+/// (slices are independent substreams: contexts, neighbours and intra references
+/// never cross a slice boundary).
+pub fn makespan(slice_cycles: &[u64], engines: usize) -> u64 {
+    let mut free = vec![0u64; engines.max(1)];
+    for &c in slice_cycles {
+        let e = (0..free.len()).min_by_key(|&i| free[i]).unwrap_or(0);
+        free[e] += c;
+    }
+    free.into_iter().max().unwrap_or(0)
 }
 
 /// Streams of a stimulus set for the syntax decoder, coded by golden's encoder with
@@ -282,14 +299,22 @@ pub fn run_streams(m: &mut Model, streams: &[(String, Vec<u8>)], seed: u64) -> R
 
 /// [`run_streams`], also returning the bins golden decoded and the coded samples.
 pub fn run_streams_counted(m: &mut Model, streams: &[(String, Vec<u8>)], seed: u64) -> Result<(crate::tb::Report, u64, u64), SimError> {
+    let (r, bins, samples, _) = run_streams_sliced(m, streams, seed)?;
+    Ok((r, bins, samples))
+}
+
+/// [`run_streams_counted`], also returning every slice's cycles.
+pub fn run_streams_sliced(m: &mut Model, streams: &[(String, Vec<u8>)], seed: u64) -> Result<(crate::tb::Report, u64, u64, Vec<u64>), SimError> {
     let mut total = crate::tb::Report::default();
     let mut samples = 0u64;
     let mut bins = 0u64;
+    let mut slice_cycles = Vec::new();
     let t0 = std::time::Instant::now();
     for (name, s) in streams {
         let (js, tr) = jobs_traced(s).map_err(|e| SimError::Other(format!("{name}: {e}")))?;
         bins += tr.bins;
         let r = run(m, &js, &tr.records, 0, seed, 50_000_000)?;
+        slice_cycles.extend_from_slice(&r.slice_cycles);
         let sl = golden::decoder::slices(s).map_err(|e| SimError::Other(format!("{name}: {e}")))?;
         let pics = sl.last().map(|x| x.picture as u64 + 1).unwrap_or(0);
         samples += pics * sl.first().map(|x| (x.sps.width * x.sps.height) as u64).unwrap_or(0);
@@ -306,5 +331,16 @@ pub fn run_streams_counted(m: &mut Model, streams: &[(String, Vec<u8>)], seed: u
     total.wall_seconds = t0.elapsed().as_secs_f64();
     total.cycles_per_second = total.cycles as f64 / total.wall_seconds.max(1e-9);
     total.samples_per_cycle = samples as f64 / total.cycles.max(1) as f64;
-    Ok((total, bins, samples))
+    Ok((total, bins, samples, slice_cycles))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn makespan_takes_the_engine_that_frees_first() {
+        assert_eq!(super::makespan(&[10, 10, 10, 10], 2), 20);
+        assert_eq!(super::makespan(&[30, 10, 10, 10], 2), 30);
+        assert_eq!(super::makespan(&[5, 7], 1), 12);
+        assert_eq!(super::makespan(&[], 3), 0);
+    }
 }
