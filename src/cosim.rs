@@ -64,7 +64,7 @@ fn run_stream(a: &CosimArgs, mut p: golden::Params, input: &std::path::Path) -> 
     let first = sl.first().ok_or_else(|| anyhow::anyhow!("{}: no slices", input.display()))?;
     p.bitstream.ctu_size = 1 << first.sps.log2_ctb;
     let m = hw::block("syn_dec", &p).map_err(|e| anyhow::anyhow!(e))?;
-    let mut model = sim::Model::new(&m, &sim::BuildOptions { trace: false, toggles: false })?;
+    let mut model = sim::Model::new(&m, &sim::BuildOptions::default())?;
     let name = input.display().to_string();
     let (r, bins, samples, slice_cycles) = sim::syn_dec::run_streams_sliced(&mut model, &[(name.clone(), stream.to_vec())], a.seed)?;
     let k = a.engines.unwrap_or(p.rtl.cabac_engines as usize).max(1);
@@ -146,7 +146,7 @@ pub fn run(a: CosimArgs) -> Result<()> {
         seed: a.seed,
         ..Default::default()
     };
-    let build = sim::BuildOptions { trace: trace.is_some(), toggles: a.toggles.is_some() };
+    let build = sim::BuildOptions { trace: trace.is_some(), toggles: a.toggles.is_some(), quick_compile: false };
     let r = sim::cosim(&a.block, &p, &sim::CosimRun { sets, timing, build, trace: trace.clone() })?;
     if let Some(f) = &a.toggles {
         std::fs::write(f, serde_json::to_string_pretty(&r.toggles)?).with_context(|| format!("writing {}", f.display()))?;

@@ -76,7 +76,7 @@ fn toggle_run(block: &str, module: Option<&hw::GeneratedModule>, p: &golden::Par
     let cabac = block.starts_with("cabac");
     // the residual parser runs on the levels of tensor blocks; the engines on random bins
     let set = if cabac { sim::StimSet::Random { per_size: vectors.min(2000), only: None } } else { sim::StimSet::Tensor { frames: frames.to_vec(), limit: vectors } };
-    let run = sim::CosimRun { sets: vec![set], timing: sim::tb::Timing { seed: 1, ..Default::default() }, build: sim::BuildOptions { trace: false, toggles: true }, trace: None };
+    let run = sim::CosimRun { sets: vec![set], timing: sim::tb::Timing { seed: 1, ..Default::default() }, build: sim::BuildOptions { trace: false, toggles: true, quick_compile: false }, trace: None };
     let r = match module {
         Some(m) => sim::cosim_module(block, m, p, &run)?,
         None => sim::cosim(block, p, &run)?,

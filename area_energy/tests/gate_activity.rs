@@ -27,7 +27,7 @@ fn generic_netlists_match_golden_and_give_gate_activity() {
             _ => StimSet::Tensor { frames: frames.clone(), limit: 400 },
         };
         let long = std::env::var("TCGEN_LONG").is_ok();
-        let run = |s| CosimRun { sets: vec![s], timing: Timing { seed: 9, ..Default::default() }, build: BuildOptions { trace: false, toggles: long }, trace: None };
+        let run = |s| CosimRun { sets: vec![s], timing: Timing { seed: 9, ..Default::default() }, build: BuildOptions { trace: false, toggles: long, quick_compile: !long }, trace: None };
         let gl = cosim_module(&m.name, &gates, &p, &run(set())).unwrap();
         if !long {
             let g = &gl.sets[0].1;

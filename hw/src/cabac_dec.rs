@@ -62,20 +62,9 @@ impl Logic for CabacDec {
 }
 
 fn body() -> String {
-    use golden::cabac::{trans_idx_mps, TRANS_IDX_LPS};
-    let mut t = crate::common::rlps_function();
-    t.push_str("    function automatic [5:0] tlps(input [5:0] s);\n        case (s)\n");
-    for s in 0..64 {
-        t.push_str(&format!("            6'd{s}: tlps = 6'd{};\n", TRANS_IDX_LPS[s]));
-    }
-    t.push_str("            default: tlps = 6'd0;\n        endcase\n    endfunction\n");
-    t.push_str("    function automatic [5:0] tmps(input [5:0] s);\n        case (s)\n");
-    for s in 0..64u8 {
-        t.push_str(&format!("            6'd{s}: tmps = 6'd{};\n", trans_idx_mps(s)));
-    }
-    t.push_str("            default: tmps = 6'd0;\n        endcase\n    endfunction\n");
     TEMPLATE
-        .replace("$TABLES", &t)
+        .replace("$TABLES", &crate::common::cabac_tables())
+        .replace("$ENGINE", &crate::common::cabac_engine("rq_state", "rq_kind"))
         .replace("$FIFODECL", &crate::common::out_fifo_decl("8", "rs_ready"))
         .replace("$FIFOUPD", &crate::common::out_fifo_update("fire", "{n_bin, n_state}"))
 }
@@ -92,67 +81,7 @@ $FIFODECL    assign rq_ready = (nb >= 5'd9) & o_room;
     wire fire = rq_valid & rq_ready;
     wire [8:0] top = bbuf[23:15];
 
-    // decision
-    wire [5:0] ps = rq_state[5:0];
-    wire mps = rq_state[6];
-    wire [7:0] lp = rlps(ps, rng[7:6]);
-    wire [8:0] rm = rng - {1'b0, lp};
-    wire is_lps = (off >= rm);
-    wire [8:0] d_off1 = is_lps ? (off - rm) : off;
-    wire [8:0] d_rng1 = is_lps ? {1'b0, lp} : rm;
-    wire [3:0] d_n = d_rng1[8] ? 4'd0 : d_rng1[7] ? 4'd1 : d_rng1[6] ? 4'd2 : d_rng1[5] ? 4'd3
-        : d_rng1[4] ? 4'd4 : d_rng1[3] ? 4'd5 : 4'd6;
-    wire [8:0] d_rng = d_rng1 << d_n;
-    wire [8:0] d_off = (d_off1 << d_n) | (top >> (4'd9 - d_n));
-    wire d_bin = is_lps ? ~mps : mps;
-    wire [6:0] d_state = is_lps ? {((ps == 6'd0) ? ~mps : mps), tlps(ps)} : {mps, tmps(ps)};
-    // bypass
-    wire [9:0] b_off1 = {off, top[8]};
-    wire b_one = (b_off1 >= {1'b0, rng});
-    wire [9:0] b_off2 = b_one ? (b_off1 - {1'b0, rng}) : b_off1;
-    // terminate
-    wire [8:0] t_rng1 = rng - 9'd2;
-    wire t_one = (off >= t_rng1);
-    wire t_renorm = ~t_one & ~t_rng1[8];
-
-    reg [8:0] n_rng;
-    reg [8:0] n_off;
-    reg [3:0] n_used;
-    reg n_bin;
-    reg [6:0] n_state;
-    always @(*) begin
-        n_rng = rng;
-        n_off = off;
-        n_used = 4'd0;
-        n_bin = 1'b0;
-        n_state = rq_state;
-        case (rq_kind)
-            2'd0: begin
-                n_rng = d_rng;
-                n_off = d_off;
-                n_used = d_n;
-                n_bin = d_bin;
-                n_state = d_state;
-            end
-            2'd1: begin
-                n_off = b_off2[8:0];
-                n_used = 4'd1;
-                n_bin = b_one;
-            end
-            2'd2: begin
-                n_bin = t_one;
-                n_rng = t_renorm ? {t_rng1[7:0], 1'b0} : t_rng1;
-                n_off = t_renorm ? {off[7:0], top[8]} : off;
-                n_used = t_renorm ? 4'd1 : 4'd0;
-            end
-            default: begin
-                n_rng = 9'd510;
-                n_off = top;
-                n_used = 4'd9;
-            end
-        endcase
-    end
-
+$ENGINE
     // bit buffer: consume what the served request used, refill a byte when <= 16 bits
     wire [4:0] used = fire ? {1'b0, n_used} : 5'd0;
     wire [4:0] rem = nb - used;
@@ -162,7 +91,6 @@ $FIFODECL    assign rq_ready = (nb >= 5'd9) & o_room;
     wire refill = (nb <= 5'd16) & (eos | bs_valid);
     wire [7:0] fill_byte = eos ? 8'd0 : bs_byte;
     wire [23:0] placed = {16'd0, fill_byte} << (5'd16 - rem);
-    wire unused_off = b_off2[9];
 
     always @(posedge clock) begin
         if (reset) begin

@@ -248,6 +248,93 @@ pub fn rlps_function() -> String {
     t
 }
 
+/// Verilog functions `rlps`, `tlps` and `tmps` (Tables 9-52, 9-53): the context state
+/// tables of the CABAC engines.
+pub fn cabac_tables() -> String {
+    use golden::cabac::{trans_idx_mps, TRANS_IDX_LPS};
+    let mut t = rlps_function();
+    for (name, f) in [("tlps", TRANS_IDX_LPS.to_vec()), ("tmps", (0..64u8).map(trans_idx_mps).collect::<Vec<_>>())] {
+        t.push_str(&format!("    function automatic [5:0] {name}(input [5:0] s);\n        case (s)\n"));
+        for (k, v) in f.iter().enumerate() {
+            t.push_str(&format!("            6'd{k}: {name} = 6'd{v};\n"));
+        }
+        t.push_str(&format!("            default: {name} = 6'd0;\n        endcase\n    endfunction\n"));
+    }
+    t
+}
+
+/// The CABAC arithmetic decoding engine's next state (9.3.4.3), shared by `cabac_dec`
+/// and `res_dec`: from registers `rng`, `off` (9 bits each) and the next 9 buffered
+/// bits `top`, for a request of kind `kind` (0 decision on context state `state`
+/// = {valMps, pStateIdx}, 1 bypass, 2 terminate, 3 initialization) it drives `n_rng`,
+/// `n_off`, `n_used` (bits consumed), `n_bin` and `n_state` (the updated context).
+pub fn cabac_engine(state: &str, kind: &str) -> String {
+    subst(ENGINE, &[("STATE", state.to_string()), ("KIND", kind.to_string())])
+}
+
+const ENGINE: &str = r#"    // engine (hw/src/common.rs cabac_engine): decision
+    wire [5:0] ps = $STATE[5:0];
+    wire mps = $STATE[6];
+    wire [7:0] lp = rlps(ps, rng[7:6]);
+    wire [8:0] rm = rng - {1'b0, lp};
+    wire is_lps = (off >= rm);
+    wire [8:0] d_off1 = is_lps ? (off - rm) : off;
+    wire [8:0] d_rng1 = is_lps ? {1'b0, lp} : rm;
+    wire [3:0] d_n = d_rng1[8] ? 4'd0 : d_rng1[7] ? 4'd1 : d_rng1[6] ? 4'd2 : d_rng1[5] ? 4'd3
+        : d_rng1[4] ? 4'd4 : d_rng1[3] ? 4'd5 : 4'd6;
+    wire [8:0] d_rng = d_rng1 << d_n;
+    wire [8:0] d_off = (d_off1 << d_n) | (top >> (4'd9 - d_n));
+    wire d_bin = is_lps ? ~mps : mps;
+    wire [6:0] d_state = is_lps ? {((ps == 6'd0) ? ~mps : mps), tlps(ps)} : {mps, tmps(ps)};
+    // bypass
+    wire [9:0] b_off1 = {off, top[8]};
+    wire b_one = (b_off1 >= {1'b0, rng});
+    wire [9:0] b_off2 = b_one ? (b_off1 - {1'b0, rng}) : b_off1;
+    wire unused_b_off2 = b_off2[9];
+    // terminate
+    wire [8:0] t_rng1 = rng - 9'd2;
+    wire t_one = (off >= t_rng1);
+    wire t_renorm = ~t_one & ~t_rng1[8];
+
+    reg [8:0] n_rng;
+    reg [8:0] n_off;
+    reg [3:0] n_used;
+    reg n_bin;
+    reg [6:0] n_state;
+    always @(*) begin
+        n_rng = rng;
+        n_off = off;
+        n_used = 4'd0;
+        n_bin = 1'b0;
+        n_state = $STATE;
+        case ($KIND)
+            2'd0: begin
+                n_rng = d_rng;
+                n_off = d_off;
+                n_used = d_n;
+                n_bin = d_bin;
+                n_state = d_state;
+            end
+            2'd1: begin
+                n_off = b_off2[8:0];
+                n_used = 4'd1;
+                n_bin = b_one;
+            end
+            2'd2: begin
+                n_bin = t_one;
+                n_rng = t_renorm ? {t_rng1[7:0], 1'b0} : t_rng1;
+                n_off = t_renorm ? {off[7:0], top[8]} : off;
+                n_used = t_renorm ? 4'd1 : 4'd0;
+            end
+            default: begin
+                n_rng = 9'd510;
+                n_off = top;
+                n_used = 4'd9;
+            end
+        endcase
+    end
+"#;
+
 /// Path of a tool on PATH, or the install hint (`bash scripts/setup.sh`).
 pub fn tool(name: &str) -> Result<std::path::PathBuf, String> {
     let path = std::env::var_os("PATH").unwrap_or_default();

@@ -94,9 +94,9 @@ impl Logic for ResDec {
 /// Tables of the state machine, generated from golden/: state transitions, the
 /// context initValues, sub-block and 4x4 scans (forward and inverse).
 fn tables() -> String {
-    use golden::cabac::{trans_idx_mps, Contexts, TRANS_IDX_LPS};
+    use golden::cabac::Contexts;
     use golden::residual::scan_order;
-    let mut t = crate::common::rlps_function();
+    let mut t = crate::common::cabac_tables();
     let case_fn = |t: &mut String, head: &str, name: &str, width: usize, sel: usize, rows: &[(usize, usize)]| {
         t.push_str(&format!("    function automatic [{}:0] {head};\n        case (sel)\n", width - 1));
         for &(k, v) in rows {
@@ -104,10 +104,6 @@ fn tables() -> String {
         }
         t.push_str(&format!("            default: {name} = {width}'d0;\n        endcase\n    endfunction\n"));
     };
-    let lps: Vec<_> = (0..64).map(|s| (s, TRANS_IDX_LPS[s] as usize)).collect();
-    case_fn(&mut t, "tlps(input [5:0] sel)", "tlps", 6, 6, &lps);
-    let mps: Vec<_> = (0..64).map(|s| (s, trans_idx_mps(s as u8) as usize)).collect();
-    case_fn(&mut t, "tmps(input [5:0] sel)", "tmps", 6, 6, &mps);
     let iv = golden::cabac::init_values();
     assert_eq!(iv.len(), Contexts::COUNT);
     let ivr: Vec<_> = iv.iter().enumerate().map(|(i, &v)| (i, v as usize)).collect();
@@ -147,6 +143,7 @@ fn body() -> String {
     use golden::cabac::Contexts as C;
     let vars = [
         ("TABLES", tables()),
+        ("ENGINE", crate::common::cabac_engine("cst", "rkind")),
         ("FIFODECL", crate::common::out_fifo_decl("28", "out_ready")),
         ("FIFOUPD", crate::common::out_fifo_update("push", "push_data")),
         ("NCTX", C::COUNT.to_string()),
@@ -317,49 +314,7 @@ $FIFODECL
     wire fire = rq & (nb >= 5'd9);
     wire [6:0] cst = (rctx <= 8'd$LASTCTX) ? cm[rctx] : 7'd0;
 
-    // decision
-    wire [5:0] ps = cst[5:0];
-    wire mps = cst[6];
-    wire [7:0] lp = rlps(ps, rng[7:6]);
-    wire [8:0] rm = rng - {1'b0, lp};
-    wire is_lps = (off >= rm);
-    wire [8:0] d_off1 = is_lps ? (off - rm) : off;
-    wire [8:0] d_rng1 = is_lps ? {1'b0, lp} : rm;
-    wire [3:0] d_n = d_rng1[8] ? 4'd0 : d_rng1[7] ? 4'd1 : d_rng1[6] ? 4'd2 : d_rng1[5] ? 4'd3
-        : d_rng1[4] ? 4'd4 : d_rng1[3] ? 4'd5 : 4'd6;
-    wire [8:0] d_rng = d_rng1 << d_n;
-    wire [8:0] d_off = (d_off1 << d_n) | (top >> (4'd9 - d_n));
-    wire d_bin = is_lps ? ~mps : mps;
-    wire [6:0] d_state = is_lps ? {((ps == 6'd0) ? ~mps : mps), tlps(ps)} : {mps, tmps(ps)};
-    // bypass
-    wire [9:0] b_off1 = {off, top[8]};
-    wire b_one = (b_off1 >= {1'b0, rng});
-    wire [9:0] b_off2 = b_one ? (b_off1 - {1'b0, rng}) : b_off1;
-    // terminate
-    wire [8:0] t_rng1 = rng - 9'd2;
-    wire t_one = (off >= t_rng1);
-    wire t_renorm = ~t_one & ~t_rng1[8];
-
-    reg [8:0] n_rng;
-    reg [8:0] n_off;
-    reg [3:0] n_used;
-    reg bin;
-    always @(*) begin
-        n_rng = rng;
-        n_off = off;
-        n_used = 4'd0;
-        bin = 1'b0;
-        case (rkind)
-            2'd0: begin n_rng = d_rng; n_off = d_off; n_used = d_n; bin = d_bin; end
-            2'd1: begin n_off = b_off2[8:0]; n_used = 4'd1; bin = b_one; end
-            default: begin
-                bin = t_one;
-                n_rng = t_renorm ? {t_rng1[7:0], 1'b0} : t_rng1;
-                n_off = t_renorm ? {off[7:0], top[8]} : off;
-                n_used = t_renorm ? 4'd1 : 4'd0;
-            end
-        endcase
-    end
+$ENGINE    wire bin = n_bin;
 
     // engine init consumes 9 bits
     wire einit = (ph == PH_EINIT) & (nb >= 5'd9);
@@ -448,9 +403,9 @@ $FIFOUPD    assign out_valid = (o_count != 2'd0);
     // one write port: context initialization or the decision's update
     wire cm_we = (ph == PH_CINIT) | (fire & (rkind == 2'd0));
     wire [7:0] cm_wa = (ph == PH_CINIT) ? idx : rctx;
-    wire [6:0] cm_wd = (ph == PH_CINIT) ? init_state : d_state;
+    wire [6:0] cm_wd = (ph == PH_CINIT) ? init_state : n_state;
 
-    wire unused_ok = &{1'b1, b_off2[9], prod[15:13], pre0[15:7], rk_big[5], rp3[5], remv[26:17], av[26:17], rthr[26:0] == 27'd0, sbw[3]};
+    wire unused_ok = &{1'b1, prod[15:13], pre0[15:7], rk_big[5], rp3[5], remv[26:17], av[26:17], rthr[26:0] == 27'd0, sbw[3]};
 
     always @(posedge clock) begin
         if (reset) begin

@@ -607,18 +607,7 @@ fn cabac_run(m: &mut Model, streams: &[CabacStream], timing: &Timing) -> Result<
         let beats = s.requests.iter().map(|&(k, st)| vec![k as u64, st as u64]);
         let t = Timing { seed: timing.seed.wrapping_add(i as u64), ..timing.clone() };
         let rep = tb::run_aux(m, &input, &output, beats, &mut r, &t, reset, Some((&bs, &mut it)))?;
-        total.beats_in += rep.beats_in;
-        total.beats_out += rep.beats_out;
-        total.units += 1;
-        total.cycles += rep.cycles;
-        total.busy_cycles += rep.busy_cycles;
-        total.mismatches += rep.mismatches;
-        if total.first_mismatch.is_none() {
-            total.first_mismatch = rep.first_mismatch;
-        }
-        if total.first_latency.is_none() {
-            total.first_latency = rep.first_latency;
-        }
+        total.absorb(rep);
     }
     total.wall_seconds = t0.elapsed().as_secs_f64();
     total.cycles_per_second = total.cycles as f64 / total.wall_seconds.max(1e-9);

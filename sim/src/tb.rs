@@ -85,6 +85,25 @@ pub struct Report {
     pub cycles_per_second: f64,
 }
 
+impl Report {
+    /// Add a run of one more unit (substream) to this total: counts and cycles add,
+    /// the first mismatch and first latency are kept. Rates are left to the caller.
+    pub fn absorb(&mut self, r: Report) {
+        self.beats_in += r.beats_in;
+        self.beats_out += r.beats_out;
+        self.units += 1;
+        self.cycles += r.cycles;
+        self.busy_cycles += r.busy_cycles;
+        self.mismatches += r.mismatches;
+        if self.first_mismatch.is_none() {
+            self.first_mismatch = r.first_mismatch;
+        }
+        if self.first_latency.is_none() {
+            self.first_latency = r.first_latency;
+        }
+    }
+}
+
 /// SplitMix64: the testbench's random source (deterministic per seed).
 pub struct Rng(pub u64);
 

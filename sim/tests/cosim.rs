@@ -149,7 +149,7 @@ fn vcd_window_and_toggle_counts() {
     let run = CosimRun {
         sets: vec![StimSet::Random { per_size: 20, only: None }],
         timing: timing(41, true),
-        build: BuildOptions { trace: true, toggles: true },
+        build: BuildOptions { trace: true, toggles: true, quick_compile: false },
         trace: Some((vcd.clone(), 10, 60)),
     };
     let r = cosim("fwd_tq", &p, &run).unwrap();

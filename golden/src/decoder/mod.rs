@@ -152,61 +152,25 @@ pub struct SliceUnit {
 /// The slice segments of an Annex-B stream with their parsed headers, in decoding
 /// order (headers are checked as [`decode`] checks them; slice data is not decoded).
 pub fn slices(data: &[u8]) -> Result<Vec<SliceUnit>, DecodeError> {
-    let mut spss: Vec<Option<Sps>> = vec![None; 16];
-    let mut ppss: Vec<Option<Pps>> = vec![None; 64];
-    let mut out = Vec::new();
+    let mut out: Vec<SliceUnit> = Vec::new();
     let mut picture = 0u32;
-    for nal in bits::split_annexb(data) {
-        if nal.len() < 2 || nal[0] & 0x80 != 0 {
-            return Err(DecodeError::Invalid("bad NAL unit header".into()));
+    walk(data, |sps, pps, sh, rbsp, _| {
+        if sh.first_in_pic && !out.is_empty() {
+            picture += 1;
         }
-        let nal_type = (nal[0] >> 1) & 0x3f;
-        if ((nal[0] & 1) << 5) | (nal[1] >> 3) != 0 {
-            continue;
-        }
-        let rbsp = bits::unescape(&nal[2..]);
-        let mut r = BitReader::new(&rbsp);
-        match nal_type {
-            33 => {
-                let s = ps::parse_sps(&mut r)?;
-                let id = s.id as usize;
-                spss[id] = Some(s);
-            }
-            34 => {
-                let p = ps::parse_pps(&mut r)?;
-                let id = p.id as usize;
-                ppss[id] = Some(p);
-            }
-            0..=9 | 16..=21 => {
-                let sh = ps::parse_slice_header(&mut r, nal_type, &spss, &ppss)?;
-                let pps = ppss[sh.pps_id as usize].clone().expect("checked by the slice header parser");
-                let sps = spss[pps.sps_id as usize].clone().expect("checked by the slice header parser");
-                if sh.first_in_pic && !out.is_empty() {
-                    picture += 1;
-                }
-                out.push(SliceUnit { picture, sps, pps, header: sh, rbsp });
-            }
-            _ => {}
-        }
-    }
+        out.push(SliceUnit { picture, sps: sps.clone(), pps: pps.clone(), header: sh, rbsp });
+        Ok(())
+    })?;
     Ok(out)
 }
 
-fn decode_inner(data: &[u8], mut trace: Option<(&mut Vec<TuRecord>, &mut u64)>) -> Result<Vec<Picture>, DecodeError> {
+/// Walk the NAL units of an Annex-B stream: parameter sets are parsed and kept, every
+/// slice segment's header parsed against them and handed to `on_slice` with its SPS,
+/// PPS, RBSP and the PPS table; other NAL types (VPS, AUD, EOS, EOB, filler, SEI,
+/// reserved) are ignored (7.4.2.2), as are layers other than 0.
+fn walk(data: &[u8], mut on_slice: impl FnMut(&Sps, &Pps, ps::SliceHeader, Vec<u8>, &[Option<Pps>]) -> Result<(), DecodeError>) -> Result<(), DecodeError> {
     let mut spss: Vec<Option<Sps>> = vec![None; 16];
     let mut ppss: Vec<Option<Pps>> = vec![None; 64];
-    let mut out = Vec::new();
-    // the picture being decoded, its PPS id, and its conformance window
-    let mut cur: Option<(slice::PicState, u32, [usize; 4])> = None;
-    let finish = |cur: &mut Option<(slice::PicState, u32, [usize; 4])>, out: &mut Vec<Picture>| -> Result<(), DecodeError> {
-        if let Some((st, _, win)) = cur.take() {
-            if st.ctbs_decoded != st.ctbs_w * st.ctbs_h {
-                return Err(DecodeError::Truncated("picture (slices missing)"));
-            }
-            out.push(st.pic.cropped(win));
-        }
-        Ok(())
-    };
     for nal in bits::split_annexb(data) {
         if nal.len() < 2 {
             return Err(DecodeError::Invalid("NAL unit shorter than its header".into()));
@@ -222,7 +186,6 @@ fn decode_inner(data: &[u8], mut trace: Option<(&mut Vec<TuRecord>, &mut u64)>) 
         let rbsp = bits::unescape(&nal[2..]);
         let mut r = BitReader::new(&rbsp);
         match nal_type {
-            32 => {} // VPS: nothing the decoder needs
             33 => {
                 let s = ps::parse_sps(&mut r)?;
                 let id = s.id as usize;
@@ -237,35 +200,55 @@ fn decode_inner(data: &[u8], mut trace: Option<(&mut Vec<TuRecord>, &mut u64)>) 
                 let sh = ps::parse_slice_header(&mut r, nal_type, &spss, &ppss)?;
                 let pps = ppss[sh.pps_id as usize].as_ref().expect("checked by the slice header parser");
                 let sps = spss[pps.sps_id as usize].as_ref().expect("checked by the slice header parser");
-                if sh.first_in_pic {
-                    finish(&mut cur, &mut out)?;
-                    cur = Some((slice::PicState::new(sps), sh.pps_id, sps.conf_win));
-                    if let (Some((st, _, _)), Some(_)) = (cur.as_mut(), trace.as_ref()) {
-                        st.trace = Some(Vec::new());
-                        st.picture = out.len() as u32;
-                    }
-                }
-                let Some((st, pps_id, _)) = cur.as_mut() else {
-                    return Err(DecodeError::Invalid("slice segment without a first slice of its picture".into()));
-                };
-                if *pps_id != sh.pps_id {
-                    let old = ppss[*pps_id as usize].as_ref().map(|p| p.sps_id);
-                    if old != Some(pps.sps_id) {
-                        return Err(DecodeError::Invalid("slices of one picture refer to different SPSs".into()));
-                    }
-                }
-                if st.pic.width != sps.width || st.pic.height != sps.height {
-                    return Err(DecodeError::Invalid("slice does not match its picture's size".into()));
-                }
-                slice::decode_slice(&rbsp, sps, pps, &sh, st)?;
-                if let (Some((t, bins)), Some(st_t)) = (trace.as_mut(), st.trace.as_mut()) {
-                    t.append(st_t);
-                    **bins += std::mem::take(&mut st.bins);
-                }
+                on_slice(sps, pps, sh, rbsp, &ppss)?;
             }
-            _ => {} // AUD, EOS, EOB, filler, SEI, reserved and unspecified: ignored (7.4.2.2)
+            _ => {}
         }
     }
+    Ok(())
+}
+
+fn decode_inner(data: &[u8], mut trace: Option<(&mut Vec<TuRecord>, &mut u64)>) -> Result<Vec<Picture>, DecodeError> {
+    let mut out = Vec::new();
+    // the picture being decoded, its PPS id, and its conformance window
+    let mut cur: Option<(slice::PicState, u32, [usize; 4])> = None;
+    let finish = |cur: &mut Option<(slice::PicState, u32, [usize; 4])>, out: &mut Vec<Picture>| -> Result<(), DecodeError> {
+        if let Some((st, _, win)) = cur.take() {
+            if st.ctbs_decoded != st.ctbs_w * st.ctbs_h {
+                return Err(DecodeError::Truncated("picture (slices missing)"));
+            }
+            out.push(st.pic.cropped(win));
+        }
+        Ok(())
+    };
+    walk(data, |sps, pps, sh, rbsp, ppss| {
+        if sh.first_in_pic {
+            finish(&mut cur, &mut out)?;
+            cur = Some((slice::PicState::new(sps), sh.pps_id, sps.conf_win));
+            if let (Some((st, _, _)), Some(_)) = (cur.as_mut(), trace.as_ref()) {
+                st.trace = Some(Vec::new());
+                st.picture = out.len() as u32;
+            }
+        }
+        let Some((st, pps_id, _)) = cur.as_mut() else {
+            return Err(DecodeError::Invalid("slice segment without a first slice of its picture".into()));
+        };
+        if *pps_id != sh.pps_id {
+            let old = ppss[*pps_id as usize].as_ref().map(|p| p.sps_id);
+            if old != Some(pps.sps_id) {
+                return Err(DecodeError::Invalid("slices of one picture refer to different SPSs".into()));
+            }
+        }
+        if st.pic.width != sps.width || st.pic.height != sps.height {
+            return Err(DecodeError::Invalid("slice does not match its picture's size".into()));
+        }
+        slice::decode_slice(&rbsp, sps, pps, &sh, st)?;
+        if let (Some((t, bins)), Some(st_t)) = (trace.as_mut(), st.trace.as_mut()) {
+            t.append(st_t);
+            **bins += std::mem::take(&mut st.bins);
+        }
+        Ok(())
+    })?;
     finish(&mut cur, &mut out)?;
     if out.is_empty() {
         return Err(DecodeError::Empty);
