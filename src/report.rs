@@ -85,12 +85,9 @@ fn toggle_run(block: &str, module: Option<&hw::GeneratedModule>, p: &golden::Par
     if rep.mismatches > 0 {
         return Err(anyhow!("{block}{}: {} mismatches against golden/ during the activity run: {:?}", if module.is_some() { " (gate-level netlist)" } else { "" }, rep.mismatches, rep.first_mismatch));
     }
-    let units = if block == "intra_pred" {
-        // predicted samples (the stimulus of set 0 is built from seed 1, as in cosim)
-        sim::intra_pred::predicted_samples(&sim::intra_pred::jobs(&run.sets[0], run.timing.seed))
-    } else if block == "res_dec" {
-        // bins the parser decoded (the stimulus of set 0 is built from seed 1, as in cosim)
-        sim::res_dec::streams(&run.sets[0], run.timing.seed).iter().map(sim::res_dec::bins_of).sum()
+    let units = if rep.work > 0 {
+        // the block's own unit: bins a parser decoded, samples a predictor produced
+        rep.work
     } else if cabac {
         rep.beats_in
     } else {

@@ -282,6 +282,11 @@ $FIFODECL
     wire [1:0] lsh = t_ch ? lg : {1'b0, t_log2 != 3'd2};
     wire [4:0] lsel = {1'b0, loff} + {1'b0, pcnt >> lsh};
     wire [3:0] cmax = {t_log2, 1'b0} - 4'd1;
+    // the last position: scanIdx 2 codes (y, x); its sub-block and place in it
+    wire [4:0] lpx = (t_scan == 2'd2) ? ly : lx;
+    wire [4:0] lpy = (t_scan == 2'd2) ? lx : ly;
+    wire [5:0] last_sbi = sbidx({lg, t_scan, lpx[4:2], lpy[4:2]});
+    wire [3:0] last_ki = inidx({t_scan, lpx[1:0], lpy[1:0]});
     wire [4:0] ngt1 = (nsig > 5'd8) ? 5'd8 : nsig;
     wire [3:0] smax = msb16(sigm);
     wire [3:0] smin = lsb16(sigm);
@@ -504,16 +509,9 @@ $FIFOUPD    assign out_valid = (o_count != 2'd0);
                     if (scnt == 3'd1) ph <= PH_LAST;
                 end
                 PH_LAST: begin
-                    // scanIdx 2 codes (y, x); find the sub-block and the position in it
-                    if (t_scan == 2'd2) begin
-                        last_sb <= sbidx({lg, t_scan, ly[4:2], lx[4:2]});
-                        sb <= sbidx({lg, t_scan, ly[4:2], lx[4:2]});
-                        last_k <= inidx({t_scan, ly[1:0], lx[1:0]});
-                    end else begin
-                        last_sb <= sbidx({lg, t_scan, lx[4:2], ly[4:2]});
-                        sb <= sbidx({lg, t_scan, lx[4:2], ly[4:2]});
-                        last_k <= inidx({t_scan, lx[1:0], ly[1:0]});
-                    end
+                    last_sb <= last_sbi;
+                    sb <= last_sbi;
+                    last_k <= last_ki;
                     ph <= PH_CSBF;
                 end
                 PH_CSBF: begin

@@ -152,14 +152,16 @@ impl Reference for PredRef {
 }
 
 /// Run `jobs` through the block (one reset at the start). `samples_per_cycle` of the
-/// report counts reference samples in; predicted samples are `sum N^2` (see
+/// report counts reference samples in; `work` is the predicted samples, `sum N^2` (see
 /// [`predicted_samples`]).
 pub fn run(m: &mut Model, jobs: &[Job], timing: &Timing) -> Result<Report, SimError> {
     let input = Stream::new(m, "ref_valid", "ref_ready", &IN_PORTS)?;
     let output = Stream::new(m, "out_valid", "out_ready", &OUT_PORTS)?;
     let reset = Some(m.port("reset")?);
     let mut r = PredRef::default();
-    tb::run(m, &input, &output, jobs.iter().flat_map(beats), &mut r, timing, reset)
+    let mut rep = tb::run(m, &input, &output, jobs.iter().flat_map(beats), &mut r, timing, reset)?;
+    rep.work = predicted_samples(jobs);
+    Ok(rep)
 }
 
 /// Predicted samples of a job list.

@@ -212,7 +212,8 @@ pub fn run(m: &mut Model, streams: &[ResStream], timing: &Timing) -> Result<Repo
     total.wall_seconds = t0.elapsed().as_secs_f64();
     total.cycles_per_second = total.cycles as f64 / total.wall_seconds.max(1e-9);
     // the parser's unit of work: bins (as for the engines)
-    total.samples_per_cycle = streams.iter().map(bins_of).sum::<u64>() as f64 / total.cycles.max(1) as f64;
+    total.work = streams.iter().map(bins_of).sum::<u64>();
+    total.samples_per_cycle = total.work as f64 / total.cycles.max(1) as f64;
     Ok(total)
 }
 
@@ -399,12 +400,7 @@ pub fn corrupt_check(m: &mut Model, bytes: &[u8], cmds: &[Beat], max_cycles: u64
     let (reset, err) = (m.port("reset")?, m.port("err")?);
     m.set(cmd.valid, 0);
     m.set(bs.valid, 0);
-    m.set(reset, 1);
-    for _ in 0..2 {
-        m.eval();
-        m.tick();
-    }
-    m.set(reset, 0);
+    tb::pulse_reset(m, reset);
     let start = m.cycles;
     let (mut ci, mut bi) = (0usize, 0usize);
     let mut got: Vec<Beat> = Vec::new();

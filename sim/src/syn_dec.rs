@@ -134,14 +134,9 @@ pub fn run(m: &mut Model, jobs: &[SliceJob], want: &[TuRecord], stall_256: u32, 
         rep.first_mismatch.get_or_insert(msg);
     };
     for (si, job) in jobs.iter().enumerate() {
-        m.set(reset, 1);
         m.set(sl[15], 0);
         m.set(bs_valid, 0);
-        for _ in 0..2 {
-            m.eval();
-            m.tick();
-        }
-        m.set(reset, 0);
+        crate::tb::pulse_reset(m, reset);
         for (p, v) in sl.iter().zip(&job.fields) {
             m.set(*p, *v);
         }
@@ -294,16 +289,11 @@ pub fn set_streams(set: &crate::StimSet, p: &golden::Params, seed: u64) -> Resul
 /// Cosimulate streams, summed into one [`crate::tb::Report`] (beats in = records,
 /// beats out = levels, units = slices, samples per cycle = coded samples per cycle).
 pub fn run_streams(m: &mut Model, streams: &[(String, Vec<u8>)], seed: u64) -> Result<crate::tb::Report, SimError> {
-    Ok(run_streams_counted(m, streams, seed)?.0)
+    Ok(run_streams_sliced(m, streams, seed)?.0)
 }
 
-/// [`run_streams`], also returning the bins golden decoded and the coded samples.
-pub fn run_streams_counted(m: &mut Model, streams: &[(String, Vec<u8>)], seed: u64) -> Result<(crate::tb::Report, u64, u64), SimError> {
-    let (r, bins, samples, _) = run_streams_sliced(m, streams, seed)?;
-    Ok((r, bins, samples))
-}
-
-/// [`run_streams_counted`], also returning every slice's cycles.
+/// [`run_streams`], also returning the bins golden decoded, the coded samples and
+/// every slice's cycles.
 pub fn run_streams_sliced(m: &mut Model, streams: &[(String, Vec<u8>)], seed: u64) -> Result<(crate::tb::Report, u64, u64, Vec<u64>), SimError> {
     let mut total = crate::tb::Report::default();
     let mut samples = 0u64;
@@ -315,9 +305,8 @@ pub fn run_streams_sliced(m: &mut Model, streams: &[(String, Vec<u8>)], seed: u6
         bins += tr.bins;
         let r = run(m, &js, &tr.records, 0, seed, 50_000_000)?;
         slice_cycles.extend_from_slice(&r.slice_cycles);
-        let sl = golden::decoder::slices(s).map_err(|e| SimError::Other(format!("{name}: {e}")))?;
-        let pics = sl.last().map(|x| x.picture as u64 + 1).unwrap_or(0);
-        samples += pics * sl.first().map(|x| (x.sps.width * x.sps.height) as u64).unwrap_or(0);
+        // coded samples: pictures x the coded size (sl_w, sl_h of the slice command)
+        samples += tr.pictures.len() as u64 * js.first().map(|j| j.fields[0] * j.fields[1]).unwrap_or(0);
         total.beats_in += r.records;
         total.beats_out += r.levels;
         total.units += r.slices;
@@ -331,6 +320,7 @@ pub fn run_streams_sliced(m: &mut Model, streams: &[(String, Vec<u8>)], seed: u6
     total.wall_seconds = t0.elapsed().as_secs_f64();
     total.cycles_per_second = total.cycles as f64 / total.wall_seconds.max(1e-9);
     total.samples_per_cycle = samples as f64 / total.cycles.max(1) as f64;
+    total.work = samples;
     Ok((total, bins, samples, slice_cycles))
 }
 

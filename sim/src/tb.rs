@@ -79,10 +79,23 @@ pub struct Report {
     pub first_mismatch: Option<String>,
     /// Input samples per cycle over the whole run.
     pub samples_per_cycle: f64,
+    /// The block's own unit of work where it is not input samples (bins a parser
+    /// decoded, samples a predictor produced); 0 otherwise.
+    pub work: u64,
     /// Cycles from the first input beat to the first output beat.
     pub first_latency: Option<u64>,
     pub wall_seconds: f64,
     pub cycles_per_second: f64,
+}
+
+/// Hold `reset` high for two clock cycles, then release it.
+pub fn pulse_reset(m: &mut Model, reset: PortId) {
+    m.set(reset, 1);
+    for _ in 0..2 {
+        m.eval();
+        m.tick();
+    }
+    m.set(reset, 0);
 }
 
 impl Report {
@@ -155,12 +168,7 @@ pub fn run_aux(
     }
     if let Some(r) = reset {
         m.set(input.valid, 0);
-        m.set(r, 1);
-        for _ in 0..2 {
-            m.eval();
-            m.tick();
-        }
-        m.set(r, 0);
+        pulse_reset(m, r);
     }
     let busy_from = m.cycles;
     let mut inputs = inputs.into_iter();
