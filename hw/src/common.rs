@@ -345,3 +345,55 @@ pub fn tool(name: &str) -> Result<std::path::PathBuf, String> {
     }
     Err(format!("{name} not found on PATH: install it with `bash scripts/setup.sh` (Debian package {name})"))
 }
+
+/// Generation parameters a block carries for its `hdl()` (rust-hdl's `LogicBlock`
+/// derive takes only sub-blocks as fields): a sub-block with no ports, no logic and
+/// nothing for a probe to see, so the generated Verilog is the wrapper's alone.
+#[derive(Clone, Debug, Default)]
+pub struct Gen<T>(pub T);
+
+impl<T> rust_hdl::prelude::Logic for Gen<T> {
+    fn update(&mut self) {}
+}
+
+impl<T> rust_hdl::prelude::Block for Gen<T> {
+    fn connect_all(&mut self) {}
+    fn update_all(&mut self) {}
+    fn has_changed(&self) -> bool {
+        false
+    }
+    fn accept(&self, _name: &str, _probe: &mut dyn rust_hdl::prelude::Probe) {}
+}
+
+/// The memory macro of the design (`tcgen_ram`): one synchronous read port (`re`,
+/// `ra`, registered `rd`, read-before-write), one write port with a bit mask (`we`,
+/// `wa`, `wd`, `wm`); parameters `W` (bits per word) and `A` (address bits). yosys
+/// (which defines `SYNTHESIS`) sees a black box, so synthesis counts logic only and
+/// the area model adds the macro's bits as SRAM ([`crate::recon::memories`]);
+/// Verilator simulates the behavioural model. Power-up contents are undefined: the
+/// blocks that need zeros clear it after reset.
+pub fn ram_module() -> String {
+    r#"/* verilator lint_off DECLFILENAME */
+`ifdef SYNTHESIS
+(* blackbox *)
+module tcgen_ram #(parameter W = 32, parameter A = 4) (
+    input clock, input re, input [A-1:0] ra, output [W-1:0] rd,
+    input we, input [A-1:0] wa, input [W-1:0] wd, input [W-1:0] wm);
+endmodule
+`else
+module tcgen_ram #(parameter W = 32, parameter A = 4) (
+    input clock, input re, input [A-1:0] ra, output [W-1:0] rd,
+    input we, input [A-1:0] wa, input [W-1:0] wd, input [W-1:0] wm);
+    reg [W-1:0] mem [0:(1<<A)-1];
+    reg [W-1:0] rd_r;
+    assign rd = rd_r;
+    always @(posedge clock) begin
+        if (we) mem[wa] <= (mem[wa] & ~wm) | (wd & wm);
+        if (re) rd_r <= mem[ra];
+    end
+endmodule
+`endif
+/* verilator lint_on DECLFILENAME */
+"#
+    .to_string()
+}

@@ -17,15 +17,21 @@
 //! - [`intra_pred`]: intra sample prediction (filtering, planar, DC, 33 angles), 4
 //!   samples per cycle;
 //! - [`syn_dec`] (not in [`BLOCKS`]: it contains `res_dec`): the decoder core's syntax
-//!   decoder, slice data in, transform-block records and levels out.
+//!   decoder, slice data in, transform-block records and levels out;
+//! - [`recon`] (not in [`BLOCKS`]: it needs `inv_tq` and `intra_pred` beside it): the
+//!   decoder core's reconstruction path and CTU-row memory;
+//! - [`dec_core`] (not in [`BLOCKS`]): the decoder core, syntax decoder +
+//!   reconstruction + `inv_tq` + `intra_pred`, slice data in, raster luma out.
 
 pub mod cabac_dec;
 pub mod cabac_enc;
 pub mod common;
+pub mod dec_core;
 pub mod dequant;
 pub mod fwd_tq;
 pub mod inv_tq;
 pub mod intra_pred;
+pub mod recon;
 pub mod res_dec;
 pub mod syn_dec;
 pub mod verilog;
@@ -83,6 +89,8 @@ pub fn block(name: &str, p: &golden::Params) -> Result<GeneratedModule, String> 
                 _ => generate(&mut syn_dec::SynDec::<6>::default(), "syn_dec"),
             })
         }
+        "recon" => Ok(recon::generate(&recon::ReconParams::of(p)?, "recon")),
+        "dec_core" => Ok(dec_core::generate(&recon::ReconParams::of(p)?)),
         "fwd_tq" => {
             let (lanes, nm) = tu_params(p)?;
             Ok(by_params!(lanes, nm, |NM, P| generate(

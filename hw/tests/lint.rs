@@ -73,3 +73,27 @@ fn syn_dec_lints_clean_at_every_ctu_size() {
         assert!(out.status.success() && err.trim().is_empty(), "syn_dec (CTU {ctu}):\n{err}");
     }
 }
+
+#[test]
+fn decoder_core_lints_clean_in_several_configs() {
+    let verilator = tool("verilator");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hw-lint-core");
+    // (CTU, max TU, lanes, max width): the default, the small test config, the extremes
+    for (ctu, nm, lanes, w) in [(32, 32, 4, 8192), (16, 8, 1, 1024), (64, 32, 2, 4096), (16, 16, 4, 64), (32, 4, 4, 256)] {
+        let mut p = golden::Params::default();
+        p.bitstream.ctu_size = ctu;
+        p.bitstream.max_tu_size = nm;
+        p.rtl.samples_per_cycle = lanes;
+        p.tiling.max_frame_width = w;
+        for name in ["recon", "dec_core"] {
+            let m = hw::block(name, &p).unwrap();
+            let d = dir.join(format!("ctu{ctu}-n{nm}-p{lanes}-w{w}"));
+            std::fs::create_dir_all(&d).unwrap();
+            let f = d.join(format!("{name}.v"));
+            std::fs::write(&f, &m.verilog).unwrap();
+            let out = Command::new(&verilator).args(["--lint-only", "-Wall", "--top-module", name]).arg(&f).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success() && err.trim().is_empty(), "{name} (CTU {ctu}, max TU {nm}, P {lanes}, width {w}):\n{err}");
+        }
+    }
+}

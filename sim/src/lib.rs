@@ -7,8 +7,11 @@
 //! - [`blocks`]: stimulus sets and references of each block; [`blocks::cosim`] is what
 //!   `tcgen cosim` and the tests run.
 //! - [`res_dec`]: the residual parser's substreams, golden reference and corrupt-stream check.
+//! - [`syn_dec`], [`intra_pred`]: the syntax decoder's slice jobs, the predictor's jobs.
+//! - [`dec_core`]: the decoder core on whole streams against golden's pictures.
 
 pub mod blocks;
+pub mod dec_core;
 pub mod model;
 pub mod intra_pred;
 pub mod res_dec;

@@ -1,0 +1,242 @@
+//! `dec_core`: the T.265 decoder core. Slice data in, the picture's luma samples out
+//! in raster order. It wires four blocks, each a module of this file:
+//! - [`crate::syn_dec`] (`dec_core_syn_dec`, with its `res_dec`): CABAC and syntax;
+//! - [`crate::recon`] (`dec_core_recon`): coefficient scatter, reference gather,
+//!   reconstruction and the CTU-row memory;
+//! - [`crate::inv_tq`] (`dec_core_inv_tq`): dequantizer and inverse transform, P
+//!   samples per cycle (`rtl.samples_per_cycle`), up to `bitstream.max_tu_size`;
+//! - [`crate::intra_pred`] (`dec_core_intra_pred`): 4 samples per cycle.
+//!
+//! It decodes the subset of `syn_dec` (intra, min CB 8, min TB 4, no PCM / transform
+//! skip / cu_qp_delta / WPP, 8-bit, 4:2:0 or 4:0:0) with the CTU size it is generated
+//! for, flat chroma (every chroma cbf 0; the core outputs luma), transform blocks up to
+//! the generated `inv_tq` and pictures up to `tiling.max_frame_width` wide. Outside it,
+//! `err` rises (the host refuses what it can see in the parameter sets first).
+//!
+//! Ports (synchronous to `clock`; `reset` synchronous, active high, once before a
+//! stream; the core then takes slice after slice, picture after picture):
+//! - `sl_valid`, `sl_ready`: one slice command per slice segment, the fields of
+//!   [`crate::syn_dec`] (`sl_w` .. `sl_log2ctb`) plus `sl_strong` (1:
+//!   strong_intra_smoothing_enabled_flag). Taken when the slice before has ended.
+//! - `bs_valid`, `bs_ready`, `bs_byte` (8), `bs_last` (1): the slice data bytes of each
+//!   slice (emulation prevention removed), `bs_last` on its last byte. Bytes the
+//!   parser leaves after end_of_slice_segment_flag (trailing bits, cabac_zero_words)
+//!   are taken and dropped.
+//! - `px_valid`, `px_ready`, `px_data` (32: 4 samples), `px_last`: each picture in
+//!   raster order at its decoded size (`sl_w` x `sl_h`; the host applies the
+//!   conformance window), `px_last` on its last beat.
+//! - `pic_open` (1): a picture is being decoded (it has started and not all of its
+//!   blocks are decoded): with `sl_ready` and no slice left, the stream ended inside a
+//!   picture.
+//! - `err` (1): sticky: a corrupt or out-of-subset stream. The core never waits
+//!   forever on its own: with `err` the host stops feeding it.
+//!
+//! Between slices the core resets `syn_dec` for one cycle (its parser state and byte
+//! buffer are per slice; `recon` keeps the picture). Throughput and what bounds it are
+//! in sim/src/dec_core.rs's report (`tcgen cosim --core decoder`).
+//!
+//! A rust-hdl Verilog wrapper around the generated blocks; Verilator is the proof.
+
+use crate::common::Gen;
+use crate::recon::ReconParams;
+use rust_hdl::prelude::*;
+
+#[derive(LogicBlock, Default)]
+pub struct DecCore {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub sl_valid: Signal<In, Bit>,
+    pub sl_ready: Signal<Out, Bit>,
+    pub sl_w: Signal<In, Bits<14>>,
+    pub sl_h: Signal<In, Bits<14>>,
+    pub sl_ctbx: Signal<In, Bits<10>>,
+    pub sl_ctby: Signal<In, Bits<10>>,
+    pub sl_addr: Signal<In, Bits<19>>,
+    pub sl_wctb: Signal<In, Bits<10>>,
+    pub sl_nctb: Signal<In, Bits<19>>,
+    pub sl_qp: Signal<In, Bits<6>>,
+    pub sl_qpc: Signal<In, Bits<6>>,
+    pub sl_sdh: Signal<In, Bit>,
+    pub sl_tqb: Signal<In, Bit>,
+    pub sl_chroma: Signal<In, Bit>,
+    pub sl_maxtb: Signal<In, Bits<3>>,
+    pub sl_tudepth: Signal<In, Bits<3>>,
+    pub sl_log2ctb: Signal<In, Bits<3>>,
+    pub sl_strong: Signal<In, Bit>,
+    pub bs_valid: Signal<In, Bit>,
+    pub bs_ready: Signal<Out, Bit>,
+    pub bs_byte: Signal<In, Bits<8>>,
+    pub bs_last: Signal<In, Bit>,
+    pub px_valid: Signal<Out, Bit>,
+    pub px_ready: Signal<In, Bit>,
+    pub px_data: Signal<Out, Bits<32>>,
+    pub px_last: Signal<Out, Bit>,
+    pub pic_open: Signal<Out, Bit>,
+    pub err: Signal<Out, Bit>,
+    pub cfg: Gen<ReconParams>,
+}
+
+impl Logic for DecCore {
+    /// No rust-hdl simulation model: Verilator runs the generated Verilog.
+    fn update(&mut self) {}
+
+    fn connect(&mut self) {
+        self.sl_ready.connect();
+        self.bs_ready.connect();
+        self.px_valid.connect();
+        self.px_data.connect();
+        self.px_last.connect();
+        self.pic_open.connect();
+        self.err.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        let r = &self.cfg.0;
+        Verilog::Wrapper(Wrapper { code: crate::common::subst(TEMPLATE, &[("WL", (16 * r.lanes).to_string())]), cores: cores(r) })
+    }
+}
+
+/// Generate the core for `r` (module `dec_core`).
+pub fn generate(r: &ReconParams) -> crate::GeneratedModule {
+    let mut b = DecCore { cfg: Gen(r.clone()), ..Default::default() };
+    crate::generate(&mut b, "dec_core")
+}
+
+/// `m` renamed: its top module and rust-hdl's instance prefixes.
+fn renamed(m: crate::GeneratedModule, to: &str) -> String {
+    let from = &m.name;
+    m.verilog.replace(&format!("module {from}("), &format!("module {to}(")).replace(&format!("{from}$"), &format!("{to}$"))
+}
+
+/// The four blocks as modules of this file.
+fn cores(r: &ReconParams) -> String {
+    let mut p = golden::Params::default();
+    p.bitstream.ctu_size = 1 << r.log2_ctb;
+    p.bitstream.max_tu_size = r.max_tu as u32;
+    p.rtl.samples_per_cycle = r.lanes as u32;
+    let blk = |n: &str| crate::block(n, &p).expect("parameters checked by ReconParams::of");
+    let mut s = String::from("// the core's blocks (hw/src/{syn_dec,recon,inv_tq,intra_pred}.rs) as modules of this file\n/* verilator lint_off DECLFILENAME */\n");
+    s.push_str(&renamed(blk("syn_dec"), "dec_core_syn_dec"));
+    s.push_str(&renamed(crate::recon::generate(r, "recon"), "dec_core_recon"));
+    s.push_str(&renamed(blk("inv_tq"), "dec_core_inv_tq"));
+    s.push_str(&renamed(blk("intra_pred"), "dec_core_intra_pred"));
+    s.push_str("/* verilator lint_on DECLFILENAME */\n");
+    s
+}
+
+const TEMPLATE: &str = r#"
+    // dec_core (hw/src/dec_core.rs)
+    localparam [1:0] D_IDLE = 2'd0, D_RUN = 2'd1, D_DRAIN = 2'd2, D_SRST = 2'd3;
+    reg [1:0] dst;
+    reg seen_last;
+    wire s_sl_ready;
+    wire r_sl_ready;
+    wire s_err;
+    wire r_err;
+    assign err = s_err | r_err;
+    assign sl_ready = (dst == D_IDLE) & s_sl_ready & r_sl_ready;
+    wire sl_fire = sl_valid & sl_ready;
+    // syn_dec runs one slice between resets
+    wire s_reset = reset | (dst == D_SRST);
+    wire s_bs_ready;
+    wire s_bs_valid = bs_valid & (dst == D_RUN) & ~seen_last;
+    assign bs_ready = (dst == D_RUN) ? (~seen_last & s_bs_ready) : ((dst == D_DRAIN) & ~seen_last);
+    wire bs_end = bs_valid & bs_ready & bs_last;
+    // records and levels, syn_dec -> recon
+    wire t_valid;
+    wire t_ready;
+    wire [1:0] t_kind;
+    wire [12:0] t_x;
+    wire [12:0] t_y;
+    wire [2:0] t_log2;
+    wire [1:0] t_cidx;
+    wire [5:0] t_mode;
+    wire [5:0] t_qp;
+    wire t_bypass;
+    wire t_cbf;
+    wire c_valid;
+    wire c_ready;
+    wire signed [15:0] c_level;
+    wire [9:0] c_pos;
+    wire c_end;
+    wire t_end = t_valid & t_ready & (t_kind == 2'd1);
+    // recon <-> inv_tq, intra_pred
+    wire it_valid;
+    wire it_ready;
+    wire [$WL-1:0] it_level;
+    wire [2:0] it_log2;
+    wire it_dst;
+    wire [5:0] it_qp;
+    wire ir_valid;
+    wire ir_ready;
+    wire [$WL-1:0] ir_res;
+    wire ir_last;
+    wire ip_valid;
+    wire ip_ready;
+    wire [31:0] ip_data;
+    wire [5:0] ip_mode;
+    wire [2:0] ip_log2;
+    wire ip_luma;
+    wire ip_strong;
+    wire [7:0] ip_corner;
+    wire pp_valid;
+    wire pp_ready;
+    wire [31:0] pp_sample;
+    wire pp_last;
+
+    dec_core_syn_dec u_syn (
+        .clock(clock), .reset(s_reset),
+        .sl_valid(sl_fire), .sl_ready(s_sl_ready), .sl_w(sl_w), .sl_h(sl_h), .sl_ctbx(sl_ctbx),
+        .sl_ctby(sl_ctby), .sl_addr(sl_addr), .sl_wctb(sl_wctb), .sl_nctb(sl_nctb), .sl_qp(sl_qp),
+        .sl_qpc(sl_qpc), .sl_sdh(sl_sdh), .sl_tqb(sl_tqb), .sl_chroma(sl_chroma), .sl_maxtb(sl_maxtb),
+        .sl_tudepth(sl_tudepth), .sl_log2ctb(sl_log2ctb),
+        .bs_valid(s_bs_valid), .bs_ready(s_bs_ready), .bs_byte(bs_byte), .bs_last(bs_last),
+        .tu_valid(t_valid), .tu_ready(t_ready), .tu_kind(t_kind), .tu_x(t_x), .tu_y(t_y),
+        .tu_log2(t_log2), .tu_cidx(t_cidx), .tu_mode(t_mode), .tu_qp(t_qp), .tu_bypass(t_bypass),
+        .tu_cbf(t_cbf), .co_valid(c_valid), .co_ready(c_ready), .co_level(c_level), .co_pos(c_pos),
+        .co_end(c_end), .err(s_err));
+    dec_core_recon u_rec (
+        .clock(clock), .reset(reset),
+        .sl_valid(sl_fire), .sl_ready(r_sl_ready), .sl_w(sl_w), .sl_h(sl_h), .sl_ctbx(sl_ctbx),
+        .sl_ctby(sl_ctby), .sl_strong(sl_strong), .sl_maxtb(sl_maxtb), .sl_log2ctb(sl_log2ctb),
+        .tu_valid(t_valid), .tu_ready(t_ready), .tu_kind(t_kind), .tu_x(t_x), .tu_y(t_y),
+        .tu_log2(t_log2), .tu_cidx(t_cidx), .tu_mode(t_mode), .tu_qp(t_qp), .tu_bypass(t_bypass),
+        .tu_cbf(t_cbf), .co_valid(c_valid), .co_ready(c_ready), .co_level(c_level), .co_pos(c_pos),
+        .co_end(c_end),
+        .it_valid(it_valid), .it_ready(it_ready), .it_level(it_level), .it_log2(it_log2),
+        .it_dst(it_dst), .it_qp(it_qp),
+        .ir_valid(ir_valid), .ir_ready(ir_ready), .ir_res(ir_res), .ir_last(ir_last),
+        .ip_valid(ip_valid), .ip_ready(ip_ready), .ip_data(ip_data), .ip_mode(ip_mode),
+        .ip_log2(ip_log2), .ip_luma(ip_luma), .ip_strong(ip_strong), .ip_corner(ip_corner),
+        .pp_valid(pp_valid), .pp_ready(pp_ready), .pp_sample(pp_sample), .pp_last(pp_last),
+        .px_valid(px_valid), .px_ready(px_ready), .px_data(px_data), .px_last(px_last),
+        .pic_open(pic_open), .err(r_err));
+    dec_core_inv_tq u_itq (
+        .clock(clock), .reset(reset),
+        .in_valid(it_valid), .in_ready(it_ready), .in_level(it_level), .in_log2(it_log2),
+        .in_dst(it_dst), .in_qp(it_qp),
+        .out_valid(ir_valid), .out_ready(ir_ready), .out_res(ir_res), .out_last(ir_last));
+    dec_core_intra_pred u_ip (
+        .clock(clock), .reset(reset),
+        .ref_valid(ip_valid), .ref_ready(ip_ready), .ref_data(ip_data), .in_mode(ip_mode),
+        .in_log2(ip_log2), .in_luma(ip_luma), .in_strong(ip_strong), .in_corner(ip_corner),
+        .out_valid(pp_valid), .out_ready(pp_ready), .out_sample(pp_sample), .out_last(pp_last));
+
+    always @(posedge clock) begin
+        if (reset) begin
+            dst <= D_IDLE;
+            seen_last <= 1'b0;
+        end else begin
+            if (bs_end) seen_last <= 1'b1;
+            case (dst)
+                D_IDLE: if (sl_fire) begin
+                    dst <= D_RUN;
+                    seen_last <= 1'b0;
+                end
+                D_RUN: if (t_end) dst <= D_DRAIN;
+                D_DRAIN: if (seen_last | bs_end) dst <= D_SRST;
+                default: dst <= D_IDLE;
+            endcase
+        end
+    end
+"#;

@@ -1,0 +1,747 @@
+//! `recon`: the decoder core's reconstruction path. It takes `syn_dec`'s transform-block
+//! records and level groups and returns the picture's luma samples in raster order. Per
+//! luma block it:
+//! - scatters the levels into a coefficient memory;
+//! - gathers the 4N+1 reference samples with their availability (6.4.1: inside the
+//!   picture, same slice, earlier in z-scan order) and the substitution of 8.4.4.2.2;
+//! - hands the references to `intra_pred` and the levels (raster, P per beat) to
+//!   `inv_tq`, or for cu_transquant_bypass takes the levels as the residual;
+//! - adds prediction and residual, clips to 8 bits, and writes the block into a
+//!   CTU-row memory.
+//!
+//! The CTU-row memory has two banks of C lines x the largest picture width: a CTU row
+//! is decoded into one bank while the previous row is read out of the other in raster
+//! order. The last line of that other bank is the line buffer of the row above (the top
+//! and top-right references). `golden::decoder` (`recon_block`, `predict::gather`) is
+//! the reference.
+//!
+//! Subset: luma only (the tensor's plane). A chroma block must have cbf = 0: a flat
+//! (128) chroma plane predicts 128 everywhere and needs no samples. A chroma residual,
+//! a luma block larger than the generated `inv_tq`, a picture wider than the memory,
+//! and a slice that does not continue the picture all raise `err`.
+//!
+//! Ports (synchronous to `clock`; `reset` synchronous, active high; after reset the
+//! block clears its coefficient memory, NM^2/P cycles, before it takes a slice):
+//! - `sl_valid`, `sl_ready`: a slice command, taken before the slice's records:
+//!   `sl_w`, `sl_h` (14), `sl_ctbx`, `sl_ctby` (10: the slice's first CTB; 0, 0 starts
+//!   a picture), `sl_strong` (1: strong_intra_smoothing_enabled_flag), `sl_maxtb`
+//!   (3), `sl_log2ctb` (3).
+//! - `tu_*`, `co_*`: `syn_dec`'s record and level streams (see [`crate::syn_dec`]);
+//!   a kind-1 record ends the slice, a kind-2 record raises `err`.
+//! - `it_valid`, `it_ready`, `it_level` (16P), `it_log2`, `it_dst`, `it_qp`: to
+//!   `inv_tq`'s input; `ir_valid`, `ir_ready`, `ir_res` (16P), `ir_last`: its output.
+//! - `ip_valid`, `ip_ready`, `ip_data` (32), `ip_mode`, `ip_log2`, `ip_luma`,
+//!   `ip_strong`, `ip_corner`: to `intra_pred`'s reference input; `pp_valid`,
+//!   `pp_ready`, `pp_sample` (32), `pp_last`: its prediction.
+//! - `px_valid`, `px_ready`, `px_data` (32: 4 samples, sample k in bits 8k+7..8k):
+//!   the picture in raster order, `sl_w`/4 beats per line (the decoded size: the host
+//!   applies the conformance window); `px_last` on the picture's last beat.
+//! - `pic_open` (1): a picture has started and not all of its blocks are decoded
+//!   (with `sl_ready` and no slice left, the host knows the stream ended inside a
+//!   picture).
+//! - `err` (1): sticky.
+//!
+//! Micro-architecture and timing, per luma N x N block (blocks are reconstructed one
+//! after another: each block's references may come from the block before):
+//! 1. record; the levels of a coded block are written into the coefficient memory
+//!    (one per cycle, as `syn_dec` delivers them) while
+//! 2. the gather reads one reference slot per cycle: 2N left samples (one memory word
+//!    each, from the bottom up), the corner, N/2 words of 4 top samples, 2N + 1 + N/2
+//!    cycles + 2, into a register file; the substitution runs in the same pass, the
+//!    samples before the first available one take its value when they are sent;
+//! 3. N reference beats to `intra_pred`; meanwhile the coefficient memory is read in
+//!    raster order (P per cycle, clearing it) into `inv_tq`; the sums are written 4
+//!    samples per cycle as the prediction comes out (N + 1 + N^2/4 cycles).
+//!
+//! The two banks alternate by CTU row; a row is read out (4 samples per cycle, the
+//! gather's reads of the row above take precedence) while the next one is decoded,
+//! and decoding waits for a bank that has been read out.
+//!
+//! Memories are `tcgen_ram` macros ([`crate::common::ram_module`], [`memories`]).
+//! A rust-hdl Verilog wrapper; Verilator is the proof (sim/src/dec_core.rs).
+
+use crate::common::{log2, subst, Gen};
+use rust_hdl::prelude::*;
+
+/// What a reconstruction path is generated for.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReconParams {
+    /// log2 of the CTU size (4..=6).
+    pub log2_ctb: u32,
+    /// Residual samples per cycle of `inv_tq` (1, 2, 4).
+    pub lanes: usize,
+    /// Largest transform block (4..=32).
+    pub max_tu: usize,
+    /// Largest picture width in luma samples (the memory is this wide, rounded up to a
+    /// power of two).
+    pub max_width: usize,
+}
+
+impl ReconParams {
+    pub fn of(p: &golden::Params) -> Result<Self, String> {
+        let (lanes, max_tu) = crate::tu_params(p)?;
+        let c = p.bitstream.ctu_size;
+        if !matches!(c, 16 | 32 | 64) {
+            return Err(format!("bitstream.ctu_size = {c}: the decoder core is generated for 16, 32 or 64"));
+        }
+        let w = p.tiling.max_frame_width as usize;
+        if !(64..=8192).contains(&w) {
+            return Err(format!("tiling.max_frame_width = {w}: the decoder core takes 64..=8192"));
+        }
+        Ok(ReconParams { log2_ctb: c.trailing_zeros(), lanes, max_tu, max_width: w })
+    }
+
+    /// Memory width in samples: a power of two.
+    pub fn mem_width(&self) -> usize {
+        self.max_width.next_power_of_two()
+    }
+}
+
+/// One memory macro of a block: instance name, words, bits per word.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Memory {
+    pub name: String,
+    pub words: u64,
+    pub bits: u32,
+}
+
+/// The memory macros of the reconstruction path.
+pub fn memories(r: &ReconParams) -> Vec<Memory> {
+    let line_words = (r.mem_width() / 4) as u64;
+    let pix = Memory { name: String::new(), words: (1u64 << r.log2_ctb) * line_words, bits: 32 };
+    vec![
+        Memory { name: "u_pix0 (CTU-row bank 0)".into(), ..pix.clone() },
+        Memory { name: "u_pix1 (CTU-row bank 1)".into(), ..pix },
+        Memory { name: "u_coef (coefficient buffer)".into(), words: (r.max_tu * r.max_tu / r.lanes) as u64, bits: 16 * r.lanes as u32 },
+    ]
+}
+
+/// Ports; `WL` = 16P.
+#[derive(LogicBlock, Default)]
+pub struct Recon<const WL: usize> {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub sl_valid: Signal<In, Bit>,
+    pub sl_ready: Signal<Out, Bit>,
+    pub sl_w: Signal<In, Bits<14>>,
+    pub sl_h: Signal<In, Bits<14>>,
+    pub sl_ctbx: Signal<In, Bits<10>>,
+    pub sl_ctby: Signal<In, Bits<10>>,
+    pub sl_strong: Signal<In, Bit>,
+    pub sl_maxtb: Signal<In, Bits<3>>,
+    pub sl_log2ctb: Signal<In, Bits<3>>,
+    pub tu_valid: Signal<In, Bit>,
+    pub tu_ready: Signal<Out, Bit>,
+    pub tu_kind: Signal<In, Bits<2>>,
+    pub tu_x: Signal<In, Bits<13>>,
+    pub tu_y: Signal<In, Bits<13>>,
+    pub tu_log2: Signal<In, Bits<3>>,
+    pub tu_cidx: Signal<In, Bits<2>>,
+    pub tu_mode: Signal<In, Bits<6>>,
+    pub tu_qp: Signal<In, Bits<6>>,
+    pub tu_bypass: Signal<In, Bit>,
+    pub tu_cbf: Signal<In, Bit>,
+    pub co_valid: Signal<In, Bit>,
+    pub co_ready: Signal<Out, Bit>,
+    pub co_level: Signal<In, Signed<16>>,
+    pub co_pos: Signal<In, Bits<10>>,
+    pub co_end: Signal<In, Bit>,
+    pub it_valid: Signal<Out, Bit>,
+    pub it_ready: Signal<In, Bit>,
+    pub it_level: Signal<Out, Bits<WL>>,
+    pub it_log2: Signal<Out, Bits<3>>,
+    pub it_dst: Signal<Out, Bit>,
+    pub it_qp: Signal<Out, Bits<6>>,
+    pub ir_valid: Signal<In, Bit>,
+    pub ir_ready: Signal<Out, Bit>,
+    pub ir_res: Signal<In, Bits<WL>>,
+    pub ir_last: Signal<In, Bit>,
+    pub ip_valid: Signal<Out, Bit>,
+    pub ip_ready: Signal<In, Bit>,
+    pub ip_data: Signal<Out, Bits<32>>,
+    pub ip_mode: Signal<Out, Bits<6>>,
+    pub ip_log2: Signal<Out, Bits<3>>,
+    pub ip_luma: Signal<Out, Bit>,
+    pub ip_strong: Signal<Out, Bit>,
+    pub ip_corner: Signal<Out, Bits<8>>,
+    pub pp_valid: Signal<In, Bit>,
+    pub pp_ready: Signal<Out, Bit>,
+    pub pp_sample: Signal<In, Bits<32>>,
+    pub pp_last: Signal<In, Bit>,
+    pub px_valid: Signal<Out, Bit>,
+    pub px_ready: Signal<In, Bit>,
+    pub px_data: Signal<Out, Bits<32>>,
+    pub px_last: Signal<Out, Bit>,
+    pub pic_open: Signal<Out, Bit>,
+    pub err: Signal<Out, Bit>,
+    pub cfg: Gen<ReconParams>,
+}
+
+impl<const WL: usize> Logic for Recon<WL> {
+    /// No rust-hdl simulation model: Verilator runs the generated Verilog.
+    fn update(&mut self) {}
+
+    fn connect(&mut self) {
+        self.sl_ready.connect();
+        self.tu_ready.connect();
+        self.co_ready.connect();
+        self.it_valid.connect();
+        self.it_level.connect();
+        self.it_log2.connect();
+        self.it_dst.connect();
+        self.it_qp.connect();
+        self.ir_ready.connect();
+        self.ip_valid.connect();
+        self.ip_data.connect();
+        self.ip_mode.connect();
+        self.ip_log2.connect();
+        self.ip_luma.connect();
+        self.ip_strong.connect();
+        self.ip_corner.connect();
+        self.pp_ready.connect();
+        self.px_valid.connect();
+        self.px_data.connect();
+        self.px_last.connect();
+        self.pic_open.connect();
+        self.err.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        Verilog::Wrapper(Wrapper { code: body(&self.cfg.0), cores: crate::common::ram_module() })
+    }
+}
+
+/// Generate the block for `r` under the module name `name`.
+pub fn generate(r: &ReconParams, name: &str) -> crate::GeneratedModule {
+    macro_rules! g {
+        ($wl:expr) => {{
+            let mut b = Recon::<$wl>::default();
+            b.cfg = Gen(r.clone());
+            crate::generate(&mut b, name)
+        }};
+    }
+    match r.lanes {
+        1 => g!(16),
+        2 => g!(32),
+        _ => g!(64),
+    }
+}
+
+fn body(r: &ReconParams) -> String {
+    let l = r.log2_ctb as usize;
+    let p = r.lanes;
+    let lp = log2(p);
+    let lnm = log2(r.max_tu);
+    let lww = log2(r.mem_width() / 4);
+    let caw = 2 * lnm - lp;
+    let wl = 16 * p;
+    let k = 4 / p;
+    // gearbox: P-lane beats into 4-lane words, the first beat in the low lanes
+    let gb_shift = if p == 4 { "gb <= src;".to_string() } else { format!("gb <= {{src, gb[63:{wl}]}};") };
+    let mut lanes = String::new();
+    for j in 0..4 {
+        lanes.push_str(&subst(
+            r#"
+    // reference beat lane $J: top[4rb + $J] or left[4(rb - N/2) + $J]; the samples before the first available one take its value
+    wire [6:0] ti$J = {rb, 2'd$J};
+    wire [6:0] li$J = {rb - nh[4:0], 2'd$J};
+    wire [6:0] lg$J = n2 - 7'd1 - li$J;
+    wire [7:0] rs$J = rtop ? ((tslot < first) ? lead : topr[ti$J[$R2B-1:0]]) : ((lg$J < first) ? lead : leftr[li$J[$R2B-1:0]]);
+    assign ip_data[8*$J+7:8*$J] = rs$J;
+    // sum lane $J
+    wire signed [16:0] s$J = $signed({9'd0, pp_sample[8*$J+7:8*$J]}) + $signed({res4[16*$J+15], res4[16*$J+15:16*$J]});
+    wire [7:0] c$J = s$J[16] ? 8'd0 : ((|s$J[15:8]) ? 8'd255 : s$J[7:0]);
+"#,
+            &[("J", j.to_string())],
+        ));
+    }
+    let zc = |a: &str, b: &str| -> String {
+        // z-order of the 4x4 unit (a = x, b = y) inside the CTU: {y[L-1], x[L-1], ..., y[2], x[2]}
+        (2..l).rev().map(|i| format!("{b}[{i}], {a}[{i}]")).collect::<Vec<_>>().join(", ")
+    };
+    let mut unused: Vec<String> = ["1'b1", "ir_last", "xn[1:0]", "yn[1:0]", "rem_lines[15:$LW]"].map(String::from).to_vec();
+    for j in 0..4 {
+        if lnm + 1 < 7 {
+            unused.push(format!("li{j}[6:$R2B]"));
+            unused.push(format!("ti{j}[6:$R2B]"));
+        }
+        if lnm + 1 < 6 {
+            unused.push(format!("tw{j}[5:$R2B]"));
+        }
+    }
+    unused.extend(["g_tk[6:4]", "g_ly[6]"].map(String::from));
+    if lnm + 1 < 6 {
+        unused.push("g1_ly[5:$R2B]".into());
+    }
+    if 2 * lnm < 10 {
+        unused.push(format!("co_pos[9:{}]", 2 * lnm));
+    }
+    unused.push(format!("cr_n[10:{caw}]"));
+    if l < 10 {
+        unused.push("trow13[12:10]".into());
+    }
+    if l == 4 {
+        unused.push("ar[4]".into());
+    }
+    if lww < 11 {
+        unused.push(format!("a_word[10:{lww}]"));
+        unused.push(format!("ow[11:{lww}]"));
+    }
+    let lane_mask = (0..p).rev().map(|i| format!("{{16{{co_lane == 10'd{i}}}}}")).collect::<Vec<_>>().join(", ");
+    let vars = [
+        ("L", l.to_string()),
+        ("C", (1usize << l).to_string()),
+        ("LP", lp.to_string()),
+        ("LNM", lnm.to_string()),
+        ("NMNM", (r.max_tu * r.max_tu).to_string()),
+        ("LWW", lww.to_string()),
+        ("AW", (l + lww).to_string()),
+        ("CAW", caw.to_string()),
+        ("WL", wl.to_string()),
+        ("PM1", (p - 1).to_string()),
+        ("K", k.to_string()),
+        ("WMAX", r.mem_width().to_string()),
+        ("R2B", (lnm + 1).to_string()),
+        ("R2M1", (2 * r.max_tu - 1).to_string()),
+        ("GBSHIFT", gb_shift),
+        ("LANES", lanes),
+        ("ZN", zc("xn", "yn")),
+        ("ZC", zc("x0", "y0")),
+        ("LANEMASK", lane_mask),
+        ("LW", (l + 1).to_string()),
+        ("P", p.to_string()),
+        ("AR", match l { 4 => "ar[3:0]".to_string(), 5 => "ar".to_string(), _ => format!("{{{}'d0, ar}}", l - 5) }),
+        ("UNUSED", unused.join(", ")),
+    ];
+    // twice: $UNUSED and $LANES hold placeholders of their own
+    subst(&subst(TEMPLATE, &vars), &vars)
+}
+
+const TEMPLATE: &str = r#"
+    // recon (hw/src/recon.rs)
+    localparam [2:0] R_INIT = 3'd0, R_SLICE = 3'd1, R_REC = 3'd2, R_ROW = 3'd3, R_GATH = 3'd4,
+        R_RUN = 3'd5, R_ERR = 3'd6;
+    reg [2:0] st;
+    reg err_r;
+    assign err = err_r;
+    // slice and picture
+    reg [13:0] pw;
+    reg [13:0] ph;
+    reg [9:0] sx;
+    reg [9:0] sy;
+    reg strg;
+    reg pic_o;
+    assign pic_open = pic_o;
+    reg need_bank;
+    reg cur;
+    reg [9:0] row;
+    reg [1:0] full;
+    reg [1:0] lastp;
+    reg [$L:0] lines0;
+    reg [$L:0] lines1;
+    reg [11:0] bw0;
+    reg [11:0] bw1;
+    // the block
+    reg [12:0] x0;
+    reg [12:0] y0;
+    reg [2:0] lg;
+    reg [5:0] mode;
+    reg [5:0] qp;
+    reg byp;
+    reg cbf;
+    wire [6:0] n = 7'd1 << lg;
+    wire [6:0] n2 = {n[5:0], 1'b0};
+    wire [6:0] nh = {1'b0, n[6:1]};
+    // gather
+    reg [6:0] g;
+    reg gi_done;
+    reg gdone;
+    reg co_done;
+    reg g1v;
+    reg g1_top;
+    reg g1_left;
+    reg g1_av;
+    reg g1_bank;
+    reg g1_last;
+    reg [5:0] g1_ly;
+    reg [3:0] g1_tk;
+    reg [6:0] g1_g;
+    reg seen;
+    reg [7:0] prev;
+    reg [7:0] lead;
+    reg [6:0] first;
+    reg [7:0] topr [0:$R2M1];
+    reg [7:0] leftr [0:$R2M1];
+    reg [7:0] cornr;
+    // run
+    reg [4:0] rb;
+    reg rdone;
+    reg [10:0] cr_n;
+    reg cr_dv;
+    reg [63:0] gb;
+    reg [2:0] gbc;
+    reg [2:0] ac;
+    reg [4:0] ar;
+    // read-out
+    reg ob;
+    reg [$L:0] ol;
+    reg [11:0] ow;
+    reg o_inf;
+    reg o_ib;
+    reg o_il;
+    reg [32:0] ofifo [0:3];
+    reg [1:0] o_wp;
+    reg [1:0] o_rp;
+    reg [2:0] o_cnt;
+    reg [$CAW-1:0] ia;
+
+    // ---- memories ----
+    wire [31:0] rd0;
+    wire [31:0] rd1;
+    wire [$WL-1:0] c_rd;
+    wire p0_re;
+    wire p1_re;
+    wire [$AW-1:0] p0_ra;
+    wire [$AW-1:0] p1_ra;
+    wire p_we0;
+    wire p_we1;
+    wire [$AW-1:0] p_wa;
+    wire [31:0] p_wd;
+    wire c_re;
+    wire [$CAW-1:0] c_ra;
+    wire c_we;
+    wire [$CAW-1:0] c_wa;
+    wire [$WL-1:0] c_wd;
+    wire [$WL-1:0] c_wm;
+    tcgen_ram #(.W(32), .A($AW)) u_pix0 (.clock(clock), .re(p0_re), .ra(p0_ra), .rd(rd0),
+        .we(p_we0), .wa(p_wa), .wd(p_wd), .wm(32'hffffffff));
+    tcgen_ram #(.W(32), .A($AW)) u_pix1 (.clock(clock), .re(p1_re), .ra(p1_ra), .rd(rd1),
+        .we(p_we1), .wa(p_wa), .wd(p_wd), .wm(32'hffffffff));
+    tcgen_ram #(.W($WL), .A($CAW)) u_coef (.clock(clock), .re(c_re), .ra(c_ra), .rd(c_rd),
+        .we(c_we), .wa(c_wa), .wd(c_wd), .wm(c_wm));
+
+    // ---- records and levels ----
+    assign sl_ready = (st == R_SLICE);
+    assign tu_ready = (st == R_REC) | (st == R_ERR);
+    assign co_ready = ((st == R_GATH) & ~co_done) | (st == R_ERR);
+    wire tu_fire = tu_valid & tu_ready;
+    wire co_fire = co_valid & co_ready;
+    wire [9:0] co_lane = co_pos & 10'd$PM1;
+    wire [$CAW-1:0] co_word = co_pos[2*$LNM-1:$LP];
+    wire [12:0] trow13 = tu_y >> $L;
+    wire [9:0] trow = trow13[9:0];
+    wire sl_bad = (sl_log2ctb != 3'd$L) | (sl_maxtb > 3'd$LNM) | (sl_w > 14'd$WMAX) | (sl_w == 14'd0)
+        | (sl_h == 14'd0) | (sl_w[2:0] != 3'd0) | (sl_h[2:0] != 3'd0);
+    wire sl_new = (sl_ctbx == 10'd0) & (sl_ctby == 10'd0);
+
+    // ---- gather: slot g, its neighbour sample (xn, yn) and availability ----
+    wire g_left = g < n2;
+    wire g_top = g > n2;
+    wire [6:0] g_ly = n2 - 7'd1 - g;
+    wire [6:0] g_tk = g - n2 - 7'd1;
+    wire g_last = g == (n2 + nh);
+    wire g_act = (st == R_GATH) & ~gi_done;
+    wire [13:0] xn = g_top ? ({1'b0, x0} + {7'd0, g_tk[4:0], 2'd0}) : ({1'b0, x0} - 14'd1);
+    wire [13:0] yn = g_left ? ({1'b0, y0} + {8'd0, g_ly[5:0]}) : ({1'b0, y0} - 14'd1);
+    wire [13:0] cxn = xn >> $L;
+    wire [13:0] cyn = yn >> $L;
+    wire [13:0] cxc = {1'b0, x0} >> $L;
+    wire [13:0] cyc = {1'b0, y0} >> $L;
+    wire inpic = (xn < pw) & (yn < ph);
+    wire same_slice = (cyn > {4'd0, sy}) | ((cyn == {4'd0, sy}) & (cxn >= {4'd0, sx}));
+    wire same_ctb = (cxn == cxc) & (cyn == cyc);
+    wire earlier_ctb = (cyn < cyc) | ((cyn == cyc) & (cxn < cxc));
+    wire [2*$L-5:0] zn = {$ZN};
+    wire [2*$L-5:0] zc = {$ZC};
+    wire gav = inpic & same_slice & (same_ctb ? (zn < zc) : earlier_ctb);
+    wire g_bank = (cyn == cyc) ? cur : ~cur;
+    wire g_re = g_act & gav;
+    wire [$AW-1:0] g_addr = {yn[$L-1:0], xn[$LWW+1:2]};
+    wire [31:0] gd = g1_bank ? rd1 : rd0;
+    wire [5:0] tw0 = {g1_tk, 2'd0};
+    wire [5:0] tw1 = {g1_tk, 2'd1};
+    wire [5:0] tw2 = {g1_tk, 2'd2};
+    wire [5:0] tw3 = {g1_tk, 2'd3};
+    wire [6:0] tslot = n2 + 7'd1 + {2'd0, rb};
+    wire rtop = {2'd0, rb} < nh;
+
+    // ---- run: references out, levels to inv_tq, residual gearbox, sums ----
+    assign ip_valid = (st == R_RUN) & ~rdone;
+    assign ip_mode = mode;
+    assign ip_log2 = lg;
+    assign ip_luma = 1'b1;
+    assign ip_strong = strg;
+    assign ip_corner = (n2 < first) ? lead : cornr;
+    wire [10:0] nn = 11'd1 << {lg, 1'b0};
+    wire [10:0] cr_words = nn >> $LP;
+    wire gb_full = gbc == 3'd$K;
+    wire res_ok = ~cbf | gb_full;
+    wire add_fire = (st == R_RUN) & pp_valid & res_ok;
+    assign pp_ready = (st == R_RUN) & res_ok;
+    wire acc_ok = ~gb_full | add_fire;
+    wire [$WL-1:0] src = byp ? c_rd : ir_res;
+    wire src_valid = byp ? cr_dv : ir_valid;
+    wire acc = (st == R_RUN) & cbf & src_valid & acc_ok;
+    assign ir_ready = (st == R_RUN) & cbf & ~byp & acc_ok;
+    wire cr_take = cr_dv & (byp ? acc_ok : it_ready);
+    wire cr_more = cr_n < cr_words;
+    wire cr_re = (st == R_RUN) & cbf & cr_more & (~cr_dv | cr_take);
+    assign it_valid = (st == R_RUN) & cbf & ~byp & cr_dv;
+    assign it_level = c_rd;
+    assign it_log2 = lg;
+    assign it_dst = (lg == 3'd2);
+    assign it_qp = qp;
+    wire [63:0] res4 = cbf ? gb : 64'd0;
+$LANES
+    wire [$L-1:0] a_line = y0[$L-1:0] + $AR;
+    wire [10:0] a_word = x0[12:2] + {8'd0, ac};
+    assign p_wa = {a_line, a_word[$LWW-1:0]};
+    wire [15:0] row_top = {6'd0, row} << $L;
+    wire [15:0] rem_lines = {2'd0, ph} - row_top;
+    assign p_wd = {c3, c2, c1, c0};
+    assign p_we0 = add_fire & ~cur;
+    assign p_we1 = add_fire & cur;
+    wire tu_done = add_fire & pp_last;
+    wire pic_end = ({1'b0, x0} + {7'd0, n} >= pw) & ({1'b0, y0} + {7'd0, n} >= ph);
+
+    // ---- read-out of a finished CTU row ----
+    wire [$L:0] olines = ob ? lines1 : lines0;
+    wire [11:0] owords = ob ? bw1 : bw0;
+    wire o_busy = g_re & (g_bank == ob);
+    wire o_issue = full[ob] & ({1'b0, o_cnt} + {3'd0, o_inf} < 4'd4) & ~o_busy;
+    wire o_eol = ow + 12'd1 == owords;
+    wire o_fin = o_issue & o_eol & (ol + $LW'd1 == olines);
+    wire [$AW-1:0] o_addr = {ol[$L-1:0], ow[$LWW-1:0]};
+    assign p0_re = (g_re & ~g_bank) | (o_issue & ~ob);
+    assign p1_re = (g_re & g_bank) | (o_issue & ob);
+    assign p0_ra = (g_re & ~g_bank) ? g_addr : o_addr;
+    assign p1_ra = (g_re & g_bank) ? g_addr : o_addr;
+    wire o_pop = px_ready & (o_cnt != 3'd0);
+    assign px_valid = o_cnt != 3'd0;
+    wire [32:0] o_head = ofifo[o_rp];
+    assign px_data = o_head[31:0];
+    assign px_last = o_head[32];
+
+    // ---- coefficient memory: clear after reset, scatter, read (and clear) in raster ----
+    assign c_we = (st == R_INIT) | (co_fire & ~co_end & (st == R_GATH)) | cr_re;
+    assign c_wa = (st == R_INIT) ? ia : (cr_re ? cr_n[$CAW-1:0] : co_word);
+    assign c_wd = (st == R_GATH) ? {$P{co_level}} : $WL'd0;
+    assign c_wm = (st == R_GATH) ? {$LANEMASK} : {$WL{1'b1}};
+    assign c_re = cr_re;
+    assign c_ra = cr_n[$CAW-1:0];
+
+    wire unused_ok = &{$UNUSED};
+
+    always @(posedge clock) begin
+        if (reset) begin
+            st <= R_INIT;
+            ia <= $CAW'd0;
+            err_r <= 1'b0;
+            pic_o <= 1'b0;
+            need_bank <= 1'b1;
+            cur <= 1'b0;
+            row <= 10'd0;
+            full <= 2'd0;
+            ob <= 1'b0;
+            ol <= $LW'd0;
+            ow <= 12'd0;
+            o_inf <= 1'b0;
+            o_wp <= 2'd0;
+            o_rp <= 2'd0;
+            o_cnt <= 3'd0;
+            g1v <= 1'b0;
+            cr_dv <= 1'b0;
+            gbc <= 3'd0;
+        end else begin
+            // read-out
+            o_inf <= o_issue;
+            o_ib <= ob;
+            o_il <= o_fin & (ob ? lastp[1] : lastp[0]);
+            if (o_inf) begin
+                ofifo[o_wp] <= {o_il, o_ib ? rd1 : rd0};
+                o_wp <= o_wp + 2'd1;
+            end
+            if (o_pop) o_rp <= o_rp + 2'd1;
+            o_cnt <= o_cnt + {2'd0, o_inf} - {2'd0, o_pop};
+            if (o_issue) begin
+                if (o_eol) begin
+                    ow <= 12'd0;
+                    if (o_fin) begin
+                        ol <= $LW'd0;
+                        full[ob] <= 1'b0;
+                        ob <= ~ob;
+                    end else ol <= ol + $LW'd1;
+                end else ow <= ow + 12'd1;
+            end
+            // gather pipeline: stage 1 registers the slot, stage 2 stores the sample(s)
+            g1v <= g_act;
+            g1_top <= g_top;
+            g1_left <= g_left;
+            g1_av <= gav;
+            g1_bank <= g_bank;
+            g1_last <= g_last;
+            g1_ly <= g_ly[5:0];
+            g1_tk <= g_tk[3:0];
+            g1_g <= g;
+            if (g_act) begin
+                g <= g + 7'd1;
+                if (g_last) gi_done <= 1'b1;
+            end
+            if (g1v) begin
+                if (g1_av) begin
+                    if (g1_top) begin
+                        topr[tw0[$R2B-1:0]] <= gd[7:0];
+                        topr[tw1[$R2B-1:0]] <= gd[15:8];
+                        topr[tw2[$R2B-1:0]] <= gd[23:16];
+                        topr[tw3[$R2B-1:0]] <= gd[31:24];
+                    end else if (g1_left) leftr[g1_ly[$R2B-1:0]] <= gd[31:24];
+                    else cornr <= gd[31:24];
+                    prev <= gd[31:24];
+                    if (~seen) begin
+                        seen <= 1'b1;
+                        lead <= g1_top ? gd[7:0] : gd[31:24];
+                        first <= g1_g;
+                    end
+                end else if (seen) begin
+                    if (g1_top) begin
+                        topr[tw0[$R2B-1:0]] <= prev;
+                        topr[tw1[$R2B-1:0]] <= prev;
+                        topr[tw2[$R2B-1:0]] <= prev;
+                        topr[tw3[$R2B-1:0]] <= prev;
+                    end else if (g1_left) leftr[g1_ly[$R2B-1:0]] <= prev;
+                    else cornr <= prev;
+                end
+                if (g1_last) gdone <= 1'b1;
+            end
+            // run
+            if (ip_valid & ip_ready) begin
+                rb <= rb + 5'd1;
+                if ({2'd0, rb} == n - 7'd1) rdone <= 1'b1;
+            end
+            if (cr_re) cr_n <= cr_n + 11'd1;
+            cr_dv <= cr_re | (cr_dv & ~cr_take);
+            if (acc) $GBSHIFT
+            gbc <= (add_fire ? 3'd0 : gbc) + {2'd0, acc};
+            if (add_fire) begin
+                if ({4'd0, ac} == {2'd0, n[6:2]} - 7'd1) begin
+                    ac <= 3'd0;
+                    ar <= ar + 5'd1;
+                end else ac <= ac + 3'd1;
+            end
+            // the state machine
+            case (st)
+                R_INIT: begin
+                    ia <= ia + $CAW'd1;
+                    if (&ia) st <= R_SLICE;
+                end
+                R_SLICE: if (sl_valid) begin
+                    if (sl_bad | (sl_new & pic_o) | (~sl_new & ~pic_o)
+                        | (~sl_new & ((sl_w != pw) | (sl_h != ph)))) begin
+                        err_r <= 1'b1;
+                        st <= R_ERR;
+                    end else begin
+                        pw <= sl_w;
+                        ph <= sl_h;
+                        sx <= sl_ctbx;
+                        sy <= sl_ctby;
+                        strg <= sl_strong;
+                        if (sl_new) begin
+                            pic_o <= 1'b1;
+                            row <= 10'd0;
+                            need_bank <= 1'b1;
+                        end
+                        st <= R_REC;
+                    end
+                end
+                R_REC: if (tu_fire) begin
+                    x0 <= tu_x;
+                    y0 <= tu_y;
+                    lg <= tu_log2;
+                    mode <= tu_mode;
+                    qp <= tu_qp;
+                    byp <= tu_bypass;
+                    cbf <= tu_cbf;
+                    g <= 7'd0;
+                    gi_done <= 1'b0;
+                    gdone <= 1'b0;
+                    seen <= 1'b0;
+                    first <= 7'h7f;
+                    lead <= 8'd128;
+                    co_done <= ~tu_cbf;
+                    rb <= 5'd0;
+                    rdone <= 1'b0;
+                    cr_n <= 11'd0;
+                    ac <= 3'd0;
+                    ar <= 5'd0;
+                    if (tu_kind == 2'd1) st <= R_SLICE;
+                    else if (tu_kind != 2'd0) begin
+                        err_r <= 1'b1;
+                        st <= R_ERR;
+                    end else if (tu_cidx != 2'd0) begin
+                        if (tu_cbf) begin
+                            err_r <= 1'b1;
+                            st <= R_ERR;
+                        end
+                    end else if (~pic_o | (tu_log2 > 3'd$LNM) | (tu_log2 < 3'd2)) begin
+                        err_r <= 1'b1;
+                        st <= R_ERR;
+                    end else if (need_bank) begin
+                        if (trow != row) begin
+                            err_r <= 1'b1;
+                            st <= R_ERR;
+                        end else st <= R_ROW;
+                    end else if (trow == row) st <= R_GATH;
+                    else if (trow == row + 10'd1) begin
+                        // the CTU row above is complete: read it out, decode into the other bank
+                        full[cur] <= 1'b1;
+                        lastp[cur] <= 1'b0;
+                        if (cur) begin
+                            lines1 <= $LW'd$C;
+                            bw1 <= pw[13:2];
+                        end else begin
+                            lines0 <= $LW'd$C;
+                            bw0 <= pw[13:2];
+                        end
+                        cur <= ~cur;
+                        row <= trow;
+                        st <= R_ROW;
+                    end else begin
+                        err_r <= 1'b1;
+                        st <= R_ERR;
+                    end
+                end
+                R_ROW: if (~full[cur]) begin
+                    need_bank <= 1'b0;
+                    st <= R_GATH;
+                end
+                R_GATH: begin
+                    if (co_fire & co_end) co_done <= 1'b1;
+                    if (gdone & (co_done | (co_fire & co_end))) st <= R_RUN;
+                end
+                R_RUN: if (tu_done) begin
+                    st <= R_REC;
+                    if (pic_end) begin
+                        // the picture's last row: read it out; the next picture starts in the other bank
+                        full[cur] <= 1'b1;
+                        lastp[cur] <= 1'b1;
+                        if (cur) begin
+                            lines1 <= rem_lines[$L:0];
+                            bw1 <= pw[13:2];
+                        end else begin
+                            lines0 <= rem_lines[$L:0];
+                            bw0 <= pw[13:2];
+                        end
+                        cur <= ~cur;
+                        pic_o <= 1'b0;
+                        need_bank <= 1'b1;
+                    end
+                end
+                R_ERR: st <= R_ERR;
+                default: begin
+                    err_r <= 1'b1;
+                    st <= R_ERR;
+                end
+            endcase
+        end
+    end
+"#;

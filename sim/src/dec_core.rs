@@ -1,0 +1,184 @@
+//! The decoder core (hw `dec_core`) in Verilator against golden's decoder: the host
+//! side parses parameter sets and slice headers (`golden::decoder::slices`), drives
+//! one slice command and the slice data bytes per slice segment, and collects the
+//! raster luma output; each picture, cropped to its conformance window with flat
+//! (128) chroma planes, must equal golden's decoded picture (which the tests also
+//! compare with ffmpeg's). Reports cycles, bins, samples and what bounds throughput.
+
+use crate::model::{Model, SimError};
+use crate::syn_dec::{slice_job, SL_PORTS};
+use crate::tb::Rng;
+use golden::decoder::Picture;
+
+/// One slice command: the `sl_*` port values ([`SL_PORTS`] order, then `sl_strong`)
+/// and its slice data bytes.
+#[derive(Clone, Debug)]
+pub struct CoreSlice {
+    pub fields: Vec<u64>,
+    pub bytes: Vec<u8>,
+    pub picture: u32,
+}
+
+/// A stream as the core's host sees it, and golden's answer.
+#[derive(Clone, Debug)]
+pub struct CoreStream {
+    pub slices: Vec<CoreSlice>,
+    /// Per picture: decoded width, height, conformance window, chroma_format_idc.
+    pub geometry: Vec<(usize, usize, [usize; 4], u32)>,
+    /// golden's pictures (cropped).
+    pub pictures: Vec<Picture>,
+    /// CABAC bins of the stream (golden's count).
+    pub bins: u64,
+}
+
+/// Parse `annexb` for the core: slice commands, or why a slice is outside the core's
+/// subset; golden's pictures.
+pub fn stream(annexb: &[u8]) -> Result<CoreStream, SimError> {
+    let units = golden::decoder::slices(annexb).map_err(|e| SimError::Other(format!("stream: {e}")))?;
+    let mut slices = Vec::new();
+    let mut geometry = Vec::new();
+    for u in &units {
+        let j = slice_job(u).map_err(SimError::Other)?;
+        let mut fields = j.fields;
+        fields.push(u.sps.strong_intra_smoothing as u64);
+        if geometry.len() <= u.picture as usize {
+            geometry.push((u.sps.width, u.sps.height, u.sps.conf_win, u.sps.chroma_format_idc));
+        }
+        slices.push(CoreSlice { fields, bytes: j.bytes, picture: u.picture });
+    }
+    let t = golden::decoder::decode_traced(annexb).map_err(|e| SimError::Other(format!("golden decoder: {e}")))?;
+    if t.pictures.len() != geometry.len() {
+        return Err(SimError::Other(format!("{} pictures decoded, {} pictures in the slice list", t.pictures.len(), geometry.len())));
+    }
+    Ok(CoreStream { slices, geometry, pictures: t.pictures, bins: t.bins })
+}
+
+/// What a run measured.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct CoreReport {
+    pub slices: u64,
+    pub pictures: u64,
+    /// Luma samples output (decoded size, before cropping).
+    pub samples: u64,
+    pub bins: u64,
+    pub cycles: u64,
+    /// Cycle of each picture's last output beat, from the start of the run.
+    pub picture_done: Vec<u64>,
+    pub mismatches: u64,
+    pub first_mismatch: Option<String>,
+    /// Whether the core raised `err`.
+    pub errored: bool,
+    /// Whether the slices ran out inside a picture (the core waiting for a slice with
+    /// `pic_open` high): a truncated or corrupt stream, reported, not a hang.
+    pub truncated: bool,
+    pub wall_seconds: f64,
+}
+
+impl CoreReport {
+    pub fn samples_per_cycle(&self) -> f64 {
+        self.samples as f64 / self.cycles.max(1) as f64
+    }
+}
+
+/// Run `s` through the core: slice commands and bytes as fast as it takes them (a byte
+/// gap with probability `stall_256`/256 per cycle, output backpressure with the same
+/// probability). Fails with a hang error after `max_cycles` without finishing. Stops
+/// at `err` (the report says so).
+pub fn run(m: &mut Model, s: &CoreStream, stall_256: u32, seed: u64, max_cycles: u64) -> Result<CoreReport, SimError> {
+    let t0 = std::time::Instant::now();
+    let mut names: Vec<&str> = SL_PORTS[..15].to_vec();
+    names.push("sl_strong");
+    let sl: Vec<_> = names.iter().map(|p| m.port(p)).collect::<Result<_, _>>()?;
+    let (sl_valid, sl_ready) = (m.port("sl_valid")?, m.port("sl_ready")?);
+    let (bs_valid, bs_ready, bs_byte, bs_last) = (m.port("bs_valid")?, m.port("bs_ready")?, m.port("bs_byte")?, m.port("bs_last")?);
+    let (px_valid, px_ready, px_data, px_last) = (m.port("px_valid")?, m.port("px_ready")?, m.port("px_data")?, m.port("px_last")?);
+    let (reset, err, pic_open) = (m.port("reset")?, m.port("err")?, m.port("pic_open")?);
+    let mut rng = Rng(seed ^ 0x4445_4352);
+    let mut rep = CoreReport { slices: s.slices.len() as u64, bins: s.bins, ..Default::default() };
+    m.set(sl_valid, 0);
+    m.set(bs_valid, 0);
+    m.set(px_ready, 0);
+    crate::tb::pulse_reset(m, reset);
+    let start = m.cycles;
+    let (mut ci, mut bsl, mut bb) = (0usize, 0usize, 0usize);
+    let mut pic: Vec<u8> = Vec::new();
+    let mut pi = 0usize;
+    let note = |rep: &mut CoreReport, msg: String| {
+        rep.mismatches += 1;
+        rep.first_mismatch.get_or_insert(msg);
+    };
+    while pi < s.pictures.len() {
+        if m.cycles - start > max_cycles {
+            return Err(SimError::Other(format!(
+                "dec_core: not finished after {max_cycles} cycles (slice command {ci} of {}, picture {pi} of {}, {} samples of it out): hang",
+                s.slices.len(),
+                s.pictures.len(),
+                pic.len()
+            )));
+        }
+        if ci < s.slices.len() {
+            for (p, v) in sl.iter().zip(&s.slices[ci].fields) {
+                m.set(*p, *v);
+            }
+        }
+        m.set(sl_valid, (ci < s.slices.len()) as u64);
+        while bsl < s.slices.len() && bb >= s.slices[bsl].bytes.len() {
+            bsl += 1;
+            bb = 0;
+        }
+        let bytes_on = bsl < s.slices.len() && (stall_256 == 0 || (rng.next() & 255) >= stall_256 as u64);
+        if bytes_on {
+            let b = &s.slices[bsl].bytes;
+            m.set(bs_byte, b[bb] as u64);
+            m.set(bs_last, (bb + 1 == b.len()) as u64);
+        }
+        m.set(bs_valid, bytes_on as u64);
+        let pr = stall_256 == 0 || (rng.next() & 255) >= stall_256 as u64;
+        m.set(px_ready, pr as u64);
+        m.eval();
+        if ci < s.slices.len() && m.get(sl_ready) != 0 {
+            ci += 1;
+        } else if ci == s.slices.len() && m.get(sl_ready) != 0 && m.get(pic_open) != 0 {
+            rep.truncated = true;
+            break;
+        }
+        if bytes_on && m.get(bs_ready) != 0 {
+            bb += 1;
+        }
+        if pr && m.get(px_valid) != 0 {
+            let d = m.get(px_data);
+            pic.extend((0..4).map(|k| (d >> (8 * k)) as u8));
+            if m.get(px_last) != 0 {
+                let (w, h, win, cf) = s.geometry[pi];
+                rep.samples += pic.len() as u64;
+                rep.picture_done.push(m.cycles - start + 1);
+                if pic.len() != w * h {
+                    note(&mut rep, format!("picture {pi}: {} samples out, {} expected ({w}x{h})", pic.len(), w * h));
+                } else {
+                    let mut got = Picture::new(w, h, cf);
+                    got.y = std::mem::take(&mut pic);
+                    let got = got.cropped(win);
+                    let want = &s.pictures[pi];
+                    if got != *want {
+                        let what = match got.y.iter().zip(&want.y).position(|(a, b)| a != b) {
+                            Some(i) => format!("luma ({}, {}) (cropped): got {} want {}", i % want.width, i / want.width, got.y[i], want.y[i]),
+                            None => "chroma: golden's chroma planes are not flat 128".to_string(),
+                        };
+                        note(&mut rep, format!("picture {pi}: {what}"));
+                    }
+                }
+                pic.clear();
+                pi += 1;
+            }
+        }
+        m.tick();
+        if m.get(err) != 0 {
+            rep.errored = true;
+            break;
+        }
+    }
+    rep.pictures = pi as u64;
+    rep.cycles = m.cycles - start;
+    rep.wall_seconds = t0.elapsed().as_secs_f64();
+    Ok(rep)
+}

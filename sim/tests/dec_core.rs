@@ -1,0 +1,182 @@
+//! The decoder core (`dec_core`: syntax decoder + reconstruction + inv_tq +
+//! intra_pred) in Verilator on whole streams: every picture equals golden's decoder
+//! output (golden's pictures are compared with ffmpeg's here too). Streams from
+//! golden's encoder (both strategies, slices) on real and synthetic tensors at
+//! several QPs, lossless QP 0, x265 streams, two configurations; corrupt and
+//! out-of-subset streams raise err within a cycle bound. Needs verilator.
+
+use golden::config::{Params, StrategyKind};
+use golden::pipeline::{self, RateTarget};
+use sim::dec_core::{run, stream};
+use sim::{BuildOptions, Model};
+
+fn ffmpeg_luma_matches(annexb: &[u8], pics: &[golden::decoder::Picture]) {
+    let dir = golden::tools::scratch_dir("dec-core");
+    let p = dir.join("s.hevc");
+    std::fs::write(&p, annexb).unwrap();
+    let v = golden::tools::ffmpeg_decode(&p, &dir.join("o.yuv"), "yuv420p").unwrap_or_else(|e| panic!("{e}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let ours: Vec<u8> = pics.iter().flat_map(|p| p.to_yuv()).collect();
+    assert!(v == ours, "golden's pictures differ from ffmpeg's");
+}
+
+fn check(cfg: &str, tensors: &[(&str, golden::tensor::Tensor)], qps: &[u8], stall: u32) {
+    let p0 = Params::from_toml_str(cfg).unwrap();
+    let m = hw::block("dec_core", &p0).unwrap();
+    let mut model = Model::new(&m, &BuildOptions::default()).unwrap();
+    for (name, t) in tensors {
+        for strategy in [StrategyKind::Hw, StrategyKind::Rd] {
+            for &qp in qps {
+                let mut p = p0.clone();
+                p.encoder.strategy = strategy;
+                let enc = pipeline::encode_tensor(t, &p, RateTarget::Qp(qp)).unwrap();
+                let s = stream(&enc.encoded.annexb).unwrap();
+                ffmpeg_luma_matches(&enc.encoded.annexb, &s.pictures);
+                let r = run(&mut model, &s, stall, qp as u64, 20_000_000).unwrap();
+                eprintln!(
+                    "{cfg:?} {name} {strategy:?} QP {qp}: {} slices, {} pictures, {} samples, {} cycles: {:.3} samples/cycle, {:.2} bins/sample, {:.2} M cycles/s, {} mismatches",
+                    r.slices,
+                    r.pictures,
+                    r.samples,
+                    r.cycles,
+                    r.samples_per_cycle(),
+                    r.bins as f64 / r.samples.max(1) as f64,
+                    r.cycles as f64 / r.wall_seconds / 1e6,
+                    r.mismatches
+                );
+                assert!(!r.errored, "{name} {strategy:?} QP {qp}: the core raised err");
+                assert_eq!(r.mismatches, 0, "{cfg:?} {name} {strategy:?} QP {qp}: {}", r.first_mismatch.unwrap_or_default());
+                assert_eq!(r.pictures as usize, s.pictures.len());
+            }
+        }
+    }
+}
+
+#[test]
+fn default_config_streams_match_golden_pictures() {
+    let t = vec![("row_scaled 300x420", golden::tensor::synth::row_scaled(300, 420, 3)), ("@minilm", golden::sample::load("@minilm", None).unwrap())];
+    check("", &t, &[0, 22, 37], 0);
+}
+
+/// The second configuration: CTU 16, TU up to 8, one residual sample per cycle,
+/// 256-sample frames (a tensor over several pictures), 40 CTUs per slice; output
+/// backpressure and byte gaps.
+const SMALL: &str = "[bitstream]\nctu_size = 16\nmax_tu_size = 8\nctus_per_slice = 40\n[encoder.rd]\nmax_cu_size = 16\n[encoder.hw]\ncu_size = 8\n[rtl]\nsamples_per_cycle = 1\n[tiling]\nmax_frame_width = 256\nmax_frame_height = 256\n";
+
+#[test]
+fn small_config_slices_pictures_and_backpressure() {
+    let t = vec![("row_scaled 300x420", golden::tensor::synth::row_scaled(300, 420, 3))];
+    check(SMALL, &t, &[4, 27], 64);
+}
+
+#[test]
+fn default_config_with_slices_and_backpressure() {
+    let t = vec![("@minilm", golden::sample::load("@minilm", None).unwrap())];
+    check("[bitstream]\nctus_per_slice = 7\n", &t, &[12, 30], 64);
+}
+
+/// The scoreboard itself: a picture one sample off is a mismatch, not a pass.
+#[test]
+fn a_wrong_expected_picture_is_a_mismatch() {
+    let p = Params::from_toml_str(SMALL).unwrap();
+    let m = hw::block("dec_core", &p).unwrap();
+    let mut model = Model::new(&m, &BuildOptions::default()).unwrap();
+    let t = golden::tensor::synth::row_scaled(150, 160, 5);
+    let enc = pipeline::encode_tensor(&t, &p, RateTarget::Qp(22)).unwrap();
+    let mut s = stream(&enc.encoded.annexb).unwrap();
+    s.pictures[0].y[1234] ^= 1;
+    let r = run(&mut model, &s, 0, 1, 5_000_000).unwrap();
+    assert_eq!(r.mismatches, 1, "{r:?}");
+    assert!(r.first_mismatch.unwrap().contains("picture 0: luma"));
+}
+
+/// Corrupt slice data and out-of-subset streams: the core raises err, ends the
+/// stream inside a picture (reported), or decodes something; it never hangs (a cycle
+/// bound), and the clean stream afterwards still decodes bit-exactly (after reset).
+#[test]
+fn corrupt_and_out_of_subset_streams_raise_err_without_hanging() {
+    let p = Params::default();
+    let m = hw::block("dec_core", &p).unwrap();
+    let mut model = Model::new(&m, &BuildOptions::default()).unwrap();
+    let t = golden::tensor::synth::row_scaled(300, 420, 3);
+    let mut pq = p.clone();
+    pq.bitstream.ctus_per_slice = 20;
+    let enc = pipeline::encode_tensor(&t, &pq, RateTarget::Qp(27)).unwrap();
+    let good = stream(&enc.encoded.annexb).unwrap();
+    let mut rng = sim::tb::Rng(0xdec0);
+    let (mut errored, mut truncated) = (0, 0);
+    for case in 0..14 {
+        let mut s = good.clone();
+        let k = (rng.next() as usize) % s.slices.len();
+        let b = &mut s.slices[k].bytes;
+        match case % 4 {
+            0 => b.iter_mut().for_each(|x| *x = 0xff),
+            1 => {
+                for _ in 0..8 {
+                    let i = (rng.next() as usize) % b.len();
+                    b[i] ^= 1 << (rng.next() % 8);
+                }
+            }
+            2 => b.truncate(1 + (rng.next() as usize) % b.len().min(400)),
+            _ => b.iter_mut().for_each(|x| *x = rng.next() as u8),
+        }
+        match case {
+            // out of subset: a CTU size other than the generated one
+            5 => s.slices[k].fields[14] = 6,
+            // a slice that does not continue the picture (a picture's first slice twice)
+            9 => s.slices[1].fields[2..5].iter_mut().for_each(|f| *f = 0),
+            // a picture wider than the core's memory is refused
+            13 => {
+                s.slices[0].fields[0] = 8192 + 64;
+            }
+            _ => {}
+        }
+        let r = run(&mut model, &s, 0, case, 4_000_000).unwrap_or_else(|e| panic!("case {case}: {e}"));
+        eprintln!("case {case} (slice {k}): err {}, truncated {}, {} pictures, {} mismatches, {} cycles", r.errored, r.truncated, r.pictures, r.mismatches, r.cycles);
+        errored += r.errored as u32;
+        truncated += r.truncated as u32;
+        if matches!(case, 0 | 5 | 9 | 13) {
+            assert!(r.errored, "case {case}: no error flag");
+        }
+    }
+    assert!(errored >= 5, "only {errored} corrupt cases raised err ({truncated} truncated)");
+    let r = run(&mut model, &good, 0, 99, 4_000_000).unwrap();
+    assert!(!r.errored && r.mismatches == 0 && r.pictures == 1, "{r:?}");
+}
+
+/// A foreign encoder: x265 all-intra at CTU 64 (its own RDO, RDOQ and sign hiding;
+/// WPP, AQ, deblocking and SAO off so that the stream is in the subset), flat chroma;
+/// and with real chroma, which the core refuses (a chroma residual).
+#[test]
+fn x265_streams_decode_bit_exactly_and_chroma_residuals_raise_err() {
+    let mut p = Params::default();
+    p.bitstream.ctu_size = 64;
+    let t = golden::sample::load("@minilm", None).unwrap();
+    let prep = golden::pipeline::prepare(&t, &p).unwrap();
+    let (w, h) = (prep.layout.frame_width as usize, prep.layout.frame_height as usize);
+    let mut yuv = prep.frames[0].clone();
+    yuv.extend(std::iter::repeat_n(128u8, w * h / 2));
+    let dir = golden::tools::scratch_dir("core-x265");
+    std::fs::write(dir.join("in.yuv"), &yuv).unwrap();
+    let m = hw::block("dec_core", &p).unwrap();
+    let mut model = Model::new(&m, &BuildOptions::default()).unwrap();
+    let x265 = |qp: u8| golden::tools::x265_encode(&dir.join("in.yuv"), w, h, qp, "slow", &dir.join("o.hevc"), &["--no-deblock", "--no-sao", "--aq-mode", "0"]).unwrap_or_else(|e| panic!("{e}"));
+    for qp in [12u8, 37] {
+        let a = x265(qp);
+        let s = stream(&a).unwrap();
+        ffmpeg_luma_matches(&a, &s.pictures);
+        let r = run(&mut model, &s, 0, 1, 10_000_000).unwrap();
+        eprintln!("x265 QP {qp}: {} samples, {} cycles: {:.3} samples/cycle, {:.2} bins/sample, {} mismatches", r.samples, r.cycles, r.samples_per_cycle(), r.bins as f64 / r.samples as f64, r.mismatches);
+        assert!(!r.errored && r.mismatches == 0 && r.pictures == 1, "x265 QP {qp}: {r:?}");
+    }
+    // chroma with texture: chroma residuals, outside the core's subset
+    let mut rng = sim::tb::Rng(7);
+    for v in yuv[w * h..].iter_mut() {
+        *v = rng.next() as u8;
+    }
+    std::fs::write(dir.join("in.yuv"), &yuv).unwrap();
+    let s = stream(&x265(22)).unwrap();
+    let r = run(&mut model, &s, 0, 1, 10_000_000).unwrap();
+    assert!(r.errored, "a chroma residual must raise err: {r:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
