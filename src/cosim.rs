@@ -7,9 +7,14 @@ use std::path::PathBuf;
 #[derive(Args)]
 pub struct CosimArgs {
     /// Block (module and file name that `tcgen verilog` writes): dequant, fwd_tq, inv_tq,
-    /// cabac_dec, cabac_enc, res_dec, syn_dec.
-    #[arg(long)]
-    pub block: String,
+    /// cabac_dec, cabac_enc, res_dec, intra_pred, syn_dec.
+    #[arg(long, required_unless_present = "core", conflicts_with = "core")]
+    pub block: Option<String>,
+    /// A whole core instead of a block: `decoder` (dec_core: slice data in, pictures
+    /// out) on --input, or on --tensor encoded with the config's encoder and QP; every
+    /// picture is compared with golden's decoder.
+    #[arg(long, value_parser = ["decoder"])]
+    pub core: Option<String>,
     /// Configuration file (TOML); missing fields take the embedded defaults.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -43,8 +48,9 @@ pub struct CosimArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
-    /// A stream to decode instead of the stimulus sets (syn_dec only): FILE.t265 (tcgen's
-    /// container) or FILE.hevc (Annex-B); the block is generated for the stream's CTU size.
+    /// A stream to decode instead of the stimulus sets (syn_dec and --core decoder):
+    /// FILE.t265 (tcgen's container) or FILE.hevc (Annex-B); the block or core is
+    /// generated for the stream's CTU size (and the core for its largest TB and width).
     #[arg(long)]
     pub input: Option<PathBuf>,
     /// With --input: also report K syntax decoders working on the stream's slices
@@ -54,12 +60,83 @@ pub struct CosimArgs {
 }
 
 /// `--input`: one stream through the syntax decoder against golden's records.
-fn run_stream(a: &CosimArgs, mut p: golden::Params, input: &std::path::Path) -> Result<()> {
-    if a.block != "syn_dec" {
-        bail!("--input takes a stream: only the syntax decoder (--block syn_dec) decodes streams; `{}` runs on stimulus sets", a.block);
-    }
+/// The Annex-B stream of FILE.t265 or FILE.hevc.
+fn read_stream(input: &std::path::Path) -> Result<Vec<u8>> {
     let bytes = std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
-    let stream: &[u8] = if bytes.starts_with(golden::container::MAGIC) { golden::container::read(&bytes).with_context(|| format!("{}", input.display()))?.1 } else { &bytes };
+    Ok(if bytes.starts_with(golden::container::MAGIC) { golden::container::read(&bytes).with_context(|| format!("{}", input.display()))?.1.to_vec() } else { bytes })
+}
+
+/// `--core decoder`: a stream through the decoder core against golden's pictures.
+fn run_core(a: &CosimArgs, mut p: golden::Params) -> Result<()> {
+    if a.engines.is_some() || a.trace.is_some() || a.toggles.is_some() {
+        bail!("--core decoder takes --input or --tensor, --config, --seed, --backpressure and --json (not --engines, --trace, --toggles)");
+    }
+    let (name, annexb) = match &a.input {
+        Some(input) => (input.display().to_string(), read_stream(input)?),
+        None => {
+            if a.tensor == "none" {
+                bail!("--core decoder needs --input FILE or a --tensor to encode");
+            }
+            let t = golden::sample::load(&a.tensor, None).with_context(|| format!("tensor {}", a.tensor))?;
+            let enc = golden::pipeline::encode_tensor(&t, &p, golden::pipeline::RateTarget::Qp(p.encoder.qp)).with_context(|| format!("encoding {}", a.tensor))?;
+            (format!("{} ({:?} QP {})", a.tensor, p.encoder.strategy, p.encoder.qp), enc.encoded.annexb)
+        }
+    };
+    let sl = golden::decoder::slices(&annexb).with_context(|| format!("{name}: not a decodable HEVC stream"))?;
+    let first = sl.first().ok_or_else(|| anyhow::anyhow!("{name}: no slices"))?;
+    p.bitstream.ctu_size = 1 << first.sps.log2_ctb;
+    p.bitstream.max_tu_size = p.bitstream.max_tu_size.max(1 << first.sps.log2_max_tb).min(p.bitstream.ctu_size);
+    let widest = sl.iter().map(|u| u.sps.width as u32).max().unwrap_or(0);
+    p.tiling.max_frame_width = p.tiling.max_frame_width.max(widest);
+    let s = sim::dec_core::stream(&annexb).with_context(|| format!("{name}"))?;
+    let m = hw::block("dec_core", &p).map_err(|e| anyhow::anyhow!(e))?;
+    let mut model = sim::Model::new(&m, &sim::BuildOptions::default())?;
+    let samples: u64 = s.geometry.iter().map(|g| (g.0 * g.1) as u64).sum();
+    let r = sim::dec_core::run(&mut model, &s, if a.backpressure { 64 } else { 0 }, a.seed, 1_000_000 + 400 * samples)?;
+    let ok = r.mismatches == 0 && !r.errored && !r.truncated && r.pictures as usize == s.pictures.len();
+    let spc = r.samples_per_cycle();
+    let rate = r.cycles as f64 / r.wall_seconds.max(1e-9);
+    if a.json {
+        println!("{}", serde_json::json!({ "core": "decoder", "input": name, "pass": ok, "ctu_size": p.bitstream.ctu_size, "max_tu_size": p.bitstream.max_tu_size, "samples_per_cycle_rtl": p.rtl.samples_per_cycle, "max_frame_width": p.tiling.max_frame_width, "report": r, "samples_per_cycle": spc, "bins_per_sample": r.bins as f64 / r.samples.max(1) as f64, "bins_per_cycle": r.bins as f64 / r.cycles.max(1) as f64, "verilator_cycles_per_second": rate, "verilator_values_per_second": rate * spc }));
+    } else {
+        println!(
+            "dec_core (CTU {}, TU up to {}, {} residual lane(s), width up to {}): {name}: {} {} slice(s), {} picture(s), {} samples, {} cycles: {:.3} samples/cycle, {} bins = {:.2} bins/sample, {:.3} bins/cycle, mismatches {}{}{}",
+            p.bitstream.ctu_size,
+            p.bitstream.max_tu_size,
+            p.rtl.samples_per_cycle,
+            p.tiling.max_frame_width,
+            if ok { "PASS" } else { "FAIL" },
+            r.slices,
+            r.pictures,
+            r.samples,
+            r.cycles,
+            spc,
+            r.bins,
+            r.bins as f64 / r.samples.max(1) as f64,
+            r.bins as f64 / r.cycles.max(1) as f64,
+            r.mismatches,
+            if r.errored { ", err raised" } else { "" },
+            if r.truncated { ", stream ended inside a picture" } else { "" }
+        );
+        if let Some(m) = &r.first_mismatch {
+            println!("    first mismatch: {m}");
+        }
+        let per_pic: Vec<u64> = r.picture_done.iter().scan(0, |prev, &c| { let d = c - *prev; *prev = c; Some(d) }).collect();
+        println!("  cycles per picture {per_pic:?}; Verilator {:.2} M cycles/s = {:.2} M values/s", rate / 1e6, rate * spc / 1e6);
+    }
+    if !ok {
+        bail!("dec_core: {name}: {} mismatches against golden/{}{}", r.mismatches, if r.errored { ", err raised" } else { "" }, if r.truncated { ", stream ended inside a picture" } else { "" });
+    }
+    Ok(())
+}
+
+/// `--input`: one stream through the syntax decoder against golden's records.
+fn run_stream(a: &CosimArgs, mut p: golden::Params, block: &str, input: &std::path::Path) -> Result<()> {
+    if block != "syn_dec" {
+        bail!("--input takes a stream: only the syntax decoder (--block syn_dec) and the decoder core (--core decoder) decode streams; `{block}` runs on stimulus sets");
+    }
+    let bytes = read_stream(input)?;
+    let stream: &[u8] = &bytes;
     let sl = golden::decoder::slices(stream).with_context(|| format!("{}: not a decodable HEVC stream", input.display()))?;
     let first = sl.first().ok_or_else(|| anyhow::anyhow!("{}: no slices", input.display()))?;
     p.bitstream.ctu_size = 1 << first.sps.log2_ctb;
@@ -108,11 +185,15 @@ fn run_stream(a: &CosimArgs, mut p: golden::Params, input: &std::path::Path) -> 
 
 pub fn run(a: CosimArgs) -> Result<()> {
     let p = crate::load_params(&crate::CodecArgs { config: a.config.clone(), strategy: None, rotate: None, tensor: None })?;
-    if !sim::blocks::BENCHED.contains(&a.block.as_str()) {
-        bail!("unknown block `{}`: the blocks are {}", a.block, sim::blocks::BENCHED.join(", "));
+    if a.core.is_some() {
+        return run_core(&a, p);
+    }
+    let block = a.block.clone().unwrap_or_default();
+    if !sim::blocks::BENCHED.contains(&block.as_str()) {
+        bail!("unknown block `{block}`: the blocks are {}", sim::blocks::BENCHED.join(", "));
     }
     if let Some(input) = &a.input {
-        return run_stream(&a, p, input);
+        return run_stream(&a, p, &block, input);
     }
     let mut sets = Vec::new();
     if !a.no_known {
@@ -133,7 +214,7 @@ pub fn run(a: CosimArgs) -> Result<()> {
             if to <= f {
                 bail!("--trace {t}: TO must be after FROM");
             }
-            let path = a.vcd.clone().unwrap_or_else(|| PathBuf::from(format!("target/tcgen-cosim/{}.vcd", a.block)));
+            let path = a.vcd.clone().unwrap_or_else(|| PathBuf::from(format!("target/tcgen-cosim/{block}.vcd")));
             if let Some(d) = path.parent() {
                 std::fs::create_dir_all(d)?;
             }
@@ -147,7 +228,7 @@ pub fn run(a: CosimArgs) -> Result<()> {
         ..Default::default()
     };
     let build = sim::BuildOptions { trace: trace.is_some(), toggles: a.toggles.is_some(), quick_compile: false };
-    let r = sim::cosim(&a.block, &p, &sim::CosimRun { sets, timing, build, trace: trace.clone() })?;
+    let r = sim::cosim(&block, &p, &sim::CosimRun { sets, timing, build, trace: trace.clone() })?;
     if let Some(f) = &a.toggles {
         std::fs::write(f, serde_json::to_string_pretty(&r.toggles)?).with_context(|| format!("writing {}", f.display()))?;
     }
@@ -181,7 +262,7 @@ pub fn run(a: CosimArgs) -> Result<()> {
         }
     }
     if bad > 0 {
-        bail!("{}: {bad} mismatches against golden/", a.block);
+        bail!("{block}: {bad} mismatches against golden/");
     }
     Ok(())
 }

@@ -307,7 +307,7 @@ pub(crate) fn git_hash() -> String {
 fn verilog(a: VerilogArgs) -> Result<()> {
     let codec = CodecArgs { config: a.config.clone(), strategy: None, rotate: None, tensor: None };
     let p = load_params(&codec)?;
-    let blocks = hw::all_blocks(&p).map_err(|e| anyhow::anyhow!(e))?;
+    let blocks = hw::all_modules(&p).map_err(|e| anyhow::anyhow!(e))?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let mut filelist = String::new();
     for b in &blocks {

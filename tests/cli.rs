@@ -133,7 +133,7 @@ fn verilog_writes_every_block_and_refuses_unsupported_lanes() {
     let (ok, _, err) = tcgen(&["verilog", "--out", &s(&out)]);
     assert!(ok, "{err}");
     let list = std::fs::read_to_string(out.join("tcgen.f")).unwrap();
-    for b in hw::BLOCKS {
+    for b in hw::BLOCKS.iter().chain(&hw::COMPOSITES) {
         let f = out.join(format!("{b}.v"));
         assert!(std::fs::read_to_string(&f).unwrap().contains(&format!("module {b}(")), "{b}");
         assert!(list.contains(&format!("{b}.v")), "{b} not in tcgen.f");
@@ -165,7 +165,7 @@ fn cosim_passes_on_a_small_config_and_reports_bad_arguments() {
 }
 
 #[test]
-fn cosim_decodes_a_stream_with_the_syntax_decoder() {
+fn cosim_decodes_a_stream_with_the_syntax_decoder_and_the_decoder_core() {
     let d = dir("cosim-stream");
     let (o, h) = (d.join("a.t265"), d.join("a.hevc"));
     let (ok, _, err) = tcgen(&["encode", "@gauss:150x160:5", "-o", &s(&o), "--qp", "32", "--hevc", &s(&h)]);
@@ -175,8 +175,19 @@ fn cosim_decodes_a_stream_with_the_syntax_decoder() {
         assert!(ok, "{out}\n{err}");
         assert!(out.contains("PASS") && out.contains("records"), "{out}");
     }
+    for f in [&o, &h] {
+        let (ok, out, err) = tcgen(&["cosim", "--core", "decoder", "--input", &s(f)]);
+        assert!(ok, "{out}\n{err}");
+        assert!(out.contains("PASS") && out.contains("samples/cycle") && out.contains("bins/sample"), "{out}");
+    }
+    let (ok, out, err) = tcgen(&["cosim", "--core", "decoder", "--tensor", "@gauss:150x160:7", "--json"]);
+    assert!(ok, "{out}\n{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["pass"], true, "{j}");
     let (ok, _, err) = tcgen(&["cosim", "--block", "inv_tq", "--input", &s(&o)]);
     assert!(!ok && err.contains("only the syntax decoder"), "{err}");
+    let (ok, _, err) = tcgen(&["cosim", "--block", "inv_tq", "--core", "decoder"]);
+    assert!(!ok && err.contains("cannot be used with"), "{err}");
     let bad = d.join("bad.hevc");
     std::fs::write(&bad, b"\x00\x00\x01garbage").unwrap();
     let (ok, _, err) = tcgen(&["cosim", "--block", "syn_dec", "--input", &s(&bad)]);

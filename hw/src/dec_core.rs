@@ -234,7 +234,8 @@ const TEMPLATE: &str = r#"
                     seen_last <= 1'b0;
                 end
                 D_RUN: if (t_end) dst <= D_DRAIN;
-                D_DRAIN: if (seen_last | bs_end) dst <= D_SRST;
+                // syn_dec is reset once recon has taken every record and level of the slice
+                D_DRAIN: if ((seen_last | bs_end) & r_sl_ready) dst <= D_SRST;
                 default: dst <= D_IDLE;
             endcase
         end

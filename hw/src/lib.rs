@@ -42,6 +42,11 @@ pub use verilog::{generate, GeneratedModule};
 /// Names of the blocks [`block`] can generate, in the order `tcgen verilog` writes them.
 pub const BLOCKS: [&str; 7] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "cabac_enc", "res_dec", "intra_pred"];
 
+/// Composite modules (`tcgen verilog` writes them after [`BLOCKS`]; each holds blocks
+/// of its own as modules of its file): the syntax decoder, the reconstruction path and
+/// the decoder core.
+pub const COMPOSITES: [&str; 3] = ["syn_dec", "recon", "dec_core"];
+
 /// Transform-unit parameters of a config: (samples per cycle, largest TU side).
 pub fn tu_params(p: &golden::Params) -> Result<(usize, usize), String> {
     let lanes = p.rtl.samples_per_cycle as usize;
@@ -102,11 +107,16 @@ pub fn block(name: &str, p: &golden::Params) -> Result<GeneratedModule, String> 
             let (lanes, nm) = tu_params(p)?;
             Ok(by_params!(lanes, nm, |NM, P| generate(&mut inv_tq::InvTq::<NM, { 16 * P }>::default(), "inv_tq")))
         }
-        other => Err(format!("unknown block `{other}`: the blocks are {}", BLOCKS.join(", "))),
+        other => Err(format!("unknown block `{other}`: the blocks are {}, {}", BLOCKS.join(", "), COMPOSITES.join(", "))),
     }
 }
 
 /// Every block of the design, generated.
 pub fn all_blocks(p: &golden::Params) -> Result<Vec<GeneratedModule>, String> {
     BLOCKS.iter().map(|b| block(b, p)).collect()
+}
+
+/// Every block and composite of the design ([`BLOCKS`] then [`COMPOSITES`]), generated.
+pub fn all_modules(p: &golden::Params) -> Result<Vec<GeneratedModule>, String> {
+    BLOCKS.iter().chain(COMPOSITES.iter()).map(|b| block(b, p)).collect()
 }

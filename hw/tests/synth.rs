@@ -29,13 +29,27 @@ fn yosys_synthesizes_every_block() {
     }
 }
 
+/// The decoder core (syntax decoder with its residual parser, reconstruction,
+/// inv_tq, intra_pred) in its smallest configuration (CTU 16, TU up to 4, one residual
+/// lane, 256-sample lines; about 2 minutes): yosys synthesizes the whole core, its
+/// memories stay `tcgen_ram` black boxes (SRAM macros, sized by
+/// `hw::recon::memories`).
 #[test]
-fn yosys_synthesizes_the_syntax_decoder() {
+fn yosys_synthesizes_the_decoder_core() {
     hw::common::tool("yosys").unwrap_or_else(|e| panic!("{e}"));
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hw-synth");
     let lib = hw::yosys::asap7_liberty(&dir);
-    let m = hw::block("syn_dec", &golden::Params::default()).unwrap();
+    let mut p = golden::Params::default();
+    p.bitstream.ctu_size = 16;
+    p.bitstream.max_tu_size = 4;
+    p.rtl.samples_per_cycle = 1;
+    p.tiling.max_frame_width = 256;
+    let m = hw::block("dec_core", &p).unwrap();
     let r = hw::yosys::synth_cached(&m.name, &m.verilog, lib.as_deref(), &dir.join(&m.name), &dir.join("../tcgen-synth/cache")).unwrap();
     eprintln!("{r:?}");
-    assert!(r.generic_cells > 5000, "syn_dec: suspiciously small netlist ({} cells)", r.generic_cells);
+    assert_eq!(r.generic_by_type.get("tcgen_ram"), Some(&3), "the core's three memories are black boxes: {:?}", r.generic_by_type);
+    assert!(r.generic_cells > 10000, "dec_core: suspiciously small netlist ({} cells)", r.generic_cells);
+    let mems = hw::recon::memories(&hw::recon::ReconParams::of(&p).unwrap());
+    assert_eq!(mems.len(), 3);
+    assert_eq!(mems[0].words * mems[0].bits as u64, 16 * 256 * 8);
 }

@@ -54,8 +54,8 @@ fn check(cfg: &str, tensors: &[(&str, golden::tensor::Tensor)], qps: &[u8], stal
 
 #[test]
 fn default_config_streams_match_golden_pictures() {
-    let t = vec![("row_scaled 300x420", golden::tensor::synth::row_scaled(300, 420, 3)), ("@minilm", golden::sample::load("@minilm", None).unwrap())];
-    check("", &t, &[0, 22, 37], 0);
+    check("", &[("row_scaled 300x420", golden::tensor::synth::row_scaled(300, 420, 3))], &[0, 37], 0);
+    check("", &[("@minilm", golden::sample::load("@minilm", None).unwrap())], &[22], 0);
 }
 
 /// The second configuration: CTU 16, TU up to 8, one residual sample per cycle,
