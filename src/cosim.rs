@@ -88,7 +88,7 @@ fn run_core(a: &CosimArgs, mut p: golden::Params) -> Result<()> {
     p.bitstream.max_tu_size = p.bitstream.max_tu_size.max(1 << first.sps.log2_max_tb).min(p.bitstream.ctu_size);
     let widest = sl.iter().map(|u| u.sps.width as u32).max().unwrap_or(0);
     p.tiling.max_frame_width = p.tiling.max_frame_width.max(widest);
-    let s = sim::dec_core::stream(&annexb).with_context(|| format!("{name}"))?;
+    let s = sim::dec_core::stream(&annexb).with_context(|| name.clone())?;
     let m = hw::block("dec_core", &p).map_err(|e| anyhow::anyhow!(e))?;
     let mut model = sim::Model::new(&m, &sim::BuildOptions::default())?;
     let samples: u64 = s.geometry.iter().map(|g| (g.0 * g.1) as u64).sum();

@@ -8,7 +8,7 @@
 //! - [`crate::intra_pred`] (`dec_core_intra_pred`): 4 samples per cycle.
 //!
 //! It decodes the subset of `syn_dec` (intra, min CB 8, min TB 4, no PCM / transform
-//! skip / cu_qp_delta / WPP, 8-bit, 4:2:0 or 4:0:0) with the CTU size it is generated
+//! skip / cu_qp_delta, 8-bit, 4:2:0 or 4:0:0, with or without WPP) with the CTU size it is generated
 //! for, flat chroma (every chroma cbf 0; the core outputs luma), transform blocks up to
 //! the generated `inv_tq` and pictures up to `tiling.max_frame_width` wide. Outside it,
 //! `err` rises (the host refuses what it can see in the parameter sets first).
@@ -16,7 +16,7 @@
 //! Ports (synchronous to `clock`; `reset` synchronous, active high, once before a
 //! stream; the core then takes slice after slice, picture after picture):
 //! - `sl_valid`, `sl_ready`: one slice command per slice segment, the fields of
-//!   [`crate::syn_dec`] (`sl_w` .. `sl_log2ctb`) plus `sl_strong` (1:
+//!   [`crate::syn_dec`] (`sl_w` .. `sl_log2ctb`, `sl_wpp`) plus `sl_strong` (1:
 //!   strong_intra_smoothing_enabled_flag). Taken when the slice before has ended.
 //! - `bs_valid`, `bs_ready`, `bs_byte` (8), `bs_last` (1): the slice data bytes of each
 //!   slice (emulation prevention removed), `bs_last` on its last byte. Bytes the
@@ -63,6 +63,7 @@ pub struct DecCore {
     pub sl_tudepth: Signal<In, Bits<3>>,
     pub sl_log2ctb: Signal<In, Bits<3>>,
     pub sl_strong: Signal<In, Bit>,
+    pub sl_wpp: Signal<In, Bit>,
     pub bs_valid: Signal<In, Bit>,
     pub bs_ready: Signal<Out, Bit>,
     pub bs_byte: Signal<In, Bits<8>>,
@@ -189,7 +190,7 @@ const TEMPLATE: &str = r#"
         .sl_valid(sl_fire), .sl_ready(s_sl_ready), .sl_w(sl_w), .sl_h(sl_h), .sl_ctbx(sl_ctbx),
         .sl_ctby(sl_ctby), .sl_addr(sl_addr), .sl_wctb(sl_wctb), .sl_nctb(sl_nctb), .sl_qp(sl_qp),
         .sl_qpc(sl_qpc), .sl_sdh(sl_sdh), .sl_tqb(sl_tqb), .sl_chroma(sl_chroma), .sl_maxtb(sl_maxtb),
-        .sl_tudepth(sl_tudepth), .sl_log2ctb(sl_log2ctb),
+        .sl_tudepth(sl_tudepth), .sl_log2ctb(sl_log2ctb), .sl_wpp(sl_wpp),
         .bs_valid(s_bs_valid), .bs_ready(s_bs_ready), .bs_byte(bs_byte), .bs_last(bs_last),
         .tu_valid(t_valid), .tu_ready(t_ready), .tu_kind(t_kind), .tu_x(t_x), .tu_y(t_y),
         .tu_log2(t_log2), .tu_cidx(t_cidx), .tu_mode(t_mode), .tu_qp(t_qp), .tu_bypass(t_bypass),

@@ -19,7 +19,13 @@
 //!     disables it);
 //!   - op 2: one bin of kind `cmd_kind` (0 decision on context `cmd_ctx` of
 //!     `golden::cabac::Contexts::flat` order, 1 bypass, 2 terminate);
-//!   - op 3: initialize the engine only (a new substream with the contexts kept).
+//!   - op 3: a new substream in the same byte stream (WPP, 9.3.1): by `cmd_kind`,
+//!     0: drop the rest of the current byte (the alignment bits after
+//!     end_of_subset_one_bit's stop bit) and initialize the engine, contexts kept;
+//!     1: the same, the contexts initialized at `cmd_qp` first; 2: the same, the
+//!     contexts restored from the WPP storage first (9.3.2.4, one per cycle);
+//!     3: store the contexts into the WPP storage (9.3.2.3, one per cycle), engine
+//!     untouched. No output beat.
 //! - `out_valid`, `out_ready`, `out_kind` (2), `out_level` (signed 16), `out_pos` (10):
 //!   kind 0 a non-zero coefficient (level, raster position y*N+x), in decoding order
 //!   (descending scan position); kind 1 the end of a TU; kind 2 the bin of an op 2
@@ -203,7 +209,8 @@ $TABLES
     localparam [4:0] PH_IDLE = 5'd0, PH_CINIT = 5'd1, PH_EINIT = 5'd2, PH_LXP = 5'd3, PH_LYP = 5'd4,
         PH_LXS = 5'd5, PH_LYS = 5'd6, PH_LAST = 5'd7, PH_CSBF = 5'd8, PH_SIG = 5'd9, PH_GT1 = 5'd10,
         PH_GT2 = 5'd11, PH_SIGN = 5'd12, PH_COEF = 5'd13, PH_REMP = 5'd14, PH_REMS = 5'd15,
-        PH_END = 5'd17, PH_BIN = 5'd18, PH_ERR = 5'd19, PH_ERRB = 5'd20;
+        PH_END = 5'd17, PH_BIN = 5'd18, PH_ERR = 5'd19, PH_ERRB = 5'd20, PH_ALIGN = 5'd21,
+        PH_SAVE = 5'd22, PH_REST = 5'd23;
 
     // ---- engine: range, offset, bit buffer (as cabac_dec) ----
     reg [8:0] rng;
@@ -213,8 +220,11 @@ $TABLES
     reg eos;
     wire [8:0] top = bbuf[23:15];
 
-    // ---- context memory ----
+    // ---- context memory and the WPP storage ----
     reg [6:0] cm [0:$LASTCTX];
+    reg [6:0] sv [0:$LASTCTX];
+    reg al_ctx;
+    reg al_rest;
 
     // ---- parser state ----
     reg [4:0] ph;
@@ -323,7 +333,9 @@ $ENGINE    wire bin = n_bin;
 
     // engine init consumes 9 bits
     wire einit = (ph == PH_EINIT) & (nb >= 5'd9);
-    wire [4:0] used = einit ? 5'd9 : fire ? {1'b0, n_used} : 5'd0;
+    // byte alignment: the bits left of the current byte
+    wire align = ph == PH_ALIGN;
+    wire [4:0] used = einit ? 5'd9 : align ? {2'd0, nb[2:0]} : fire ? {1'b0, n_used} : 5'd0;
     wire [4:0] rem = nb - used;
     wire [23:0] shifted = bbuf << used;
     assign bs_ready = ~eos & (nb <= 5'd16);
@@ -406,9 +418,9 @@ $FIFOUPD    assign out_valid = (o_count != 2'd0);
     wire [3:0] pv = pcnt + {3'd0, bin};
 
     // one write port: context initialization or the decision's update
-    wire cm_we = (ph == PH_CINIT) | (fire & (rkind == 2'd0));
-    wire [7:0] cm_wa = (ph == PH_CINIT) ? idx : rctx;
-    wire [6:0] cm_wd = (ph == PH_CINIT) ? init_state : n_state;
+    wire cm_we = (ph == PH_CINIT) | (ph == PH_REST) | (fire & (rkind == 2'd0));
+    wire [7:0] cm_wa = ((ph == PH_CINIT) | (ph == PH_REST)) ? idx : rctx;
+    wire [6:0] cm_wd = (ph == PH_CINIT) ? init_state : (ph == PH_REST) ? sv[idx] : n_state;
 
     wire unused_ok = &{1'b1, prod[15:13], pre0[15:7], rk_big[5], rp3[5], remv[26:17], av[26:17], rthr[26:0] == 27'd0, sbw[3]};
 
@@ -451,8 +463,22 @@ $FIFOUPD    assign out_valid = (o_count != 2'd0);
                         2'd0: ph <= PH_CINIT;
                         2'd1: ph <= ((cmd_log2 < 3'd2) | (cmd_log2 > 3'd5) | (cmd_scan == 2'd3)) ? PH_ERRB : PH_LXP;
                         2'd2: ph <= ((cmd_kind == 2'd3) | ((cmd_kind == 2'd0) & (cmd_ctx > 8'd$LASTCTX))) ? PH_ERRB : PH_BIN;
-                        default: ph <= PH_EINIT;
+                        default: begin
+                            al_ctx <= cmd_kind == 2'd1;
+                            al_rest <= cmd_kind == 2'd2;
+                            ph <= (cmd_kind == 2'd3) ? PH_SAVE : PH_ALIGN;
+                        end
                     endcase
+                end
+                PH_ALIGN: ph <= al_ctx ? PH_CINIT : al_rest ? PH_REST : PH_EINIT;
+                PH_SAVE: begin
+                    sv[idx] <= cm[idx];
+                    idx <= idx + 8'd1;
+                    if (idx == 8'd$LASTCTX) ph <= PH_IDLE;
+                end
+                PH_REST: begin
+                    idx <= idx + 8'd1;
+                    if (idx == 8'd$LASTCTX) ph <= PH_EINIT;
                 end
                 PH_ERR: if (cmd_fire && (cmd_op == 2'd1 || cmd_op == 2'd2)) ph <= PH_ERRB;
                 PH_ERRB: if (o_room) begin

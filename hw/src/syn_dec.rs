@@ -11,8 +11,10 @@
 //!
 //! Subset (the host checks the parameter sets and refuses other streams; the core
 //! raises `err` on what it can see): intra slices, min CB 8, min TB 4, CTU size fixed
-//! by the configuration, no PCM, no transform skip, no cu_qp_delta, no WPP (one
-//! substream per slice), 4:2:0 or 4:0:0, 8-bit. The host parses parameter sets and the
+//! by the configuration, no PCM, no transform skip, no cu_qp_delta, 4:2:0 or 4:0:0,
+//! 8-bit; WPP or not. With WPP the one parser decodes the rows in order: it stores the
+//! contexts after each row's second CTB and restores them at the next row's start
+//! (res_dec op 3), 2 x 137 cycles per row. The host parses parameter sets and the
 //! slice header (golden::decoder::slices) and hands the core the slice's fields below
 //! and its slice data bytes (emulation prevention removed).
 //!
@@ -24,7 +26,10 @@
 //!   `sl_sdh` (1: sign_data_hiding_enabled_flag), `sl_tqb` (1:
 //!   transquant_bypass_enabled_flag), `sl_chroma` (1: 4:2:0, else 4:0:0), `sl_maxtb`
 //!   (3: log2 of the largest TB), `sl_tudepth` (3: max_transform_hierarchy_depth_intra),
-//!   `sl_log2ctb` (3: must equal the generated CTU size, else `err`).
+//!   `sl_log2ctb` (3: must equal the generated CTU size, else `err`), `sl_wpp` (1:
+//!   entropy_coding_sync_enabled_flag: the slice data holds one substream per CTU row,
+//!   back to back; the core finds each start itself, after end_of_subset_one_bit and
+//!   the alignment bits, as golden/ does, so the entry points are not needed).
 //! - `bs_valid`, `bs_ready`, `bs_byte` (8), `bs_last`: the slice data bytes.
 //! - `tu_valid`, `tu_ready`, `tu_kind` (2: 0 a transform block, 1 the end of the slice,
 //!   2 an error), `tu_x`, `tu_y` (13: position in its component's samples), `tu_log2`
@@ -69,6 +74,7 @@ pub struct SynDec<const L: u32> {
     pub sl_maxtb: Signal<In, Bits<3>>,
     pub sl_tudepth: Signal<In, Bits<3>>,
     pub sl_log2ctb: Signal<In, Bits<3>>,
+    pub sl_wpp: Signal<In, Bit>,
     pub bs_valid: Signal<In, Bit>,
     pub bs_ready: Signal<Out, Bit>,
     pub bs_byte: Signal<In, Bits<8>>,
@@ -229,11 +235,11 @@ const TEMPLATE: &str = r#"
         S_CU = 5'd5, S_PART = 5'd6, S_PREV = 5'd7, S_PU = 5'd8, S_PUW = 5'd9, S_CHR = 5'd10,
         S_TT = 5'd11, S_CBFC = 5'd12, S_LEAF = 5'd13, S_REC = 5'd14, S_RNEXT = 5'd15,
         S_ADVT = 5'd16, S_ADVC = 5'd17, S_ENDB = 5'd19, S_ERRB = 5'd20,
-        S_ERR = 5'd21, S_CTUEND = 5'd22, S_REMFIX = 5'd23;
+        S_ERR = 5'd21, S_CTUEND = 5'd22, S_REMFIX = 5'd23, S_WEOSS = 5'd24;
     // syntax elements awaiting a bin
     localparam [3:0] E_SPLIT_CU = 4'd0, E_TQB = 4'd1, E_PART = 4'd2, E_PREV = 4'd3, E_MPM = 4'd4,
         E_REM = 4'd5, E_CHR0 = 4'd6, E_CHRB = 4'd7, E_SPLIT_TU = 4'd8, E_CBF_CB = 4'd9,
-        E_CBF_CR = 4'd10, E_CBF_L = 4'd11, E_EOS = 4'd12;
+        E_CBF_CR = 4'd10, E_CBF_L = 4'd11, E_EOS = 4'd12, E_EOSS = 4'd13;
 
     // ---- the residual parser ----
     reg c_valid;
@@ -284,6 +290,9 @@ const TEMPLATE: &str = r#"
     reg chroma;
     reg [2:0] maxtb;
     reg [2:0] tudepth;
+    reg wpp;
+    // at a WPP row start (addr already the row's first CTB): the CTB above-right in the slice
+    wire tr_avail = (wctb > 10'd1) & (addr + 19'd1 >= {9'd0, wctb}) & (addr + 19'd1 - {9'd0, wctb} >= saddr);
 
     // ---- state ----
     reg [4:0] st;
@@ -497,6 +506,7 @@ $TUFIFOUPD    assign tu_valid = (o_count != 2'd0);
                     chroma <= sl_chroma;
                     maxtb <= sl_maxtb;
                     tudepth <= sl_tudepth;
+                    wpp <= sl_wpp;
                     if (sl_log2ctb != 3'd$LOG2CTB || sl_maxtb < 3'd2 || sl_maxtb > 3'd5 || sl_w == 14'd0 || sl_h == 14'd0) st <= S_ERRB;
                     else begin
                         c_valid <= 1'b1;
@@ -792,6 +802,18 @@ $TUFIFOUPD    assign tu_valid = (o_count != 2'd0);
                             comp <= 2'd0;
                             st <= S_REC;
                         end
+                        E_EOSS: begin
+                            // end_of_subset_one_bit, then the next substream: contexts
+                            // from the storage when the CTB above-right is in the slice
+                            if (~bin) st <= S_ERRB;
+                            else begin
+                                c_valid <= 1'b1;
+                                c_op <= 2'd3;
+                                c_kind <= tr_avail ? 2'd2 : 2'd1;
+                                st <= S_SEND;
+                                ret <= S_CTU;
+                            end
+                        end
                         default: begin
                             // end_of_slice_segment_flag
                             if (bin) st <= S_ENDB;
@@ -802,7 +824,14 @@ $TUFIFOUPD    assign tu_valid = (o_count != 2'd0);
                                     ctbx <= 10'd0;
                                     ctby <= ctby + 10'd1;
                                 end else ctbx <= ctbx + 10'd1;
-                                st <= S_CTU;
+                                if (wpp & (ctbx == 10'd1)) begin
+                                    // WPP storage after the second CTB of a row (9.3.2.3)
+                                    c_valid <= 1'b1;
+                                    c_op <= 2'd3;
+                                    c_kind <= 2'd3;
+                                    st <= S_SEND;
+                                    ret <= (ctbx + 10'd1 == wctb) ? S_WEOSS : S_CTU;
+                                end else st <= (wpp & (ctbx + 10'd1 == wctb)) ? S_WEOSS : S_CTU;
                             end
                         end
                     endcase
@@ -821,6 +850,7 @@ $TUFIFOUPD    assign tu_valid = (o_count != 2'd0);
                     tlog2 <= ulog2;
                     tdepth <= 3'd0;
                 end
+                S_WEOSS: ask(E_EOSS, 2'd2, 8'd0);
                 S_REMFIX: begin
                     mcur <= r3;
                     st <= S_PUW;

@@ -6,7 +6,7 @@
 //! compare with ffmpeg's). Reports cycles, bins, samples and what bounds throughput.
 
 use crate::model::{Model, SimError};
-use crate::syn_dec::{slice_job, SL_PORTS};
+use crate::syn_dec::{slice_job, SL_FIELDS, SL_PORTS};
 use crate::tb::Rng;
 use golden::decoder::Picture;
 
@@ -86,7 +86,7 @@ impl CoreReport {
 /// at `err` (the report says so).
 pub fn run(m: &mut Model, s: &CoreStream, stall_256: u32, seed: u64, max_cycles: u64) -> Result<CoreReport, SimError> {
     let t0 = std::time::Instant::now();
-    let mut names: Vec<&str> = SL_PORTS[..15].to_vec();
+    let mut names: Vec<&str> = SL_PORTS[..SL_FIELDS].to_vec();
     names.push("sl_strong");
     let sl: Vec<_> = names.iter().map(|p| m.port(p)).collect::<Result<_, _>>()?;
     let (sl_valid, sl_ready) = (m.port("sl_valid")?, m.port("sl_ready")?);

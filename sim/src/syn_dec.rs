@@ -20,18 +20,20 @@ pub struct SliceJob {
     pub bytes: Vec<u8>,
 }
 
-pub const SL_PORTS: [&str; 17] = [
+pub const SL_PORTS: [&str; 18] = [
     "sl_w", "sl_h", "sl_ctbx", "sl_ctby", "sl_addr", "sl_wctb", "sl_nctb", "sl_qp", "sl_qpc", "sl_sdh", "sl_tqb", "sl_chroma", "sl_maxtb", "sl_tudepth", "sl_log2ctb",
-    "sl_valid", "sl_ready",
+    "sl_wpp", "sl_valid", "sl_ready",
 ];
+/// The slice command's fields (the ports before `sl_valid`, `sl_ready`).
+pub const SL_FIELDS: usize = 16;
 const TU_PORTS: [&str; 9] = ["tu_kind", "tu_x", "tu_y", "tu_log2", "tu_cidx", "tu_mode", "tu_qp", "tu_bypass", "tu_cbf"];
 
 /// The slice command of a slice segment, or why it is outside the core's subset.
 pub fn slice_job(s: &SliceUnit) -> Result<SliceJob, String> {
     let (sps, pps, h) = (&s.sps, &s.pps, &s.header);
     let out = |m: &str| Err(format!("slice at CTB {}: {m}: outside the decoder core's subset", h.address));
-    if pps.wpp || h.num_entry_points != 0 {
-        return out("WPP (entropy_coding_sync)");
+    if !pps.wpp && h.num_entry_points != 0 {
+        return out("entry points without WPP (tiles)");
     }
     if pps.transform_skip {
         return out("transform_skip_enabled_flag");
@@ -71,6 +73,7 @@ pub fn slice_job(s: &SliceUnit) -> Result<SliceJob, String> {
         sps.log2_max_tb as u64,
         sps.max_tu_depth_intra as u64,
         sps.log2_ctb as u64,
+        pps.wpp as u64,
     ];
     Ok(SliceJob { fields, bytes: s.rbsp[h.data_offset.min(s.rbsp.len())..].to_vec() })
 }
@@ -134,7 +137,7 @@ pub fn run(m: &mut Model, jobs: &[SliceJob], want: &[TuRecord], stall_256: u32, 
         rep.first_mismatch.get_or_insert(msg);
     };
     for (si, job) in jobs.iter().enumerate() {
-        m.set(sl[15], 0);
+        m.set(sl[SL_FIELDS], 0);
         m.set(bs_valid, 0);
         crate::tb::pulse_reset(m, reset);
         for (p, v) in sl.iter().zip(&job.fields) {
@@ -147,7 +150,7 @@ pub fn run(m: &mut Model, jobs: &[SliceJob], want: &[TuRecord], stall_256: u32, 
             if m.cycles - slice_start > max_cycles {
                 return Err(SimError::Other(format!("syn_dec: slice #{si} not finished after {max_cycles} cycles ({} records so far): hang", rep.records)));
             }
-            m.set(sl[15], !cmd_sent as u64);
+            m.set(sl[SL_FIELDS], !cmd_sent as u64);
             if bi < job.bytes.len() {
                 m.set(bs_byte, job.bytes[bi] as u64);
                 m.set(bs_last, (bi + 1 == job.bytes.len()) as u64);
@@ -158,7 +161,7 @@ pub fn run(m: &mut Model, jobs: &[SliceJob], want: &[TuRecord], stall_256: u32, 
             m.set(tu_ready, rt as u64);
             m.set(co_ready, rc as u64);
             m.eval();
-            if !cmd_sent && m.get(sl[16]) != 0 {
+            if !cmd_sent && m.get(sl[SL_FIELDS + 1]) != 0 {
                 cmd_sent = true;
             }
             if bi < job.bytes.len() && m.get(bs_ready) != 0 {

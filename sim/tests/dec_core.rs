@@ -69,6 +69,16 @@ fn small_config_slices_pictures_and_backpressure() {
     check(SMALL, &t, &[4, 27], 64);
 }
 
+/// WPP streams (one parser decoding the rows' substreams in order), with and without
+/// slices, both configurations.
+#[test]
+fn wpp_streams_match_golden_pictures() {
+    let t = vec![("@minilm", golden::sample::load("@minilm", None).unwrap())];
+    check("[bitstream]\nwpp = true\n", &t, &[27], 0);
+    let t = vec![("row_scaled 300x420", golden::tensor::synth::row_scaled(300, 420, 3))];
+    check(&format!("{SMALL}").replace("[bitstream]\n", "[bitstream]\nwpp = true\n"), &t, &[22], 64);
+}
+
 #[test]
 fn default_config_with_slices_and_backpressure() {
     let t = vec![("@minilm", golden::sample::load("@minilm", None).unwrap())];

@@ -50,6 +50,17 @@ fn default_config_streams_match_golden_records() {
     check("", &tensors(), &[0, 22, 37], 0);
 }
 
+/// WPP (one substream per CTU row, contexts stored after each row's second CTB and
+/// restored at the next row): alone, with slices that start mid-row (the CTB
+/// above-right in another slice: contexts initialized instead), and at CTU 16.
+#[test]
+fn wpp_streams_match_golden_records() {
+    let t = vec![("row_scaled 300x420", golden::tensor::synth::row_scaled(300, 420, 3))];
+    check("[bitstream]\nwpp = true\n", &t, &[22], 0);
+    check("[bitstream]\nwpp = true\nctus_per_slice = 17\n", &t, &[30], 64);
+    check("[bitstream]\nwpp = true\nctu_size = 16\nmax_tu_size = 16\n[encoder.rd]\nmax_cu_size = 16\n[encoder.hw]\ncu_size = 8\n", &t, &[27], 0);
+}
+
 #[test]
 fn slices_and_ctu16_with_backpressure() {
     let t = vec![("row_scaled 300x420", golden::tensor::synth::row_scaled(300, 420, 3))];
