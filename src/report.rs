@@ -246,7 +246,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
             &s.generic_by_type,
             s.area_um2,
             s.flops,
-            vec![],
+            hw::memories(&m.name, &p).map_err(|e| anyhow!(e))?.into_iter().map(|(name, words, width)| area::Memory { name, words, width }).collect(),
             &node,
         )
         .map_err(|e| anyhow!(e))?;

@@ -111,6 +111,23 @@ pub fn block(name: &str, p: &golden::Params) -> Result<GeneratedModule, String> 
     }
 }
 
+/// The memory macros (`tcgen_ram`, costed as SRAM) of a block or composite: (instance,
+/// words, bits per word).
+pub fn memories(name: &str, p: &golden::Params) -> Result<Vec<(String, u64, u32)>, String> {
+    let wpp = || res_dec::MEMORIES.iter().map(|(n, w, b)| (n.to_string(), *w, *b));
+    Ok(match name {
+        "res_dec" | "syn_dec" => wpp().collect(),
+        "recon" | "dec_core" => {
+            let mut v: Vec<_> = recon::memories(&recon::ReconParams::of(p)?).into_iter().map(|m| (m.name, m.words, m.bits)).collect();
+            if name == "dec_core" {
+                v.extend(wpp());
+            }
+            v
+        }
+        _ => Vec::new(),
+    })
+}
+
 /// Every block of the design, generated.
 pub fn all_blocks(p: &golden::Params) -> Result<Vec<GeneratedModule>, String> {
     BLOCKS.iter().map(|b| block(b, p)).collect()

@@ -137,7 +137,11 @@ pub fn generic_netlist(name: &str, verilog: &str, workdir: &Path) -> Result<crat
     if !out.status.success() {
         return Err(format!("yosys failed on {name}:\n{}", String::from_utf8_lossy(&out.stderr)));
     }
-    let text = std::fs::read_to_string(&n).map_err(|e| e.to_string())?;
+    let mut text = std::fs::read_to_string(&n).map_err(|e| e.to_string())?;
+    // memory macros stay black boxes in the netlist: simulate them behaviourally
+    if verilog.contains("module tcgen_ram") {
+        text.push_str(&crate::common::ram_module());
+    }
     Ok(crate::GeneratedModule { name: name.into(), verilog: text })
 }
 
