@@ -56,6 +56,9 @@ pub const LOGIC_MAPPING: Sourced = Sourced::new(
     "assumed node-independent (a mapper's restructuring gain); re-calibrate with --liberty for another library",
 );
 
+/// The memory macro black box of the generated Verilog (`hw::common::ram_module`).
+pub const MEMORY_MACRO: &str = "tcgen_ram";
+
 /// NAND2 equivalents of one generic logic cell type, from the ASAP7 cell that
 /// implements its function (area / NAND2x1 area). None for flops and unknown cells.
 pub fn gate_weight(cell: &str) -> Option<(f64, &'static str)> {
@@ -106,6 +109,10 @@ pub fn nand2_estimate(generic: &CellCounts) -> Result<Nand2Estimate, String> {
     let mut e = Nand2Estimate::default();
     let mux = gate_weight("$_MUX_").unwrap().0;
     for (cell, &n) in generic {
+        if cell == MEMORY_MACRO {
+            // a memory macro: costed apart as SRAM ([`Memory`]), not as gates
+            continue;
+        }
         if let Some((w, _)) = gate_weight(cell) {
             e.logic_nand2_generic += w * n as f64;
         } else if let Some((enable, set_reset)) = flop_kind(cell) {

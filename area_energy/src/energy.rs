@@ -325,6 +325,8 @@ pub fn block_energy(
                 pins_out += n as f64 * p.outputs as f64;
                 cap_sum += n as f64 * data_in * p.input_cap_ff;
             }
+            // memory macros are costed apart (SRAM), not as cells
+            None if c == crate::area::MEMORY_MACRO => {}
             None => e.unknown_cells.push(c.clone()),
         }
     }
