@@ -41,8 +41,9 @@
 //!
 //! Micro-architecture: one engine request per cycle at most, its bin used in the same
 //! cycle by the state machine (context update written back to the context memory,
-//! next context selected from registers): decisions and bypass bins at one bin per
-//! cycle while 9 bits are buffered. A coefficient with a remaining level goes out in
+//! next context selected from registers): decisions at one bin per cycle while 9 bits
+//! are buffered; sign bins and the suffix bits of remaining levels (bypass) two per
+//! cycle while two or more are left (a second bypass step chained on the first). A coefficient with a remaining level goes out in
 //! the cycle of its last bin. Cycles without a bin: one per sub-block without a coded
 //! flag, one per coefficient without a remaining level (its output beat), one for the
 //! last position, one per TU end.
@@ -340,12 +341,18 @@ $FIFODECL
     wire [6:0] cst = (rctx <= 8'd$LASTCTX) ? cm[rctx] : 7'd0;
 
 $ENGINE    wire bin = n_bin;
+    // a second bypass bin in the same cycle: signs and remaining-level suffix bits go
+    // two per cycle while two or more are left
+    wire [9:0] b2_off1 = {b_off2[8:0], top[7]};
+    wire b2 = (b2_off1 >= {1'b0, rng});
+    wire [9:0] b2_off2 = b2 ? (b2_off1 - {1'b0, rng}) : b2_off1;
+    wire dbl = ((ph == PH_SIGN) & (j + 5'd2 <= nsign)) | ((ph == PH_REMS) & (rk >= 5'd2));
 
     // engine init consumes 9 bits
     wire einit = (ph == PH_EINIT) & (nb >= 5'd9);
     // byte alignment: the bits left of the current byte
     wire align = ph == PH_ALIGN;
-    wire [4:0] used = einit ? 5'd9 : align ? {2'd0, nb[2:0]} : fire ? {1'b0, n_used} : 5'd0;
+    wire [4:0] used = einit ? 5'd9 : align ? {2'd0, nb[2:0]} : fire ? (dbl ? 5'd2 : {1'b0, n_used}) : 5'd0;
     wire [4:0] rem = nb - used;
     wire [23:0] shifted = bbuf << used;
     assign bs_ready = ~eos & (nb <= 5'd16);
@@ -377,8 +384,8 @@ $ENGINE    wire bin = n_bin;
     // the bin of this cycle finishes a remaining level: the last suffix bin, or the
     // prefix-ending 0 when no suffix follows (prefix <= 3 and cRiceParam 0)
     wire [5:0] rpre_e = (ph == PH_COEF) ? 6'd0 : rpre;
-    wire [23:0] rsuf_e = (ph == PH_REMS) ? {rsuf, bin} : 24'd0;
-    wire fin_rem = fire & ((((ph == PH_COEF) | (ph == PH_REMP)) & ~bin & (rpre_e <= 6'd3) & (rice == 3'd0)) | ((ph == PH_REMS) & (rk == 5'd1)));
+    wire [23:0] rsuf_e = (ph == PH_REMS) ? (dbl ? {rsuf[21:0], bin, b2} : {rsuf, bin}) : 24'd0;
+    wire fin_rem = fire & ((((ph == PH_COEF) | (ph == PH_REMP)) & ~bin & (rpre_e <= 6'd3) & (rice == 3'd0)) | ((ph == PH_REMS) & ((rk == 5'd1) | (rk == 5'd2))));
     wire [5:0] rp3 = rpre_e - 6'd3;
     wire [26:0] big = ((27'd1 << rp3[4:0]) + 27'd2) << rice;
     wire [26:0] remv = (rpre_e <= 6'd3) ? (({21'd0, rpre_e} << rice) + {3'd0, rsuf_e}) : (big + {3'd0, rsuf_e});
@@ -432,7 +439,7 @@ $FIFOUPD    assign out_valid = (o_count != 2'd0);
     wire [7:0] cm_wa = (ph == PH_CINIT) ? idx : rv ? rv_a : rctx;
     wire [6:0] cm_wd = (ph == PH_CINIT) ? init_state : rv ? sv_rd : n_state;
 
-    wire unused_ok = &{1'b1, prod[15:13], pre0[15:7], rk_big[5], rp3[5], remv[26:17], av[26:17], rthr[26:0] == 27'd0, sbw[3]};
+    wire unused_ok = &{1'b1, b2_off2[9], prod[15:13], pre0[15:7], rk_big[5], rp3[5], remv[26:17], av[26:17], rthr[26:0] == 27'd0, sbw[3]};
 
     always @(posedge clock) begin
         if (reset) begin
@@ -450,7 +457,7 @@ $FIFOUPD    assign out_valid = (o_count != 2'd0);
             if (bs_fire & bs_last) eos <= 1'b1;
             if (fire) begin
                 rng <= n_rng;
-                off <= n_off;
+                off <= dbl ? b2_off2[8:0] : n_off;
             end
             if (cm_we) cm[cm_wa] <= cm_wd;
             rv <= ph == PH_REST;
@@ -635,8 +642,9 @@ $FIFOUPD    assign out_valid = (o_count != 2'd0);
                 end
                 PH_SIGN: if (fire) begin
                     sgn[j[3:0]] <= bin;
-                    j <= j + 5'd1;
-                    if (j + 5'd1 == nsign) begin
+                    if (dbl) sgn[j[3:0] + 4'd1] <= b2;
+                    j <= j + (dbl ? 5'd2 : 5'd1);
+                    if (j + (dbl ? 5'd2 : 5'd1) == nsign) begin
                         j <= 5'd0;
                         itm <= sigm;
                         rice <= 3'd0;
@@ -670,8 +678,8 @@ $FIFOUPD    assign out_valid = (o_count != 2'd0);
                             ph <= PH_REMS;
                         end
                     end else if (ph == PH_REMS && fire && !fin_rem) begin
-                        rsuf <= {rsuf[21:0], bin};
-                        rk <= rk - 5'd1;
+                        rsuf <= dbl ? {rsuf[20:0], bin, b2} : {rsuf[21:0], bin};
+                        rk <= rk - (dbl ? 5'd2 : 5'd1);
                     end else if (emitting && lvl_bad) ph <= PH_ERRB;
                     else if (emitting) begin
                         if (fin_rem) rice <= rice_n;

@@ -33,7 +33,7 @@ fn yosys_synthesizes_every_block() {
 /// inv_tq, intra_pred) in its smallest configuration (CTU 16, TU up to 4, one residual
 /// lane, 256-sample lines; about 2 minutes): yosys synthesizes the whole core, its
 /// memories stay `tcgen_ram` black boxes (SRAM macros, sized by
-/// `hw::recon::memories`).
+/// `hw::memories`).
 #[test]
 fn yosys_synthesizes_the_decoder_core() {
     hw::common::tool("yosys").unwrap_or_else(|e| panic!("{e}"));
@@ -47,9 +47,9 @@ fn yosys_synthesizes_the_decoder_core() {
     let m = hw::block("dec_core", &p).unwrap();
     let r = hw::yosys::synth_cached(&m.name, &m.verilog, lib.as_deref(), &dir.join(&m.name), &dir.join("../tcgen-synth/cache")).unwrap();
     eprintln!("{r:?}");
-    assert_eq!(r.generic_by_type.get("tcgen_ram"), Some(&3), "the core's three memories are black boxes: {:?}", r.generic_by_type);
+    let mems = hw::memories("dec_core", &p).unwrap();
+    assert_eq!(mems.len(), 4, "two CTU-row banks, the coefficient memory, the WPP context storage: {mems:?}");
+    assert_eq!(r.generic_by_type.get("tcgen_ram"), Some(&4), "the core's memories are black boxes: {:?}", r.generic_by_type);
     assert!(r.generic_cells > 10000, "dec_core: suspiciously small netlist ({} cells)", r.generic_cells);
-    let mems = hw::recon::memories(&hw::recon::ReconParams::of(&p).unwrap());
-    assert_eq!(mems.len(), 3);
-    assert_eq!(mems[0].words * mems[0].bits as u64, 16 * 256 * 8);
+    assert_eq!(mems[0].1 * mems[0].2 as u64, 16 * 256 * 8, "a bank: 16 lines of 256 samples");
 }

@@ -154,23 +154,26 @@ fn corrupt_and_out_of_subset_streams_raise_err_without_hanging() {
     assert!(!r.errored && r.mismatches == 0 && r.pictures == 1, "{r:?}");
 }
 
-/// A foreign encoder: x265 all-intra at CTU 64 (its own RDO, RDOQ and sign hiding;
-/// WPP, AQ, deblocking and SAO off so that the stream is in the subset), flat chroma;
-/// and with real chroma, which the core refuses (a chroma residual).
+/// A foreign encoder: x265 all-intra in the small configuration (CTU 16, TBs up to 8:
+/// its own RDO, RDOQ and sign hiding; WPP, AQ, deblocking and SAO off so that the
+/// stream is in the subset) on a 256x256 crop of the MiniLM frame, flat chroma; and
+/// with textured chroma, which the core refuses (a chroma residual).
 #[test]
 fn x265_streams_decode_bit_exactly_and_chroma_residuals_raise_err() {
-    let mut p = Params::default();
-    p.bitstream.ctu_size = 64;
+    let p = Params::from_toml_str(SMALL).unwrap();
     let t = golden::sample::load("@minilm", None).unwrap();
-    let prep = golden::pipeline::prepare(&t, &p).unwrap();
-    let (w, h) = (prep.layout.frame_width as usize, prep.layout.frame_height as usize);
-    let mut yuv = prep.frames[0].clone();
+    let prep = golden::pipeline::prepare(&t, &Params::default()).unwrap();
+    let fw = prep.layout.frame_width as usize;
+    let (w, h) = (256usize, 256usize);
+    let mut yuv: Vec<u8> = (0..h).flat_map(|y| prep.frames[0][y * fw..y * fw + w].to_vec()).collect();
     yuv.extend(std::iter::repeat_n(128u8, w * h / 2));
     let dir = golden::tools::scratch_dir("core-x265");
     std::fs::write(dir.join("in.yuv"), &yuv).unwrap();
     let m = hw::block("dec_core", &p).unwrap();
     let mut model = Model::new(&m, &BuildOptions::default()).unwrap();
-    let x265 = |qp: u8| golden::tools::x265_encode(&dir.join("in.yuv"), w, h, qp, "slow", &dir.join("o.hevc"), &["--no-deblock", "--no-sao", "--aq-mode", "0"]).unwrap_or_else(|e| panic!("{e}"));
+    let x265 = |qp: u8| {
+        golden::tools::x265_encode(&dir.join("in.yuv"), w, h, qp, "slow", &dir.join("o.hevc"), &["--ctu", "16", "--max-tu-size", "8", "--no-deblock", "--no-sao", "--aq-mode", "0"]).unwrap_or_else(|e| panic!("{e}"))
+    };
     for qp in [12u8, 37] {
         let a = x265(qp);
         let s = stream(&a).unwrap();
