@@ -501,6 +501,7 @@ fn run(a: RunArgs) -> Result<()> {
             gate_level_max_cells: 60_000,
             activity: "gate".into(),
             out: a.out.join("area_energy"),
+            quick_build: false,
         };
         report.insert("area_energy".into(), report::report(&ra)?);
     }

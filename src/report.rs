@@ -52,6 +52,10 @@ pub struct ReportArgs {
     /// Output directory.
     #[arg(long, default_value = "target/tcgen-report")]
     pub out: PathBuf,
+    /// Compile the Verilator models at -O0: builds about a third shorter, simulation
+    /// slower (for short runs, such as the CI test's).
+    #[arg(long)]
+    pub quick_build: bool,
 }
 
 /// Where a block's logic activity comes from.
@@ -72,11 +76,11 @@ fn per_bin(block: &str) -> bool {
     block.starts_with("cabac") || block == "res_dec"
 }
 
-fn toggle_run(block: &str, module: Option<&hw::GeneratedModule>, p: &golden::Params, frames: &[(usize, usize, Vec<u8>)], vectors: u64) -> Result<(energy::Activity, u64)> {
+fn toggle_run(block: &str, module: Option<&hw::GeneratedModule>, p: &golden::Params, frames: &[(usize, usize, Vec<u8>)], vectors: u64, quick: bool) -> Result<(energy::Activity, u64)> {
     let cabac = block.starts_with("cabac");
     // the residual parser runs on the levels of tensor blocks; the engines on random bins
     let set = if cabac { sim::StimSet::Random { per_size: vectors.min(2000), only: None } } else { sim::StimSet::Tensor { frames: frames.to_vec(), limit: vectors } };
-    let run = sim::CosimRun { sets: vec![set], timing: sim::tb::Timing { seed: 1, ..Default::default() }, build: sim::BuildOptions { trace: false, toggles: true, quick_compile: false }, trace: None };
+    let run = sim::CosimRun { sets: vec![set], timing: sim::tb::Timing { seed: 1, ..Default::default() }, build: sim::BuildOptions { trace: false, toggles: true, quick_compile: quick }, trace: None };
     let r = match module {
         Some(m) => sim::cosim_module(block, m, p, &run)?,
         None => sim::cosim(block, p, &run)?,
@@ -97,9 +101,9 @@ fn toggle_run(block: &str, module: Option<&hw::GeneratedModule>, p: &golden::Par
 }
 
 /// Gate-level toggle rate of a block's generic netlist (yosys), under the RTL's stimulus.
-fn gate_rate(block: &str, verilog: &str, p: &golden::Params, frames: &[(usize, usize, Vec<u8>)], vectors: u64, work: &std::path::Path) -> Result<f64> {
+fn gate_rate(block: &str, verilog: &str, p: &golden::Params, frames: &[(usize, usize, Vec<u8>)], vectors: u64, work: &std::path::Path, quick: bool) -> Result<f64> {
     let gates = hw::yosys::generic_netlist(block, verilog, work).map_err(|e| anyhow!(e))?;
-    Ok(toggle_run(block, Some(&gates), p, frames, vectors)?.0.toggle_rate)
+    Ok(toggle_run(block, Some(&gates), p, frames, vectors, quick)?.0.toggle_rate)
 }
 
 /// One block, measured.
@@ -252,19 +256,19 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         .map_err(|e| anyhow!(e))?;
         let cabac = per_bin(&m.name);
         eprintln!("cosim {} with toggle coverage ...", m.name);
-        let (mut act, _) = toggle_run(&m.name, None, &p, &frames, a.vectors)?;
+        let (mut act, _) = toggle_run(&m.name, None, &p, &frames, a.vectors, a.quick_build)?;
         let work = a.out.join("gates").join(&m.name);
         let src = if a.activity == "rtl" {
             ActivitySource { rtl_toggle_rate: act.toggle_rate, gate_toggle_rate: None, used: act.toggle_rate, how: "RTL signal rate (--activity rtl): no gate-level run".into() }
         } else if s.generic_cells <= a.gate_level_max_cells {
             eprintln!("gate-level activity of {} ({} generic cells) ...", m.name, s.generic_cells);
-            let g = gate_rate(&m.name, &m.verilog, &p, &frames, a.vectors, &work)?;
+            let g = gate_rate(&m.name, &m.verilog, &p, &frames, a.vectors, &work, a.quick_build)?;
             ActivitySource { rtl_toggle_rate: act.toggle_rate, gate_toggle_rate: Some(g), used: g, how: "gate-level: yosys generic netlist in Verilator, same stimulus".into() }
         } else {
             let sm = hw::block(&m.name, &small).map_err(|e| anyhow!(e))?;
             eprintln!("{}: {} generic cells > --gate-level-max-cells: gate/RTL activity ratio from P=1, TU 4 ...", m.name, s.generic_cells);
-            let (rs, _) = toggle_run(&m.name, None, &small, &small_frames, a.vectors)?;
-            let g = gate_rate(&m.name, &sm.verilog, &small, &small_frames, a.vectors, &work)?;
+            let (rs, _) = toggle_run(&m.name, None, &small, &small_frames, a.vectors, a.quick_build)?;
+            let g = gate_rate(&m.name, &sm.verilog, &small, &small_frames, a.vectors, &work, a.quick_build)?;
             let ratio = if rs.toggle_rate > 0.0 { g / rs.toggle_rate } else { 1.0 };
             ActivitySource {
                 rtl_toggle_rate: act.toggle_rate,

@@ -200,9 +200,7 @@ fn report_on_a_small_config_writes_json_markdown_and_plots() {
     let cfg = d.join("c.toml");
     std::fs::write(
         &cfg,
-        // the configuration of area_energy's calibration and gate-level tests: their
-        // synthesis results are cached for this run
-        "[bitstream]\nmax_tu_size = 4\n[encoder.hw]\ncu_size = 8\n[rtl]\nsamples_per_cycle = 1\n",
+        "[bitstream]\nmax_tu_size = 8\n[encoder.hw]\ncu_size = 8\n[rtl]\nsamples_per_cycle = 1\n",
     )
     .unwrap();
     let out_dir = d.join("r");
@@ -218,6 +216,7 @@ fn report_on_a_small_config_writes_json_markdown_and_plots() {
         "22,32",
         "--out",
         &s(&out_dir),
+        "--quick-build",
     ]);
     assert!(ok, "{out}\n{err}");
     assert!(

@@ -191,12 +191,16 @@ pub fn asap7_liberty(cache: &Path) -> Option<PathBuf> {
         return Some(lib);
     }
     std::fs::create_dir_all(cache).ok()?;
-    let tmp = cache.join(format!(".lib-{}", std::process::id()));
+    // per process and thread: tests in one binary unpack it side by side
+    let thread = format!("{:?}", std::thread::current().id()).chars().filter(|c| c.is_ascii_digit()).collect::<String>();
+    let tmp = cache.join(format!(".lib-{}-{thread}", std::process::id()));
     let out = Command::new("xz").arg("-dc").arg(&xz).output().ok()?;
     if !out.status.success() {
         return None;
     }
     std::fs::write(&tmp, &out.stdout).ok()?;
-    std::fs::rename(&tmp, &lib).ok()?;
-    Some(lib)
+    if std::fs::rename(&tmp, &lib).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    lib.is_file().then_some(lib)
 }
