@@ -66,8 +66,9 @@ fn read_stream(input: &std::path::Path) -> Result<Vec<u8>> {
     Ok(if bytes.starts_with(golden::container::MAGIC) { golden::container::read(&bytes).with_context(|| format!("{}", input.display()))?.1.to_vec() } else { bytes })
 }
 
-/// `--core decoder`: a stream through the decoder core against golden's pictures.
-fn run_core(a: &CosimArgs, mut p: golden::Params) -> Result<()> {
+/// `--core decoder`: a stream through the decoder core against golden's pictures;
+/// prints the result (JSON with `--json`), returns it as JSON, fails on any mismatch.
+pub fn run_core(a: &CosimArgs, mut p: golden::Params) -> Result<serde_json::Value> {
     if a.engines.is_some() || a.trace.is_some() || a.toggles.is_some() {
         bail!("--core decoder takes --input or --tensor, --config, --seed, --backpressure and --json (not --engines, --trace, --toggles)");
     }
@@ -96,8 +97,9 @@ fn run_core(a: &CosimArgs, mut p: golden::Params) -> Result<()> {
     let ok = r.mismatches == 0 && !r.errored && !r.truncated && r.pictures as usize == s.pictures.len();
     let spc = r.samples_per_cycle();
     let rate = r.cycles as f64 / r.wall_seconds.max(1e-9);
+    let j = serde_json::json!({ "core": "decoder", "input": name, "pass": ok, "ctu_size": p.bitstream.ctu_size, "max_tu_size": p.bitstream.max_tu_size, "samples_per_cycle_rtl": p.rtl.samples_per_cycle, "max_frame_width": p.tiling.max_frame_width, "report": r, "samples_per_cycle": spc, "bins_per_sample": r.bins as f64 / r.samples.max(1) as f64, "bins_per_cycle": r.bins as f64 / r.cycles.max(1) as f64, "verilator_cycles_per_second": rate, "verilator_values_per_second": rate * spc });
     if a.json {
-        println!("{}", serde_json::json!({ "core": "decoder", "input": name, "pass": ok, "ctu_size": p.bitstream.ctu_size, "max_tu_size": p.bitstream.max_tu_size, "samples_per_cycle_rtl": p.rtl.samples_per_cycle, "max_frame_width": p.tiling.max_frame_width, "report": r, "samples_per_cycle": spc, "bins_per_sample": r.bins as f64 / r.samples.max(1) as f64, "bins_per_cycle": r.bins as f64 / r.cycles.max(1) as f64, "verilator_cycles_per_second": rate, "verilator_values_per_second": rate * spc }));
+        println!("{j}");
     } else {
         println!(
             "dec_core (CTU {}, TU up to {}, {} residual lane(s), width up to {}): {name}: {} {} slice(s), {} picture(s), {} samples, {} cycles: {:.3} samples/cycle, {} bins = {:.2} bins/sample, {:.3} bins/cycle, mismatches {}{}{}",
@@ -127,7 +129,7 @@ fn run_core(a: &CosimArgs, mut p: golden::Params) -> Result<()> {
     if !ok {
         bail!("dec_core: {name}: {} mismatches against golden/{}{}", r.mismatches, if r.errored { ", err raised" } else { "" }, if r.truncated { ", stream ended inside a picture" } else { "" });
     }
-    Ok(())
+    Ok(j)
 }
 
 /// `--input`: one stream through the syntax decoder against golden's records.
@@ -186,7 +188,7 @@ fn run_stream(a: &CosimArgs, mut p: golden::Params, block: &str, input: &std::pa
 pub fn run(a: CosimArgs) -> Result<()> {
     let p = crate::load_params(&crate::CodecArgs { config: a.config.clone(), strategy: None, rotate: None, tensor: None })?;
     if a.core.is_some() {
-        return run_core(&a, p);
+        return run_core(&a, p).map(|_| ());
     }
     let block = a.block.clone().unwrap_or_default();
     if !sim::blocks::BENCHED.contains(&block.as_str()) {

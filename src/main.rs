@@ -483,6 +483,25 @@ fn run(a: RunArgs) -> Result<()> {
             results.push(serde_json::to_value(&r)?);
         }
         report.insert("cosim".into(), results.into());
+        // the decoder core on the input tensor, encoded with the config
+        eprintln!("cosim the decoder core on {} (Verilator build, cached under target/tcgen-sim) ...", a.input);
+        let core_args = cosim::CosimArgs {
+            block: None,
+            core: Some("decoder".into()),
+            config: a.config.clone(),
+            vectors: 0,
+            seed: 1,
+            tensor: a.input.clone(),
+            no_known: true,
+            backpressure: false,
+            trace: None,
+            vcd: None,
+            toggles: None,
+            json: false,
+            input: None,
+            engines: None,
+        };
+        report.insert("cosim_core".into(), cosim::run_core(&core_args, p.clone())?);
         if bad > 0 {
             let path = a.out.join("report.json");
             write_atomic(&path, serde_json::to_string_pretty(&serde_json::Value::Object(report))?.as_bytes())?;

@@ -211,7 +211,7 @@ fn report_on_a_small_config_writes_json_markdown_and_plots() {
         "--config",
         &s(&cfg),
         "--vectors",
-        "200",
+        "100",
         "--qps",
         "22,32",
         "--out",

@@ -59,7 +59,7 @@ fn check(block: &str) {
         let set = || match m.name.as_str() {
             "cabac_dec" | "cabac_enc" => StimSet::Random { per_size: 100, only: None },
             "res_dec" => StimSet::Random { per_size: 20, only: None },
-            "intra_pred" => StimSet::Tensor { frames: frames.clone(), limit: 100 },
+            "intra_pred" => StimSet::Tensor { frames: frames.clone(), limit: 60 },
             _ => StimSet::Tensor { frames: frames.clone(), limit: 400 },
         };
         let long = std::env::var("TCGEN_LONG").is_ok();
