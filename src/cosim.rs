@@ -83,13 +83,11 @@ pub fn run_core(a: &CosimArgs, mut p: golden::Params) -> Result<serde_json::Valu
             (format!("{} ({:?} QP {})", a.tensor, p.encoder.strategy, p.encoder.qp), enc.encoded.annexb)
         }
     };
-    let sl = golden::decoder::slices(&annexb).with_context(|| format!("{name}: not a decodable HEVC stream"))?;
-    let first = sl.first().ok_or_else(|| anyhow::anyhow!("{name}: no slices"))?;
-    p.bitstream.ctu_size = 1 << first.sps.log2_ctb;
-    p.bitstream.max_tu_size = p.bitstream.max_tu_size.max(1 << first.sps.log2_max_tb).min(p.bitstream.ctu_size);
-    let widest = sl.iter().map(|u| u.sps.width as u32).max().unwrap_or(0);
+    let s = sim::dec_core::stream(&annexb).with_context(|| format!("{name}: not a stream the decoder core takes"))?;
+    p.bitstream.ctu_size = 1 << s.log2_ctb;
+    p.bitstream.max_tu_size = p.bitstream.max_tu_size.max(1 << s.log2_max_tb).min(p.bitstream.ctu_size);
+    let widest = s.geometry.iter().map(|g| g.0 as u32).max().unwrap_or(0);
     p.tiling.max_frame_width = p.tiling.max_frame_width.max(widest);
-    let s = sim::dec_core::stream(&annexb).with_context(|| name.clone())?;
     let m = hw::block("dec_core", &p).map_err(|e| anyhow::anyhow!(e))?;
     let mut model = sim::Model::new(&m, &sim::BuildOptions::default())?;
     let samples: u64 = s.geometry.iter().map(|g| (g.0 * g.1) as u64).sum();

@@ -74,7 +74,7 @@ pub struct DecCore {
     pub px_last: Signal<Out, Bit>,
     pub pic_open: Signal<Out, Bit>,
     pub err: Signal<Out, Bit>,
-    pub cfg: Gen<ReconParams>,
+    pub cfg: Gen<golden::Params>,
 }
 
 impl Logic for DecCore {
@@ -92,15 +92,17 @@ impl Logic for DecCore {
     }
 
     fn hdl(&self) -> Verilog {
-        let r = &self.cfg.0;
-        Verilog::Wrapper(Wrapper { code: crate::common::subst(TEMPLATE, &[("WL", (16 * r.lanes).to_string())]), cores: cores(r) })
+        let p = &self.cfg.0;
+        let r = ReconParams::of(p).expect("checked by generate");
+        Verilog::Wrapper(Wrapper { code: crate::common::subst(TEMPLATE, &[("WL", (16 * r.lanes).to_string())]), cores: cores(p, &r) })
     }
 }
 
-/// Generate the core for `r` (module `dec_core`).
-pub fn generate(r: &ReconParams) -> crate::GeneratedModule {
-    let mut b = DecCore { cfg: Gen(r.clone()), ..Default::default() };
-    crate::generate(&mut b, "dec_core")
+/// Generate the core for the configuration `p` (module `dec_core`), or why it cannot be.
+pub fn generate(p: &golden::Params) -> Result<crate::GeneratedModule, String> {
+    ReconParams::of(p)?;
+    let mut b = DecCore { cfg: Gen(p.clone()), ..Default::default() };
+    Ok(crate::generate(&mut b, "dec_core"))
 }
 
 /// `m` renamed: its top module and rust-hdl's instance prefixes.
@@ -110,12 +112,8 @@ fn renamed(m: crate::GeneratedModule, to: &str) -> String {
 }
 
 /// The four blocks as modules of this file.
-fn cores(r: &ReconParams) -> String {
-    let mut p = golden::Params::default();
-    p.bitstream.ctu_size = 1 << r.log2_ctb;
-    p.bitstream.max_tu_size = r.max_tu as u32;
-    p.rtl.samples_per_cycle = r.lanes as u32;
-    let blk = |n: &str| crate::block(n, &p).expect("parameters checked by ReconParams::of");
+fn cores(p: &golden::Params, r: &ReconParams) -> String {
+    let blk = |n: &str| crate::block(n, p).expect("parameters checked by ReconParams::of");
     let mut s = String::from("// the core's blocks (hw/src/{syn_dec,recon,inv_tq,intra_pred}.rs) as modules of this file\n/* verilator lint_off DECLFILENAME */\n");
     s.push_str(&renamed(blk("syn_dec"), "dec_core_syn_dec"));
     s.push_str(&renamed(crate::recon::generate(r, "recon"), "dec_core_recon"));

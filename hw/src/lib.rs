@@ -95,7 +95,7 @@ pub fn block(name: &str, p: &golden::Params) -> Result<GeneratedModule, String> 
             })
         }
         "recon" => Ok(recon::generate(&recon::ReconParams::of(p)?, "recon")),
-        "dec_core" => Ok(dec_core::generate(&recon::ReconParams::of(p)?)),
+        "dec_core" => dec_core::generate(p),
         "fwd_tq" => {
             let (lanes, nm) = tu_params(p)?;
             Ok(by_params!(lanes, nm, |NM, P| generate(

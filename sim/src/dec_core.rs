@@ -29,12 +29,17 @@ pub struct CoreStream {
     pub pictures: Vec<Picture>,
     /// CABAC bins of the stream (golden's count).
     pub bins: u64,
+    /// log2 of the CTU size and of the largest transform block (of the first SPS).
+    pub log2_ctb: u32,
+    pub log2_max_tb: u32,
 }
 
 /// Parse `annexb` for the core: slice commands, or why a slice is outside the core's
 /// subset; golden's pictures.
 pub fn stream(annexb: &[u8]) -> Result<CoreStream, SimError> {
     let units = golden::decoder::slices(annexb).map_err(|e| SimError::Other(format!("stream: {e}")))?;
+    let first = units.first().ok_or_else(|| SimError::Other("stream: no slices".into()))?;
+    let (log2_ctb, log2_max_tb) = (first.sps.log2_ctb, first.sps.log2_max_tb);
     let mut slices = Vec::new();
     let mut geometry = Vec::new();
     for u in &units {
@@ -50,7 +55,7 @@ pub fn stream(annexb: &[u8]) -> Result<CoreStream, SimError> {
     if t.pictures.len() != geometry.len() {
         return Err(SimError::Other(format!("{} pictures decoded, {} pictures in the slice list", t.pictures.len(), geometry.len())));
     }
-    Ok(CoreStream { slices, geometry, pictures: t.pictures, bins: t.bins })
+    Ok(CoreStream { slices, geometry, pictures: t.pictures, bins: t.bins, log2_ctb, log2_max_tb })
 }
 
 /// What a run measured.
