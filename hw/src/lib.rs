@@ -20,6 +20,8 @@
 //!   decoder, slice data in, transform-block records and levels out;
 //! - [`recon`] (not in [`BLOCKS`]: it needs `inv_tq` and `intra_pred` beside it): the
 //!   decoder core's reconstruction path and CTU-row memory;
+//! - [`res_enc`] (not in [`BLOCKS`]: it contains `cabac_enc`): the encoder core's
+//!   residual_coding binarizer and context memory, levels in, substream bytes out;
 //! - [`dec_core`] (not in [`BLOCKS`]): the decoder core, syntax decoder +
 //!   reconstruction + `inv_tq` + `intra_pred`, slice data in, raster luma out.
 
@@ -33,6 +35,7 @@ pub mod inv_tq;
 pub mod intra_pred;
 pub mod recon;
 pub mod res_dec;
+pub mod res_enc;
 pub mod syn_dec;
 pub mod verilog;
 pub mod yosys;
@@ -44,8 +47,8 @@ pub const BLOCKS: [&str; 7] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "caba
 
 /// Composite modules (`tcgen verilog` writes them after [`BLOCKS`]; each holds blocks
 /// of its own as modules of its file): the syntax decoder, the reconstruction path and
-/// the decoder core.
-pub const COMPOSITES: [&str; 3] = ["syn_dec", "recon", "dec_core"];
+/// the decoder core; the encoder core's residual binarizer (it holds `cabac_enc`).
+pub const COMPOSITES: [&str; 4] = ["syn_dec", "recon", "dec_core", "res_enc"];
 
 /// Transform-unit parameters of a config: (samples per cycle, largest TU side).
 pub fn tu_params(p: &golden::Params) -> Result<(usize, usize), String> {
@@ -103,6 +106,10 @@ pub fn block(name: &str, p: &golden::Params) -> Result<GeneratedModule, String> 
                 "fwd_tq"
             )))
         }
+        "res_enc" => {
+            let (lanes, nm) = tu_params(p)?;
+            Ok(by_params!(lanes, nm, |NM, P| generate(&mut res_enc::ResEnc::<NM, { 16 * P }>::default(), "res_enc")))
+        }
         "inv_tq" => {
             let (lanes, nm) = tu_params(p)?;
             Ok(by_params!(lanes, nm, |NM, P| generate(&mut inv_tq::InvTq::<NM, { 16 * P }>::default(), "inv_tq")))
@@ -117,6 +124,7 @@ pub fn memories(name: &str, p: &golden::Params) -> Result<Vec<(String, u64, u32)
     let wpp = || res_dec::MEMORIES.iter().map(|(n, w, b)| (n.to_string(), *w, *b));
     Ok(match name {
         "res_dec" | "syn_dec" => wpp().collect(),
+        "res_enc" => res_enc::memories(tu_params(p)?.1),
         "recon" | "dec_core" => {
             let mut v: Vec<_> = recon::memories(&recon::ReconParams::of(p)?).into_iter().map(|m| (m.name, m.words, m.bits)).collect();
             if name == "dec_core" {

@@ -104,7 +104,7 @@ impl Logic for ResDec {
 
 /// Tables of the state machine, generated from golden/: state transitions, the
 /// context initValues, sub-block and 4x4 scans (forward and inverse).
-fn tables() -> String {
+pub(crate) fn tables() -> String {
     use golden::cabac::Contexts;
     use golden::residual::scan_order;
     let mut t = crate::common::cabac_tables();
@@ -154,6 +154,8 @@ fn body() -> String {
     use golden::cabac::Contexts as C;
     let vars = [
         ("TABLES", tables()),
+        ("SIGFNS", SIG_FNS.to_string()),
+        ("CTXINIT", CTX_INIT.to_string()),
         ("ENGINE", crate::common::cabac_engine("cst", "rkind")),
         ("FIFODECL", crate::common::out_fifo_decl("28", "out_ready")),
         ("FIFOUPD", crate::common::out_fifo_update("push", "push_data")),
@@ -172,45 +174,7 @@ fn body() -> String {
 const TEMPLATE: &str = r#"
     // res_dec (hw/src/res_dec.rs)
 $TABLES
-    function automatic [5:0] sigctx(input [2:0] lg, input ch, input [1:0] sc, input [1:0] xp, input [1:0] yp, input first, input [1:0] prev);
-        reg [5:0] s;
-        reg [2:0] d;
-        begin
-            d = {1'b0, xp} + {1'b0, yp};
-            if (lg == 3'd2) s = map4({yp, xp});
-            else if (first && (d == 3'd0)) s = 6'd0;
-            else begin
-                case (prev)
-                    2'd0: s = (d == 3'd0) ? 6'd2 : (d < 3'd3) ? 6'd1 : 6'd0;
-                    2'd1: s = (yp == 2'd0) ? 6'd2 : (yp == 2'd1) ? 6'd1 : 6'd0;
-                    2'd2: s = (xp == 2'd0) ? 6'd2 : (xp == 2'd1) ? 6'd1 : 6'd0;
-                    default: s = 6'd2;
-                endcase
-                if (!ch) begin
-                    if (!first) s = s + 6'd3;
-                    if (lg == 3'd3) s = s + ((sc == 2'd0) ? 6'd9 : 6'd15);
-                    else s = s + 6'd21;
-                end else if (lg == 3'd3) s = s + 6'd9;
-                else s = s + 6'd12;
-            end
-            sigctx = ch ? s + 6'd27 : s;
-        end
-    endfunction
-    function automatic [3:0] msb16(input [15:0] m);
-        integer b;
-        begin
-            msb16 = 4'd0;
-            for (b = 0; b < 16; b = b + 1) if (m[b]) msb16 = b[3:0];
-        end
-    endfunction
-    function automatic [3:0] lsb16(input [15:0] m);
-        integer b;
-        begin
-            lsb16 = 4'd0;
-            for (b = 15; b >= 0; b = b - 1) if (m[b]) lsb16 = b[3:0];
-        end
-    endfunction
-
+$SIGFNS
     localparam [4:0] PH_IDLE = 5'd0, PH_CINIT = 5'd1, PH_EINIT = 5'd2, PH_LXP = 5'd3, PH_LYP = 5'd4,
         PH_LXS = 5'd5, PH_LYS = 5'd6, PH_LAST = 5'd7, PH_CSBF = 5'd8, PH_SIG = 5'd9, PH_GT1 = 5'd10,
         PH_GT2 = 5'd11, PH_SIGN = 5'd12, PH_COEF = 5'd13, PH_REMP = 5'd14, PH_REMS = 5'd15,
@@ -361,15 +325,7 @@ $ENGINE    wire bin = n_bin;
     wire [7:0] fill_byte = eos ? 8'd0 : bs_byte;
     wire [23:0] placed = {16'd0, fill_byte} << (5'd16 - rem);
 
-    // ---- context initialization (9.3.2.2) ----
-    wire [7:0] iv = initval(idx);
-    wire [5:0] qpc = (qp > 6'd51) ? 6'd51 : qp;
-    wire signed [8:0] slope = $signed({3'd0, iv[7:4], 2'd0}) + $signed({5'd0, iv[7:4]}) - 9'sd45;
-    wire signed [15:0] prod = slope * $signed({1'b0, qpc});
-    wire signed [15:0] pre0 = (prod >>> 4) + $signed({9'd0, iv[3:0], 3'd0}) - 16'sd16;
-    wire [6:0] pre = (pre0 < 16'sd1) ? 7'd1 : (pre0 > 16'sd126) ? 7'd126 : pre0[6:0];
-    wire [6:0] init_state = (pre <= 7'd63) ? {1'b0, 6'd63 - pre[5:0]} : {1'b1, pre[5:0]};
-
+$CTXINIT
     // ---- the coefficient being finished (j-th significant, scan position cpos) ----
     wire [3:0] cpos = msb16(itm);
     wire [3:0] cxy = inxy({t_scan, cpos});
@@ -701,4 +657,57 @@ $FIFOUPD    assign out_valid = (o_count != 2'd0);
             endcase
         end
     end
+"#;
+
+/// Shared with `res_enc`: sigctx (9.3.4.2.5 ctxInc of sig_coeff_flag), msb16, lsb16.
+pub(crate) const SIG_FNS: &str = r#"    function automatic [5:0] sigctx(input [2:0] lg, input ch, input [1:0] sc, input [1:0] xp, input [1:0] yp, input first, input [1:0] prev);
+        reg [5:0] s;
+        reg [2:0] d;
+        begin
+            d = {1'b0, xp} + {1'b0, yp};
+            if (lg == 3'd2) s = map4({yp, xp});
+            else if (first && (d == 3'd0)) s = 6'd0;
+            else begin
+                case (prev)
+                    2'd0: s = (d == 3'd0) ? 6'd2 : (d < 3'd3) ? 6'd1 : 6'd0;
+                    2'd1: s = (yp == 2'd0) ? 6'd2 : (yp == 2'd1) ? 6'd1 : 6'd0;
+                    2'd2: s = (xp == 2'd0) ? 6'd2 : (xp == 2'd1) ? 6'd1 : 6'd0;
+                    default: s = 6'd2;
+                endcase
+                if (!ch) begin
+                    if (!first) s = s + 6'd3;
+                    if (lg == 3'd3) s = s + ((sc == 2'd0) ? 6'd9 : 6'd15);
+                    else s = s + 6'd21;
+                end else if (lg == 3'd3) s = s + 6'd9;
+                else s = s + 6'd12;
+            end
+            sigctx = ch ? s + 6'd27 : s;
+        end
+    endfunction
+    function automatic [3:0] msb16(input [15:0] m);
+        integer b;
+        begin
+            msb16 = 4'd0;
+            for (b = 0; b < 16; b = b + 1) if (m[b]) msb16 = b[3:0];
+        end
+    endfunction
+    function automatic [3:0] lsb16(input [15:0] m);
+        integer b;
+        begin
+            lsb16 = 4'd0;
+            for (b = 15; b >= 0; b = b - 1) if (m[b]) lsb16 = b[3:0];
+        end
+    endfunction
+"#;
+
+/// Shared with `res_enc`: the context initialization (9.3.2.2) of context `idx` at
+/// `qp` (`init_state`).
+pub(crate) const CTX_INIT: &str = r#"    // ---- context initialization (9.3.2.2) ----
+    wire [7:0] iv = initval(idx);
+    wire [5:0] qpc = (qp > 6'd51) ? 6'd51 : qp;
+    wire signed [8:0] slope = $signed({3'd0, iv[7:4], 2'd0}) + $signed({5'd0, iv[7:4]}) - 9'sd45;
+    wire signed [15:0] prod = slope * $signed({1'b0, qpc});
+    wire signed [15:0] pre0 = (prod >>> 4) + $signed({9'd0, iv[3:0], 3'd0}) - 16'sd16;
+    wire [6:0] pre = (pre0 < 16'sd1) ? 7'd1 : (pre0 > 16'sd126) ? 7'd126 : pre0[6:0];
+    wire [6:0] init_state = (pre <= 7'd63) ? {1'b0, 6'd63 - pre[5:0]} : {1'b1, pre[5:0]};
 "#;

@@ -29,5 +29,22 @@ fn yosys_synthesizes_every_block() {
     }
 }
 
+#[test]
+fn yosys_synthesizes_the_encoder_blocks() {
+    hw::common::tool("yosys").unwrap_or_else(|e| panic!("{e}"));
+    let mut p = golden::Params::default();
+    p.rtl.samples_per_cycle = 1;
+    p.bitstream.max_tu_size = 4;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hw-synth");
+    let lib = hw::yosys::asap7_liberty(&dir);
+    let m = hw::block("res_enc", &p).unwrap();
+    let r = hw::yosys::synth_cached(&m.name, &m.verilog, lib.as_deref(), &dir.join(&m.name), &dir.join("../tcgen-synth/cache")).unwrap();
+    eprintln!("{r:?}");
+    assert!(r.generic_cells > 500, "res_enc: suspiciously small netlist ({} cells)", r.generic_cells);
+    if lib.is_some() {
+        assert!(r.area_um2.expect("area from stat -liberty") > 0.0 && r.flops.unwrap() > 0, "{r:?}");
+    }
+}
+
 // The decoder core's synthesis (about 2 minutes) runs beside the calibration in
 // area_energy/tests/area_calibration.rs, where its area is also costed.

@@ -346,7 +346,7 @@ impl CosimResult {
 }
 
 /// Names of the blocks with a testbench.
-pub const BENCHED: [&str; 8] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "cabac_enc", "res_dec", "intra_pred", "syn_dec"];
+pub const BENCHED: [&str; 9] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "cabac_enc", "res_dec", "intra_pred", "syn_dec", "res_enc"];
 
 /// Build the block for `params`, run every stimulus set through it against golden/.
 pub fn cosim(block: &str, params: &golden::Params, run: &CosimRun) -> Result<CosimResult, SimError> {
@@ -410,6 +410,13 @@ pub fn cosim_module(block: &str, module: &hw::GeneratedModule, params: &golden::
                     continue;
                 }
                 crate::syn_dec::run_streams(&mut m, &streams, timing.seed)?
+            }
+            "res_enc" => {
+                let cmds = crate::res_enc::set_commands(set, nm.trailing_zeros(), timing.seed);
+                if cmds.is_empty() {
+                    continue;
+                }
+                crate::res_enc::run(&mut m, &cmds, lanes, &timing)?
             }
             "res_dec" => {
                 let streams = crate::res_dec::streams(set, timing.seed);

@@ -7,6 +7,7 @@
 //! - [`blocks`]: stimulus sets and references of each block; [`blocks::cosim`] is what
 //!   `tcgen cosim` and the tests run.
 //! - [`res_dec`]: the residual parser's substreams, golden reference and corrupt-stream check.
+//! - [`res_enc`]: the encoder core's residual binarizer: command lists and golden's encoder.
 //! - [`syn_dec`], [`intra_pred`]: the syntax decoder's slice jobs, the predictor's jobs.
 //! - [`dec_core`]: the decoder core on whole streams against golden's pictures.
 
@@ -15,6 +16,7 @@ pub mod dec_core;
 pub mod model;
 pub mod intra_pred;
 pub mod res_dec;
+pub mod res_enc;
 pub mod syn_dec;
 pub mod tb;
 
