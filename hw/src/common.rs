@@ -397,3 +397,51 @@ endmodule
 "#
     .to_string()
 }
+
+/// Expand every `NAME(a1, a2, ...);` statement of a template into `body` with `$1`,
+/// `$2`, ... replaced by the arguments (split at top-level commas; braces and
+/// parentheses nest). The state-machine templates use it for their "issue a command
+/// and continue at state S" statements.
+pub fn expand_calls(t: &str, name: &str, body: &str) -> String {
+    let pat = format!("{name}(");
+    let mut out = String::with_capacity(t.len() * 2);
+    let mut rest = t;
+    while let Some(i) = rest.find(&pat) {
+        // a whole identifier only
+        if i > 0 && rest.as_bytes()[i - 1].is_ascii_alphanumeric() || i > 0 && rest.as_bytes()[i - 1] == b'_' {
+            out.push_str(&rest[..i + pat.len()]);
+            rest = &rest[i + pat.len()..];
+            continue;
+        }
+        out.push_str(&rest[..i]);
+        let s = &rest[i + pat.len()..];
+        let (mut depth, mut last, mut end) = (0i32, 0usize, None);
+        let mut args = Vec::new();
+        for (k, c) in s.char_indices() {
+            match c {
+                '(' | '{' | '[' => depth += 1,
+                ')' if depth == 0 => {
+                    args.push(s[last..k].trim().to_string());
+                    end = Some(k);
+                    break;
+                }
+                ')' | '}' | ']' => depth -= 1,
+                ',' if depth == 0 => {
+                    args.push(s[last..k].trim().to_string());
+                    last = k + 1;
+                }
+                _ => {}
+            }
+        }
+        let end = end.unwrap_or_else(|| panic!("unterminated {name}( in template"));
+        let mut b = body.to_string();
+        for (n, a) in args.iter().enumerate().rev() {
+            b = b.replace(&format!("${}", n + 1), a);
+        }
+        out.push_str(&b);
+        rest = &s[end + 1..];
+        rest = rest.strip_prefix(';').unwrap_or(rest);
+    }
+    out.push_str(rest);
+    out
+}

@@ -22,6 +22,8 @@
 //!   decoder core's reconstruction path and CTU-row memory;
 //! - [`res_enc`] (not in [`BLOCKS`]: it contains `cabac_enc`): the encoder core's
 //!   residual_coding binarizer and context memory, levels in, substream bytes out;
+//! - [`syn_enc`] (not in [`BLOCKS`]: it contains `res_enc`): the encoder core's
+//!   slice-data writer, CU decisions and levels in, escaped slice data out;
 //! - [`dec_core`] (not in [`BLOCKS`]): the decoder core, syntax decoder +
 //!   reconstruction + `inv_tq` + `intra_pred`, slice data in, raster luma out.
 
@@ -37,6 +39,7 @@ pub mod recon;
 pub mod res_dec;
 pub mod res_enc;
 pub mod syn_dec;
+pub mod syn_enc;
 pub mod verilog;
 pub mod yosys;
 
@@ -47,8 +50,9 @@ pub const BLOCKS: [&str; 7] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "caba
 
 /// Composite modules (`tcgen verilog` writes them after [`BLOCKS`]; each holds blocks
 /// of its own as modules of its file): the syntax decoder, the reconstruction path and
-/// the decoder core; the encoder core's residual binarizer (it holds `cabac_enc`).
-pub const COMPOSITES: [&str; 4] = ["syn_dec", "recon", "dec_core", "res_enc"];
+/// the decoder core; the encoder core's residual binarizer (it holds `cabac_enc`) and
+/// slice-data writer (it holds `res_enc`).
+pub const COMPOSITES: [&str; 5] = ["syn_dec", "recon", "dec_core", "res_enc", "syn_enc"];
 
 /// Transform-unit parameters of a config: (samples per cycle, largest TU side).
 pub fn tu_params(p: &golden::Params) -> Result<(usize, usize), String> {
@@ -99,6 +103,7 @@ pub fn block(name: &str, p: &golden::Params) -> Result<GeneratedModule, String> 
         }
         "recon" => Ok(recon::generate(&recon::ReconParams::of(p)?, "recon")),
         "dec_core" => dec_core::generate(p),
+        "syn_enc" => syn_enc::generate(p),
         "fwd_tq" => {
             let (lanes, nm) = tu_params(p)?;
             Ok(by_params!(lanes, nm, |NM, P| generate(
@@ -124,7 +129,7 @@ pub fn memories(name: &str, p: &golden::Params) -> Result<Vec<(String, u64, u32)
     let wpp = || res_dec::MEMORIES.iter().map(|(n, w, b)| (n.to_string(), *w, *b));
     Ok(match name {
         "res_dec" | "syn_dec" => wpp().collect(),
-        "res_enc" => res_enc::memories(tu_params(p)?.1),
+        "res_enc" | "syn_enc" => res_enc::memories(tu_params(p)?.1),
         "recon" | "dec_core" => {
             let mut v: Vec<_> = recon::memories(&recon::ReconParams::of(p)?).into_iter().map(|m| (m.name, m.words, m.bits)).collect();
             if name == "dec_core" {

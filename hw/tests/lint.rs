@@ -114,4 +114,17 @@ fn encoder_blocks_lint_clean_every_config() {
             assert!(out.status.success() && err.trim().is_empty(), "res_enc (P={lanes}, max TU {nm}):\n{err}");
         }
     }
+    // the slice-data writer: (CTU, max TU, lanes)
+    for (ctu, nm, lanes) in [(32, 32, 4), (16, 8, 1), (64, 32, 2), (16, 16, 4), (64, 8, 1)] {
+        let mut p = params(lanes, nm);
+        p.bitstream.ctu_size = ctu;
+        let m = hw::block("syn_enc", &p).unwrap();
+        let d = dir.join(format!("syn-ctu{ctu}-n{nm}-p{lanes}"));
+        std::fs::create_dir_all(&d).unwrap();
+        let f = d.join("syn_enc.v");
+        std::fs::write(&f, &m.verilog).unwrap();
+        let out = Command::new(&verilator).args(["--lint-only", "-Wall", "--top-module", "syn_enc"]).arg(&f).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && err.trim().is_empty(), "syn_enc (CTU {ctu}, max TU {nm}, P {lanes}):\n{err}");
+    }
 }

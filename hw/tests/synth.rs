@@ -34,15 +34,19 @@ fn yosys_synthesizes_the_encoder_blocks() {
     hw::common::tool("yosys").unwrap_or_else(|e| panic!("{e}"));
     let mut p = golden::Params::default();
     p.rtl.samples_per_cycle = 1;
-    p.bitstream.max_tu_size = 4;
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hw-synth");
     let lib = hw::yosys::asap7_liberty(&dir);
-    let m = hw::block("res_enc", &p).unwrap();
-    let r = hw::yosys::synth_cached(&m.name, &m.verilog, lib.as_deref(), &dir.join(&m.name), &dir.join("../tcgen-synth/cache")).unwrap();
-    eprintln!("{r:?}");
-    assert!(r.generic_cells > 500, "res_enc: suspiciously small netlist ({} cells)", r.generic_cells);
-    if lib.is_some() {
-        assert!(r.area_um2.expect("area from stat -liberty") > 0.0 && r.flops.unwrap() > 0, "{r:?}");
+    // the slice-data writer (with its binarizer) at CTU 16, TU up to 8
+    p.bitstream.ctu_size = 16;
+    p.bitstream.max_tu_size = 8;
+    for name in ["res_enc", "syn_enc"] {
+        let m = hw::block(name, &p).unwrap();
+        let r = hw::yosys::synth_cached(&m.name, &m.verilog, lib.as_deref(), &dir.join(&m.name), &dir.join("../tcgen-synth/cache")).unwrap();
+        eprintln!("{r:?}");
+        assert!(r.generic_cells > 500, "{name}: suspiciously small netlist ({} cells)", r.generic_cells);
+        if lib.is_some() {
+            assert!(r.area_um2.expect("area from stat -liberty") > 0.0 && r.flops.unwrap() > 0, "{r:?}");
+        }
     }
 }
 
