@@ -5,7 +5,9 @@
 //!
 //! Ports (synchronous to `clock`; `reset` synchronous, active high):
 //! - `rq_valid`, `rq_ready`, `rq_kind` (2: 0 decision, 1 bypass, 2 terminate, 3 finish),
-//!   `rq_bin` (1), `rq_state` (7: {valMps, pStateIdx} before the bin, decisions only).
+//!   `rq_bin` (1), `rq_state` (7: {valMps, pStateIdx} before the bin, decisions only),
+//!   `rq_two` (1: a bypass request carries two bins, `rq_bin` then `rq_bin2`, folded in
+//!   one step as HM's encodeBinsEP does; 0 when unused).
 //!   `finish` follows the terminating bin 1: it flushes the engine, appends the stop
 //!   bit and byte alignment, and re-initializes the engine for the next substream.
 //! - `out_valid`, `out_ready`, `out_byte` (8), `out_last` (1, last byte of a substream).
@@ -15,10 +17,12 @@
 //! low/range per cycle and at most one byte leaves the window per bin. Bytes go
 //! through an emission queue (the resolved byte, a run of 0xff/0x00 bytes after a
 //! carry resolves, the flush tail) at one byte per cycle into a 2-entry output FIFO;
-//! a bin is accepted only while that queue is empty.
+//! a bin is accepted while that queue is empty or holds a single resolved byte that
+//! leaves for the FIFO in the same cycle.
 //!
-//! Throughput: one bin per cycle, minus one cycle per emitted byte beyond the first of
-//! a write-out (runs of 0xff bytes), and a few cycles per finish. `rq_ready` depends on
+//! Throughput: one bin (two bypass bins) per cycle while the output is taken, minus one cycle per emitted
+//! byte beyond the first of a write-out (runs of 0xff bytes), and a few cycles per
+//! finish. `rq_ready` depends on
 //! registers only.
 //!
 //! A rust-hdl Verilog wrapper (variable shifts, tables); Verilator is the proof.
@@ -34,6 +38,8 @@ pub struct CabacEnc {
     pub rq_kind: Signal<In, Bits<2>>,
     pub rq_bin: Signal<In, Bit>,
     pub rq_state: Signal<In, Bits<7>>,
+    pub rq_two: Signal<In, Bit>,
+    pub rq_bin2: Signal<In, Bit>,
     pub out_valid: Signal<Out, Bit>,
     pub out_ready: Signal<In, Bit>,
     pub out_byte: Signal<Out, Bits<8>>,
@@ -80,7 +86,9 @@ $TABLES
     reg [15:0] qt_b;
     reg qt_last;
 $FIFODECL    wire q_empty = ~q1_v & (qr_n == 16'd0) & (qt_n == 2'd0);
-    assign rq_ready = q_empty;
+    // a bin goes in while the queue is empty, or holds one resolved byte that leaves
+    // for the output FIFO in this cycle
+    assign rq_ready = q_empty | (q1_v & (qr_n == 16'd0) & (qt_n == 2'd0) & o_room);
     wire fire = rq_valid & rq_ready;
 
     // ---- one bin ----
@@ -110,8 +118,13 @@ $FIFODECL    wire q_empty = ~q1_v & (qr_n == 16'd0) & (qt_n == 2'd0);
                 end else n_rng = rm;
             end
             2'd1: begin
-                n_low = (low << 1) + (rq_bin ? {23'd0, rng} : 32'd0);
-                n_bl = bl - 5'd1;
+                if (rq_two) begin
+                    n_low = (low << 2) + (rq_bin ? {22'd0, rng, 1'b0} : 32'd0) + (rq_bin2 ? {23'd0, rng} : 32'd0);
+                    n_bl = bl - 5'd2;
+                end else begin
+                    n_low = (low << 1) + (rq_bin ? {23'd0, rng} : 32'd0);
+                    n_bl = bl - 5'd1;
+                end
             end
             2'd2: begin
                 if (rq_bin) begin

@@ -39,8 +39,8 @@
 //!   a bypass count outside 1..=5, op 3 kind 3. The offending op codes nothing (an
 //!   op 1 still consumes its TU), so the block never hangs on bad commands.
 //!
-//! Micro-architecture: one engine request per cycle at most (the engine takes a bin per
-//! cycle while it emits no byte); the context read, the bin's context update and the
+//! Micro-architecture: one engine request per cycle at most (the engine takes a bin, or
+//! two bypass bins, per cycle); the context read, the bin's context update and the
 //! next context selection happen in that cycle. Levels sit in a `tcgen_ram` of two
 //! banks of NM^2/4 words x 64 bits (a sub-block row per word, written P levels per
 //! beat with the write mask); while loading, the block keeps per TU a 64-bit map of
@@ -49,7 +49,8 @@
 //! sub-block with non-zero levels (and sub-block 0) is fetched in 5 cycles (4 reads)
 //! into a 16-level register; its significance map in scan order, the greater1 /
 //! greater2 flags, signs and remaining levels (Rice prefix and suffix, EGk) are coded
-//! from there one bin per cycle. Cycles without a bin: the fetches, one per sub-block
+//! from there one bin per cycle, two per cycle for bypass runs (signs, remaining-level
+//! prefixes and suffixes, last-position suffixes, op-2 bypass runs). Cycles without a bin: the fetches, one per sub-block
 //! check, one per coefficient of the first eight without a remaining level, one per
 //! TU start and end.
 //!
@@ -338,6 +339,11 @@ $SIGFNS
     wire [3:0] cxy = inxy({t_scan, cpos});
     wire [15:0] clev = sbr[{cxy[1:0], cxy[3:2], 4'd0} +: 16];
     wire [15:0] cabs = clev[15] ? (16'd0 - clev) : clev;
+    // the next one (two sign bins per cycle)
+    wire [15:0] itm2 = itm & ~(16'd1 << cpos);
+    wire [3:0] cpos2 = msb16(itm2);
+    wire [3:0] cxy2 = inxy({t_scan, cpos2});
+    wire cneg2 = sbr[{cxy2[1:0], cxy2[3:2], 4'd15}];
     // coeff_abs_level_remaining (9.3.3.11): prefix of rones ones and a zero, rslen suffix bits
     wire [1:0] base = (j < 5'd8) ? (2'd2 + {1'b0, fc2}) : 2'd1;
     wire need_rem = (cabs >= {14'd0, base});
@@ -367,27 +373,39 @@ $SIGFNS
     reg rq;
     reg [1:0] rkind;
     reg rbin;
+    reg two;
+    reg rbin2;
     reg [7:0] rctx;
     wire skip = (k == 4'd0) & infer_dc;
     always @(*) begin
         rq = 1'b0;
         rkind = 2'd1;
         rbin = 1'b0;
+        two = 1'b0;
+        rbin2 = 1'b0;
         rctx = 8'd0;
         case (ph)
             PH_LXP: begin rq = 1'b1; rkind = 2'd0; rctx = 8'd$C_LASTX + {3'd0, lsel}; rbin = (pcnt < px); end
             PH_LYP: begin rq = 1'b1; rkind = 2'd0; rctx = 8'd$C_LASTY + {3'd0, lsel}; rbin = (pcnt < py); end
-            PH_LXS: begin rq = 1'b1; rbin = lxr[scnt - 3'd1]; end
-            PH_LYS: begin rq = 1'b1; rbin = lyr[scnt - 3'd1]; end
+            PH_LXS: begin rq = 1'b1; rbin = lxr[scnt - 3'd1]; two = (scnt >= 3'd2); rbin2 = lxr[scnt - 3'd2]; end
+            PH_LYS: begin rq = 1'b1; rbin = lyr[scnt - 3'd1]; two = (scnt >= 3'd2); rbin2 = lyr[scnt - 3'd2]; end
             PH_CSBF: begin rq = ~needf & csbf_coded; rkind = 2'd0; rctx = 8'd$C_CSBF + {6'd0, t_ch, right | below}; rbin = nzbit; end
             PH_SIG: begin rq = ~skip; rkind = 2'd0; rctx = 8'd$C_SIG + {2'd0, sctx}; rbin = sigs[k]; end
             PH_GT1: begin rq = 1'b1; rkind = 2'd0; rctx = 8'd$C_GT1 + {3'd0, t_ch, cset, c1}; rbin = (cabs > 16'd1); end
             PH_GT2: begin rq = 1'b1; rkind = 2'd0; rctx = 8'd$C_GT2 + {5'd0, t_ch, cset}; rbin = g2v; end
-            PH_SIGN: begin rq = 1'b1; rbin = clev[15]; end
+            PH_SIGN: begin rq = 1'b1; rbin = clev[15]; two = (j + 5'd2 <= nsign); rbin2 = cneg2; end
             PH_COEF: begin rq = need_rem; rbin = (rones != 5'd0); end
-            PH_REMP: begin rq = 1'b1; rbin = (rcnt != 5'd0); end
-            PH_REMS: begin rq = 1'b1; rbin = rsuf[rk - 4'd1]; end
-            PH_BIN: begin rq = 1'b1; rkind = b_kind; rctx = b_ctx; rbin = (b_kind == 2'd1) ? b_val[b_n - 3'd1] : b_val[0]; end
+            // the prefix's ones two at a time; a last one goes with the closing zero
+            PH_REMP: begin rq = 1'b1; rbin = (rcnt != 5'd0); two = (rcnt != 5'd0); rbin2 = (rcnt >= 5'd2); end
+            PH_REMS: begin rq = 1'b1; rbin = rsuf[rk - 4'd1]; two = (rk >= 4'd2); rbin2 = rsuf[rk - 4'd2]; end
+            PH_BIN: begin
+                rq = 1'b1;
+                rkind = b_kind;
+                rctx = b_ctx;
+                rbin = (b_kind == 2'd1) ? b_val[b_n - 3'd1] : b_val[0];
+                two = (b_kind == 2'd1) & (b_n >= 3'd2);
+                rbin2 = b_val[b_n - 3'd2];
+            end
             PH_FIN: begin rq = 1'b1; rkind = 2'd3; end
             default: rq = 1'b0;
         endcase
@@ -402,6 +420,7 @@ $SIGFNS
     res_enc_cabac_enc u_eng (
         .clock(clock), .reset(reset),
         .rq_valid(rq), .rq_ready(e_ready), .rq_kind(rkind), .rq_bin(rbin), .rq_state(cst),
+        .rq_two(two), .rq_bin2(rbin2),
         .out_valid(out_valid), .out_ready(out_ready), .out_byte(out_byte), .out_last(out_last));
 
 $CTXINIT
@@ -415,8 +434,8 @@ $CTXINIT
     // the coefficient finishes: no remaining level, or its remaining level's last bin
     wire cfin = ((ph == PH_COEF) & ~need_rem)
         | (fire & (ph == PH_COEF) & (rones == 5'd0) & (rslen == 4'd0))
-        | (fire & (ph == PH_REMP) & (rcnt == 5'd0) & (rk == 4'd0))
-        | (fire & (ph == PH_REMS) & (rk == 4'd1));
+        | (fire & (ph == PH_REMP) & (rcnt <= 5'd1) & (rk == 4'd0))
+        | (fire & (ph == PH_REMS) & (rk <= 4'd2));
 
     wire unused_ok = &{1'b1, prod[15:13], pre0[15:7], lyw[9:5], lyw[1:0], lxp[1:0], lnn[5], sbw[3], $UNUSED};
 
@@ -497,7 +516,7 @@ $CTXINIT
                 end
                 PH_RESTW: ph <= PH_IDLE;
                 PH_BIN: if (fire) begin
-                    if ((b_kind == 2'd1) && (b_n != 3'd1)) b_n <= b_n - 3'd1;
+                    if ((b_kind == 2'd1) && (b_n > 3'd2)) b_n <= b_n - 3'd2;
                     else ph <= PH_IDLE;
                 end
                 PH_FIN: if (fire) ph <= PH_IDLE;
@@ -544,8 +563,8 @@ $CTXINIT
                     end
                 end
                 PH_LXS: if (fire) begin
-                    scnt <= scnt - 3'd1;
-                    if (scnt == 3'd1) begin
+                    scnt <= scnt - (two ? 3'd2 : 3'd1);
+                    if (scnt <= 3'd2) begin
                         if (py > 4'd3) begin
                             ph <= PH_LYS;
                             scnt <= py[3:1] - 3'd1;
@@ -553,8 +572,8 @@ $CTXINIT
                     end
                 end
                 PH_LYS: if (fire) begin
-                    scnt <= scnt - 3'd1;
-                    if (scnt == 3'd1) ph <= PH_CSBF;
+                    scnt <= scnt - (two ? 3'd2 : 3'd1);
+                    if (scnt <= 3'd2) ph <= PH_CSBF;
                 end
                 PH_CSBF: begin
                     if (needf) ph <= PH_FETCH;
@@ -640,9 +659,9 @@ $CTXINIT
                     ph <= PH_SIGN;
                 end
                 PH_SIGN: if (fire) begin
-                    itm[cpos] <= 1'b0;
-                    j <= j + 5'd1;
-                    if (j + 5'd1 == nsign) begin
+                    itm <= two ? (itm2 & ~(16'd1 << cpos2)) : itm2;
+                    j <= j + (two ? 5'd2 : 5'd1);
+                    if (j + (two ? 5'd2 : 5'd1) == nsign) begin
                         j <= 5'd0;
                         itm <= sigs;
                         rice <= 3'd0;
@@ -673,10 +692,10 @@ $CTXINIT
                                 ph <= (rones != 5'd0) ? PH_REMP : PH_REMS;
                             end
                             PH_REMP: begin
-                                if (rcnt != 5'd0) rcnt <= rcnt - 5'd1;
+                                if (rcnt >= 5'd2) rcnt <= rcnt - 5'd2;
                                 else ph <= PH_REMS;
                             end
-                            default: rk <= rk - 4'd1;
+                            default: rk <= rk - (two ? 4'd2 : 4'd1);
                         endcase
                     end
                 end

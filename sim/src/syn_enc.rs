@@ -61,9 +61,9 @@ fn fields(s: &SliceUnit, end: usize, byp: bool) -> Vec<u64> {
     ]
 }
 
-/// The slices of an Annex-B stream of golden's encoder, or why the stream is outside
-/// the writer's subset.
-pub fn slices(annexb: &[u8]) -> Result<Vec<EncSlice>, SimError> {
+/// The slices of an Annex-B stream of golden's encoder and the bins it codes, or why
+/// the stream is outside the writer's subset.
+pub fn slices(annexb: &[u8]) -> Result<(Vec<EncSlice>, u64), SimError> {
     let sl = golden::decoder::slices(annexb).map_err(|e| SimError::Other(format!("stream: {e}")))?;
     let t = golden::decoder::decode_traced(annexb).map_err(|e| SimError::Other(format!("golden decoder: {e}")))?;
     let mut recs = t.records.iter().peekable();
@@ -107,7 +107,7 @@ pub fn slices(annexb: &[u8]) -> Result<Vec<EncSlice>, SimError> {
         }
         out.push(EncSlice { fields: fields(s, end, byp.unwrap_or(false)), cus, expected, substreams: h.num_entry_points + 1 });
     }
-    Ok(out)
+    Ok((out, t.bins))
 }
 
 /// What a run measured.

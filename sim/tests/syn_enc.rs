@@ -18,16 +18,19 @@ fn check(cfg: &str, tensors: &[(&str, golden::tensor::Tensor)], qps: &[u8], stal
     for (name, t) in tensors {
         for &qp in qps {
             let enc = pipeline::encode_tensor(t, &p0, RateTarget::Qp(qp)).unwrap();
-            let s = slices(&enc.encoded.annexb).unwrap();
+            let (s, bins) = slices(&enc.encoded.annexb).unwrap();
             let r = run(&mut model, &s, p0.rtl.samples_per_cycle as usize, stall, qp as u64, 20_000_000).unwrap();
             eprintln!(
-                "syn_enc {cfg:?} {name} QP {qp}: {} slices, {} CUs, {} samples, {} bytes, {} cycles: {:.3} samples/cycle, {:.2} M cycles/s, {} mismatches",
+                "syn_enc {} {name} QP {qp}: {} slices, {} CUs, {} samples, {} bytes, {} bins, {} cycles: {:.3} samples/cycle, {:.3} bins/cycle, {:.2} M cycles/s, {} mismatches",
+                cfg.replace('\n', " "),
                 r.slices,
                 r.cus,
                 r.samples,
                 r.bytes,
+                bins,
                 r.cycles,
                 r.samples_per_cycle(),
+                bins as f64 / r.cycles.max(1) as f64,
                 r.cycles as f64 / r.wall_seconds / 1e6,
                 r.mismatches
             );
