@@ -7,7 +7,9 @@ use std::path::PathBuf;
 #[derive(Args)]
 pub struct CosimArgs {
     /// Block (module and file name that `tcgen verilog` writes): dequant, fwd_tq, inv_tq,
-    /// cabac_dec, cabac_enc, res_dec, intra_pred, syn_dec.
+    /// cabac_dec, cabac_enc, res_dec, intra_pred, syn_dec, res_enc, satd, syn_enc (the
+    /// encoder's slice-data writer, on the CU decisions of --input or of --tensor
+    /// encoded with the hardware strategy).
     #[arg(long, required_unless_present = "core", conflicts_with = "core")]
     pub block: Option<String>,
     /// A whole core instead of a block: `decoder` (dec_core: slice data in, pictures
@@ -48,7 +50,7 @@ pub struct CosimArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
-    /// A stream to decode instead of the stimulus sets (syn_dec and --core decoder):
+    /// A stream to decode instead of the stimulus sets (syn_dec, syn_enc and --core decoder):
     /// FILE.t265 (tcgen's container) or FILE.hevc (Annex-B); the block or core is
     /// generated for the stream's CTU size (and the core for its largest TB and width).
     #[arg(long)]
@@ -59,11 +61,70 @@ pub struct CosimArgs {
     pub engines: Option<usize>,
 }
 
-/// `--input`: one stream through the syntax decoder against golden's records.
 /// The Annex-B stream of FILE.t265 or FILE.hevc.
 fn read_stream(input: &std::path::Path) -> Result<Vec<u8>> {
     let bytes = std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
     Ok(if bytes.starts_with(golden::container::MAGIC) { golden::container::read(&bytes).with_context(|| format!("{}", input.display()))?.1.to_vec() } else { bytes })
+}
+
+/// `--block syn_enc`: the encoder core's slice-data writer on the CU decisions of a
+/// stream of golden's hardware strategy (--input, or --tensor encoded with the config,
+/// strategy hw): every byte of every slice's data against golden's.
+fn run_writer(a: &CosimArgs, mut p: golden::Params) -> Result<()> {
+    if a.engines.is_some() || a.trace.is_some() || a.toggles.is_some() {
+        bail!("--block syn_enc takes --input or --tensor, --config, --seed, --backpressure and --json (not --engines, --trace, --toggles)");
+    }
+    p.encoder.strategy = golden::config::StrategyKind::Hw;
+    let (name, annexb) = match &a.input {
+        Some(input) => (input.display().to_string(), read_stream(input)?),
+        None => {
+            if a.tensor == "none" {
+                bail!("--block syn_enc needs --input FILE or a --tensor to encode");
+            }
+            let t = golden::sample::load(&a.tensor, None).with_context(|| format!("tensor {}", a.tensor))?;
+            let enc = golden::pipeline::encode_tensor(&t, &p, golden::pipeline::RateTarget::Qp(p.encoder.qp)).with_context(|| format!("encoding {}", a.tensor))?;
+            (format!("{} (hw QP {})", a.tensor, p.encoder.qp), enc.encoded.annexb)
+        }
+    };
+    let sl = golden::decoder::slices(&annexb).with_context(|| format!("{name}: not a decodable HEVC stream"))?;
+    let first = sl.first().ok_or_else(|| anyhow::anyhow!("{name}: no slices"))?;
+    p.bitstream.ctu_size = 1 << first.sps.log2_ctb;
+    p.bitstream.max_tu_size = 1 << first.sps.log2_max_tb;
+    let (slices, bins) = sim::syn_enc::slices(&annexb).with_context(|| format!("{name}: not a stream the slice-data writer takes"))?;
+    let m = hw::block("syn_enc", &p).map_err(|e| anyhow::anyhow!(e))?;
+    let mut model = sim::Model::new(&m, &sim::BuildOptions::default())?;
+    let samples: u64 = slices.iter().flat_map(|s| s.cus.iter()).map(|c| 1u64 << (2 * c.log2)).sum();
+    let r = sim::syn_enc::run(&mut model, &slices, p.rtl.samples_per_cycle as usize, if a.backpressure { 64 } else { 0 }, a.seed, 1_000_000 + 400 * samples)?;
+    let ok = r.mismatches == 0 && !r.errored;
+    if a.json {
+        println!("{}", serde_json::json!({ "block": "syn_enc", "input": name, "pass": ok, "ctu_size": p.bitstream.ctu_size, "max_tu_size": p.bitstream.max_tu_size, "report": r, "bins": bins, "samples_per_cycle": r.samples_per_cycle(), "bins_per_cycle": bins as f64 / r.cycles.max(1) as f64 }));
+    } else {
+        println!(
+            "syn_enc (CTU {}, TU up to {}, {} level lane(s)): {name}: {} {} slice(s), {} CUs, {} samples, {} bytes, {} cycles: {:.3} samples/cycle, {} bins = {:.3} bins/cycle, mismatches {}{}, {:.2} M cycles/s",
+            p.bitstream.ctu_size,
+            p.bitstream.max_tu_size,
+            p.rtl.samples_per_cycle,
+            if ok { "PASS" } else { "FAIL" },
+            r.slices,
+            r.cus,
+            r.samples,
+            r.bytes,
+            r.cycles,
+            r.samples_per_cycle(),
+            bins,
+            bins as f64 / r.cycles.max(1) as f64,
+            r.mismatches,
+            if r.errored { ", err raised" } else { "" },
+            r.cycles as f64 / r.wall_seconds.max(1e-9) / 1e6
+        );
+        if let Some(m) = &r.first_mismatch {
+            println!("    first mismatch: {m}");
+        }
+    }
+    if !ok {
+        bail!("syn_enc: {name}: {} mismatches against golden/{}", r.mismatches, if r.errored { ", err raised" } else { "" });
+    }
+    Ok(())
 }
 
 /// `--core decoder`: a stream through the decoder core against golden's pictures;
@@ -189,8 +250,11 @@ pub fn run(a: CosimArgs) -> Result<()> {
         return run_core(&a, p).map(|_| ());
     }
     let block = a.block.clone().unwrap_or_default();
+    if block == "syn_enc" {
+        return run_writer(&a, p);
+    }
     if !sim::blocks::BENCHED.contains(&block.as_str()) {
-        bail!("unknown block `{block}`: the blocks are {}", sim::blocks::BENCHED.join(", "));
+        bail!("unknown block `{block}`: the blocks are {}, syn_enc", sim::blocks::BENCHED.join(", "));
     }
     if let Some(input) = &a.input {
         return run_stream(&a, p, &block, input);

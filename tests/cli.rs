@@ -133,7 +133,7 @@ fn verilog_writes_every_block_and_refuses_unsupported_lanes() {
     let (ok, _, err) = tcgen(&["verilog", "--out", &s(&out)]);
     assert!(ok, "{err}");
     let list = std::fs::read_to_string(out.join("tcgen.f")).unwrap();
-    for b in hw::BLOCKS.iter().chain(&hw::COMPOSITES) {
+    for b in hw::BLOCKS.iter().chain(&hw::COMPOSITES).chain(&hw::ENCODER) {
         let f = out.join(format!("{b}.v"));
         assert!(std::fs::read_to_string(&f).unwrap().contains(&format!("module {b}(")), "{b}");
         assert!(list.contains(&format!("{b}.v")), "{b} not in tcgen.f");
@@ -186,6 +186,15 @@ fn cosim_decodes_a_stream_with_the_syntax_decoder_and_the_decoder_core() {
     assert_eq!(j["pass"], true, "{j}");
     let (ok, _, err) = tcgen(&["cosim", "--block", "inv_tq", "--input", &s(&o)]);
     assert!(!ok && err.contains("only the syntax decoder"), "{err}");
+    // the encoder's slice-data writer on a hardware-strategy stream; an RD stream is
+    // outside its subset (NxN CUs, split transform trees) and refused with the reason
+    let hw_s = d.join("hw.t265");
+    let (ok, _, err) = tcgen(&["encode", "@gauss:150x160:5", "-o", &s(&hw_s), "--qp", "32", "--strategy", "hw"]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = tcgen(&["cosim", "--block", "syn_enc", "--input", &s(&hw_s)]);
+    assert!(ok && out.contains("PASS") && out.contains("bins/cycle"), "{out}\n{err}");
+    let (ok, _, err) = tcgen(&["cosim", "--block", "syn_enc", "--input", &s(&o)]);
+    assert!(!ok && err.contains("outside the writer's subset"), "{err}");
     let (ok, _, err) = tcgen(&["cosim", "--block", "inv_tq", "--core", "decoder"]);
     assert!(!ok && err.contains("cannot be used with"), "{err}");
     let bad = d.join("bad.hevc");

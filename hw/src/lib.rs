@@ -20,10 +20,11 @@
 //!   decoder, slice data in, transform-block records and levels out;
 //! - [`recon`] (not in [`BLOCKS`]: it needs `inv_tq` and `intra_pred` beside it): the
 //!   decoder core's reconstruction path and CTU-row memory;
-//! - [`res_enc`] (not in [`BLOCKS`]: it contains `cabac_enc`): the encoder core's
-//!   residual_coding binarizer and context memory, levels in, substream bytes out;
-//! - [`syn_enc`] (not in [`BLOCKS`]: it contains `res_enc`): the encoder core's
-//!   slice-data writer, CU decisions and levels in, escaped slice data out;
+//! - [`ENCODER`], the encoder core's blocks so far: [`res_enc`] (it contains
+//!   `cabac_enc`), the residual_coding binarizer and context memory, levels in,
+//!   substream bytes out; [`syn_enc`] (it contains `res_enc`), the slice-data writer,
+//!   CU decisions and levels in, escaped slice data out; [`satd`], the Hadamard SATD
+//!   of a prediction error (the hardware strategy's mode cost);
 //! - [`dec_core`] (not in [`BLOCKS`]): the decoder core, syntax decoder +
 //!   reconstruction + `inv_tq` + `intra_pred`, slice data in, raster luma out.
 
@@ -38,6 +39,7 @@ pub mod intra_pred;
 pub mod recon;
 pub mod res_dec;
 pub mod res_enc;
+pub mod satd;
 pub mod syn_dec;
 pub mod syn_enc;
 pub mod verilog;
@@ -50,9 +52,14 @@ pub const BLOCKS: [&str; 7] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "caba
 
 /// Composite modules (`tcgen verilog` writes them after [`BLOCKS`]; each holds blocks
 /// of its own as modules of its file): the syntax decoder, the reconstruction path and
-/// the decoder core; the encoder core's residual binarizer (it holds `cabac_enc`) and
-/// slice-data writer (it holds `res_enc`).
-pub const COMPOSITES: [&str; 5] = ["syn_dec", "recon", "dec_core", "res_enc", "syn_enc"];
+/// the decoder core.
+pub const COMPOSITES: [&str; 3] = ["syn_dec", "recon", "dec_core"];
+
+/// The encoder core's blocks built so far (issue 5; `tcgen verilog` writes them after
+/// [`COMPOSITES`]): the residual binarizer (it holds `cabac_enc`), the slice-data
+/// writer (it holds `res_enc`) and the SATD unit. They join the area-energy report
+/// with the encoder core.
+pub const ENCODER: [&str; 3] = ["res_enc", "syn_enc", "satd"];
 
 /// Transform-unit parameters of a config: (samples per cycle, largest TU side).
 pub fn tu_params(p: &golden::Params) -> Result<(usize, usize), String> {
@@ -103,6 +110,15 @@ pub fn block(name: &str, p: &golden::Params) -> Result<GeneratedModule, String> 
         }
         "recon" => Ok(recon::generate(&recon::ReconParams::of(p)?, "recon")),
         "dec_core" => dec_core::generate(p),
+        "satd" => {
+            let (_, nm) = tu_params(p)?;
+            Ok(match nm {
+                4 => generate(&mut satd::Satd::<4>::default(), "satd"),
+                8 => generate(&mut satd::Satd::<8>::default(), "satd"),
+                16 => generate(&mut satd::Satd::<16>::default(), "satd"),
+                _ => generate(&mut satd::Satd::<32>::default(), "satd"),
+            })
+        }
         "syn_enc" => syn_enc::generate(p),
         "fwd_tq" => {
             let (lanes, nm) = tu_params(p)?;
@@ -119,7 +135,7 @@ pub fn block(name: &str, p: &golden::Params) -> Result<GeneratedModule, String> 
             let (lanes, nm) = tu_params(p)?;
             Ok(by_params!(lanes, nm, |NM, P| generate(&mut inv_tq::InvTq::<NM, { 16 * P }>::default(), "inv_tq")))
         }
-        other => Err(format!("unknown block `{other}`: the blocks are {}, {}", BLOCKS.join(", "), COMPOSITES.join(", "))),
+        other => Err(format!("unknown block `{other}`: the blocks are {}, {}, {}", BLOCKS.join(", "), COMPOSITES.join(", "), ENCODER.join(", "))),
     }
 }
 
@@ -146,7 +162,7 @@ pub fn all_blocks(p: &golden::Params) -> Result<Vec<GeneratedModule>, String> {
     BLOCKS.iter().map(|b| block(b, p)).collect()
 }
 
-/// Every block and composite of the design ([`BLOCKS`] then [`COMPOSITES`]), generated.
+/// Every module of the design ([`BLOCKS`], [`COMPOSITES`], then [`ENCODER`]), generated.
 pub fn all_modules(p: &golden::Params) -> Result<Vec<GeneratedModule>, String> {
-    BLOCKS.iter().chain(COMPOSITES.iter()).map(|b| block(b, p)).collect()
+    BLOCKS.iter().chain(COMPOSITES.iter()).chain(ENCODER.iter()).map(|b| block(b, p)).collect()
 }

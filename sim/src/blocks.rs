@@ -346,7 +346,7 @@ impl CosimResult {
 }
 
 /// Names of the blocks with a testbench.
-pub const BENCHED: [&str; 9] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "cabac_enc", "res_dec", "intra_pred", "syn_dec", "res_enc"];
+pub const BENCHED: [&str; 10] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "cabac_enc", "res_dec", "intra_pred", "syn_dec", "res_enc", "satd"];
 
 /// Build the block for `params`, run every stimulus set through it against golden/.
 pub fn cosim(block: &str, params: &golden::Params, run: &CosimRun) -> Result<CosimResult, SimError> {
@@ -357,7 +357,7 @@ pub fn cosim(block: &str, params: &golden::Params, run: &CosimRun) -> Result<Cos
 /// [`cosim`] of a given implementation of `block`: the generated RTL, or a netlist of
 /// it with the same ports (yosys's gate-level output, for gate-level activity).
 pub fn cosim_module(block: &str, module: &hw::GeneratedModule, params: &golden::Params, run: &CosimRun) -> Result<CosimResult, SimError> {
-    let (lanes, nm) = if matches!(block, "dequant" | "cabac_dec" | "cabac_enc" | "res_dec" | "syn_dec") { (1, 32) } else if block == "intra_pred" { (crate::intra_pred::LANES, 32) } else { hw::tu_params(params).map_err(SimError::Other)? };
+    let (lanes, nm) = if matches!(block, "dequant" | "cabac_dec" | "cabac_enc" | "res_dec" | "syn_dec") { (1, 32) } else if block == "intra_pred" { (crate::intra_pred::LANES, 32) } else if block == "satd" { (4, hw::tu_params(params).map_err(SimError::Other)?.1) } else { hw::tu_params(params).map_err(SimError::Other)? };
     let mut m = Model::new(&module, &run.build)?;
     if let Some((path, from, to)) = &run.trace {
         m.trace_window(path, *from, *to)?;
@@ -410,6 +410,16 @@ pub fn cosim_module(block: &str, module: &hw::GeneratedModule, params: &golden::
                     continue;
                 }
                 crate::syn_dec::run_streams(&mut m, &streams, timing.seed)?
+            }
+            "satd" => {
+                let jobs = crate::satd::jobs(set, nm, timing.seed);
+                if jobs.is_empty() {
+                    continue;
+                }
+                let input = Stream::new(&m, "in_valid", "in_ready", &["in_pred", "in_orig", "in_log2"])?;
+                let output = Stream::new(&m, "out_valid", "out_ready", &["out_satd"])?;
+                let mut r = crate::satd::SatdRef::new();
+                tb::run(&mut m, &input, &output, crate::satd::beats(&jobs), &mut r, &timing, reset)?
             }
             "res_enc" => {
                 let cmds = crate::res_enc::set_commands(set, nm.trailing_zeros(), timing.seed);

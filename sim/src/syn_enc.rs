@@ -88,6 +88,12 @@ pub fn slices(annexb: &[u8]) -> Result<(Vec<EncSlice>, u64), SimError> {
                 }
                 continue;
             }
+            if r.log2 < 3 {
+                return Err(SimError::Other(format!(
+                    "a 4x4 luma block at ({}, {}) (an NxN CU or a split transform tree): outside the writer's subset (one TU per 2Nx2N CU, as the hardware strategy codes)",
+                    r.x, r.y
+                )));
+            }
             if *byp.get_or_insert(r.bypass) != r.bypass {
                 return Err(SimError::Other("lossless and lossy CUs in one slice: outside the writer's subset".into()));
             }
