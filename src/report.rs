@@ -234,8 +234,9 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
     small.rtl.samples_per_cycle = 1;
     small.bitstream.max_tu_size = 4;
     let small_frames = sim::blocks::tensor_frames(&a.input, &small)?;
-    let mut rows = Vec::new();
-    for m in hw::all_blocks(&p).map_err(|e| anyhow!(e))? {
+    // one row per block: synthesis, toggle run, energy; blocks are independent, so they
+    // run on the available cores (each Verilator build and yosys run is one process)
+    let block_row = |m: &hw::GeneratedModule| -> Result<BlockRow> {
         eprintln!("synth {} (yosys; cached under {}; the default config's transform blocks take tens of minutes the first time) ...", m.name, cache.display());
         let s = hw::yosys::synth_cached(
             &m.name,
@@ -292,7 +293,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
                 p.rtl.clock_mhz,
             ),
         };
-        rows.push(BlockRow {
+        Ok(BlockRow {
             block: m.name.clone(),
             units_per_cycle_measured: act.units as f64 / act.cycles.max(1) as f64,
             unit: if cabac { "bin" } else { "sample" },
@@ -301,8 +302,29 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
             activity_source: src,
             energy: e,
             synth_seconds: s.seconds,
-        });
-    }
+        })
+    };
+    let modules = hw::all_blocks(&p).map_err(|e| anyhow!(e))?;
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 4).min(modules.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, Result<BlockRow>)> = std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                sc.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(m) = modules.get(i) else { break };
+                        out.push((i, block_row(m)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("report worker panicked")).collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    let rows = done.into_iter().map(|(_, r)| r).collect::<Result<Vec<_>>>()?;
     let row = |n: &str| {
         rows.iter()
             .find(|r| r.block == n)

@@ -1,14 +1,26 @@
-//! `res_enc`, the encoder core's residual binarizer, in Verilator against golden's
-//! encoder (`golden::residual::code_residual` on `golden::cabac::CabacEncoder`), byte
-//! for byte: known answers (an impulse at every position of every TU size, luma and
-//! chroma, all three scans, dense and extreme patterns, every context decided both ways,
-//! context initialization at every QP), random TUs with single bins and bypass runs
-//! between them, levels of real tensor blocks, WPP context store and restore; with and
-//! without backpressure; two configurations (4 lanes / 32x32, 1 lane / 8x8). Bad
-//! commands raise `err` and the block goes on. Needs verilator (`bash scripts/setup.sh`).
+//! The encoder core's blocks in Verilator against golden/:
+//!
+//! - `res_enc`, the residual binarizer, against golden's encoder
+//!   (`golden::residual::code_residual` on `golden::cabac::CabacEncoder`), byte for byte.
+//!   Known answers: an impulse at every position of every TU size, luma and chroma, all
+//!   three scans, dense and extreme patterns, every context decided both ways, context
+//!   initialization at every QP. Also random TUs with single bins and bypass runs between
+//!   them, levels of real tensor blocks, and WPP context store and restore. With and
+//!   without backpressure, in two configurations (4 lanes / 32x32, 1 lane / 8x8). Bad
+//!   commands raise `err` and the block goes on.
+//! - `syn_enc`, the slice-data writer (CU syntax + `res_enc` + emulation prevention), fed
+//!   golden's hardware-strategy decisions (CU modes and levels, from golden's decoder
+//!   trace of golden's stream). It writes every slice's data byte for byte as golden's
+//!   encoder did. Real and synthetic tensors, several QPs, lossless QP 0, slices, WPP,
+//!   several pictures per tensor, two configurations, gaps and backpressure.
+//!
+//! Needs verilator (`bash scripts/setup.sh`).
 
+use golden::config::{Params, StrategyKind};
+use golden::pipeline::{self, RateTarget};
 use sim::blocks::{cosim, tensor_frames, CosimRun, StimSet};
 use sim::res_enc::{beat, level_beats, Cmd, CMD_PORTS};
+use sim::syn_enc::{run, slices};
 use sim::tb::{self, Timing};
 use sim::{BuildOptions, Model};
 
@@ -60,7 +72,7 @@ fn res_enc_matches_golden_encoder_one_lane_8x8() {
 }
 
 #[test]
-fn bad_commands_raise_err_and_the_block_goes_on() {
+fn res_enc_bad_commands_raise_err_and_the_block_goes_on() {
     let p = golden::Params::default();
     let m = hw::block("res_enc", &p).unwrap();
     let mut model = Model::new(&m, &BuildOptions::default()).unwrap();
@@ -124,4 +136,56 @@ fn bad_commands_raise_err_and_the_block_goes_on() {
     assert_eq!(model.get(err), 1, "size mismatch raises err");
     model.eval();
     assert_eq!(model.get(input.ready), 1, "the block is idle again");
+}
+
+fn check_writer(cfg: &str, tensors: &[(&str, golden::tensor::Tensor)], qps: &[u8], stall: u32) {
+    let mut p0 = Params::from_toml_str(cfg).unwrap();
+    p0.encoder.strategy = StrategyKind::Hw;
+    let m = hw::block("syn_enc", &p0).unwrap();
+    let mut model = Model::new(&m, &BuildOptions::default()).unwrap();
+    for (name, t) in tensors {
+        for &qp in qps {
+            let enc = pipeline::encode_tensor(t, &p0, RateTarget::Qp(qp)).unwrap();
+            let (s, bins) = slices(&enc.encoded.annexb).unwrap();
+            let r = run(&mut model, &s, p0.rtl.samples_per_cycle as usize, stall, qp as u64, 20_000_000).unwrap();
+            eprintln!(
+                "syn_enc {} {name} QP {qp}: {} slices, {} CUs, {} samples, {} bytes, {} bins, {} cycles: {:.3} samples/cycle, {:.3} bins/cycle, {:.2} M cycles/s, {} mismatches",
+                cfg.replace('\n', " "),
+                r.slices,
+                r.cus,
+                r.samples,
+                r.bytes,
+                bins,
+                r.cycles,
+                r.samples_per_cycle(),
+                bins as f64 / r.cycles.max(1) as f64,
+                r.cycles as f64 / r.wall_seconds / 1e6,
+                r.mismatches
+            );
+            assert!(!r.errored, "{name} QP {qp}: the writer raised err");
+            assert_eq!(r.mismatches, 0, "{cfg:?} {name} QP {qp}: {}", r.first_mismatch.unwrap_or_default());
+            assert_eq!(r.slices as usize, s.len());
+        }
+    }
+}
+
+#[test]
+fn syn_enc_default_config_writes_golden_slice_data() {
+    check_writer("", &[("@minilm", golden::sample::load("@minilm", None).unwrap())], &[0, 22, 37], 0);
+    check_writer("[bitstream]\nctus_per_slice = 7\n", &[("row_scaled 300x420", golden::tensor::synth::row_scaled(300, 420, 3))], &[12], 40);
+}
+
+/// CTU 16, CUs of 8, TU up to 8, one level per beat, 256-sample frames (several
+/// pictures), 40 CTUs per slice, gaps and backpressure.
+const SMALL: &str = "[bitstream]\nctu_size = 16\nmax_tu_size = 8\nctus_per_slice = 40\n[encoder.rd]\nmax_cu_size = 16\n[encoder.hw]\ncu_size = 8\n[rtl]\nsamples_per_cycle = 1\n[tiling]\nmax_frame_width = 256\nmax_frame_height = 256\n";
+
+#[test]
+fn syn_enc_small_config_slices_pictures_and_backpressure() {
+    check_writer(SMALL, &[("row_scaled 300x420", golden::tensor::synth::row_scaled(300, 420, 3))], &[4, 27], 64);
+}
+
+#[test]
+fn syn_enc_wpp_streams() {
+    check_writer("[bitstream]\nwpp = true\n", &[("@minilm", golden::sample::load("@minilm", None).unwrap())], &[27], 0);
+    check_writer(&SMALL.replace("[bitstream]\n", "[bitstream]\nwpp = true\n"), &[("row_scaled 300x420", golden::tensor::synth::row_scaled(300, 420, 3))], &[22], 64);
 }
