@@ -308,6 +308,18 @@ pub fn build(m: &GeneratedModule, opts: &BuildOptions) -> Result<(PathBuf, Vec<P
     if dir.join("obj/libsim.so").is_file() {
         return Ok((dir, ports));
     }
+    // one build per model at a time in this process: a test that needs a model another
+    // test is building waits for it instead of compiling it again (other processes
+    // still race harmlessly: the first finished build is renamed into place)
+    let lock = {
+        static BUILDS: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<u64, std::sync::Arc<std::sync::Mutex<()>>>>> = std::sync::OnceLock::new();
+        let mut map = BUILDS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(h).or_default().clone()
+    };
+    let _held = lock.lock().unwrap_or_else(|e| e.into_inner());
+    if dir.join("obj/libsim.so").is_file() {
+        return Ok((dir, ports));
+    }
     std::fs::create_dir_all(&root)?;
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let tmp = root.join(format!(".{}-{h:016x}-{}-{nanos}", m.name, std::process::id()));
