@@ -156,6 +156,8 @@ fn body() -> String {
         ("TABLES", tables()),
         ("SIGFNS", SIG_FNS.to_string()),
         ("CTXINIT", CTX_INIT.to_string()),
+        ("SBGEOM", SB_GEOM.to_string()),
+        ("LPOSCTX", LAST_POS_CTX.to_string()),
         ("ENGINE", crate::common::cabac_engine("cst", "rkind")),
         ("FIFODECL", crate::common::out_fifo_decl("28", "out_ready")),
         ("FIFOUPD", crate::common::out_fifo_update("push", "push_data")),
@@ -249,24 +251,11 @@ $FIFODECL
     assign err = err_r;
 
     // ---- derived values of the current TU / sub-block ----
-    wire [1:0] lg = t_log2[1:0] - 2'd2;
-    wire [3:0] sbw = 4'd1 << lg;
-    wire [5:0] sxy = sbxy({lg, t_scan, sb});
-    wire [2:0] xs = sxy[5:3];
-    wire [2:0] ys = sxy[2:0];
-    wire [3:0] xs1 = {1'b0, xs} + 4'd1;
-    wire [3:0] ys1 = {1'b0, ys} + 4'd1;
-    wire right = (xs1 < sbw) ? csbf[{ys, 3'd0} + {3'd0, xs} + 6'd1] : 1'b0;
-    wire below = (ys1 < sbw) ? csbf[{ys, 3'd0} + {3'd0, xs} + 6'd8] : 1'b0;
-    wire [5:0] sb_bit = {ys, xs};
+$SBGEOM
     wire csbf_coded = (sb < last_sb) & (sb != 6'd0);
     wire [3:0] ixy = inxy({t_scan, k});
     wire [5:0] sctx = sigctx(t_log2, t_ch, t_scan, ixy[3:2], ixy[1:0], sb == 6'd0, prevc);
-    // last position contexts (9.3.4.2.3)
-    wire [3:0] loff = t_ch ? 4'd15 : ({2'd0, lg} + {lg, 1'b0} + {3'd0, (t_log2 == 3'd5)});
-    wire [1:0] lsh = t_ch ? lg : {1'b0, t_log2 != 3'd2};
-    wire [4:0] lsel = {1'b0, loff} + {1'b0, pcnt >> lsh};
-    wire [3:0] cmax = {t_log2, 1'b0} - 4'd1;
+$LPOSCTX
     // the last position: scanIdx 2 codes (y, x); its sub-block and place in it
     wire [4:0] lpx = (t_scan == 2'd2) ? ly : lx;
     wire [4:0] lpy = (t_scan == 2'd2) ? lx : ly;
@@ -711,3 +700,23 @@ pub(crate) const CTX_INIT: &str = r#"    // ---- context initialization (9.3.2.2
     wire [6:0] pre = (pre0 < 16'sd1) ? 7'd1 : (pre0 > 16'sd126) ? 7'd126 : pre0[6:0];
     wire [6:0] init_state = (pre <= 7'd63) ? {1'b0, 6'd63 - pre[5:0]} : {1'b1, pre[5:0]};
 "#;
+
+/// Shared with `res_enc`: the current sub-block's position in the TU (from `sb` in
+/// scan order) and its right/below coded_sub_block_flag neighbours (9.3.4.2.4).
+pub(crate) const SB_GEOM: &str = r#"    wire [1:0] lg = t_log2[1:0] - 2'd2;
+    wire [3:0] sbw = 4'd1 << lg;
+    wire [5:0] sxy = sbxy({lg, t_scan, sb});
+    wire [2:0] xs = sxy[5:3];
+    wire [2:0] ys = sxy[2:0];
+    wire [3:0] xs1 = {1'b0, xs} + 4'd1;
+    wire [3:0] ys1 = {1'b0, ys} + 4'd1;
+    wire right = (xs1 < sbw) ? csbf[{ys, 3'd0} + {3'd0, xs} + 6'd1] : 1'b0;
+    wire below = (ys1 < sbw) ? csbf[{ys, 3'd0} + {3'd0, xs} + 6'd8] : 1'b0;
+    wire [5:0] sb_bit = {ys, xs};"#;
+
+/// Shared with `res_enc`: the last-position prefix contexts (9.3.4.2.3) and cMax.
+pub(crate) const LAST_POS_CTX: &str = r#"    // last position contexts (9.3.4.2.3)
+    wire [3:0] loff = t_ch ? 4'd15 : ({2'd0, lg} + {lg, 1'b0} + {3'd0, (t_log2 == 3'd5)});
+    wire [1:0] lsh = t_ch ? lg : {1'b0, t_log2 != 3'd2};
+    wire [4:0] lsel = {1'b0, loff} + {1'b0, pcnt >> lsh};
+    wire [3:0] cmax = {t_log2, 1'b0} - 4'd1;"#;

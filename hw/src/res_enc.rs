@@ -150,6 +150,8 @@ fn body(nm: usize, lanes: usize) -> String {
         ("TABLES", t),
         ("SIGFNS", crate::res_dec::SIG_FNS.to_string()),
         ("CTXINIT", crate::res_dec::CTX_INIT.to_string()),
+        ("SBGEOM", crate::res_dec::SB_GEOM.to_string()),
+        ("LPOSCTX", crate::res_dec::LAST_POS_CTX.to_string()),
         ("LASTCTX", (C::COUNT - 1).to_string()),
         ("C_LASTX", C::LAST_X.to_string()),
         ("C_LASTY", C::LAST_Y.to_string()),
@@ -285,27 +287,14 @@ $SIGFNS
     reg [3:0] rk;
 
     // ---- derived values of the current TU / sub-block ----
-    wire [1:0] lg = t_log2[1:0] - 2'd2;
-    wire [3:0] sbw = 4'd1 << lg;
-    wire [5:0] sxy = sbxy({lg, t_scan, sb});
-    wire [2:0] xs = sxy[5:3];
-    wire [2:0] ys = sxy[2:0];
-    wire [3:0] xs1 = {1'b0, xs} + 4'd1;
-    wire [3:0] ys1 = {1'b0, ys} + 4'd1;
-    wire right = (xs1 < sbw) ? csbf[{ys, 3'd0} + {3'd0, xs} + 6'd1] : 1'b0;
-    wire below = (ys1 < sbw) ? csbf[{ys, 3'd0} + {3'd0, xs} + 6'd8] : 1'b0;
-    wire [5:0] sb_bit = {ys, xs};
+$SBGEOM
     wire [63:0] c_nzr = bk_nzr[rb];
     wire nzbit = c_nzr[sb_bit];
     wire csbf_coded = (sb < last_sb) & (sb != 6'd0);
     wire needf = ~fetched & (nzbit | (sb == 6'd0));
     wire [3:0] ixy = inxy({t_scan, k});
     wire [5:0] sctx = sigctx(t_log2, t_ch, t_scan, ixy[3:2], ixy[1:0], sb == 6'd0, prevc);
-    // last position contexts (9.3.4.2.3)
-    wire [3:0] loff = t_ch ? 4'd15 : ({2'd0, lg} + {lg, 1'b0} + {3'd0, (t_log2 == 3'd5)});
-    wire [1:0] lsh = t_ch ? lg : {1'b0, t_log2 != 3'd2};
-    wire [4:0] lsel = {1'b0, loff} + {1'b0, pcnt >> lsh};
-    wire [3:0] cmax = {t_log2, 1'b0} - 4'd1;
+$LPOSCTX
     wire [4:0] lxr = lx - mig(px);
     wire [4:0] lyr = ly - mig(py);
     // fetch: row fr of the sub-block (reads at fr 0..3, data one cycle later)

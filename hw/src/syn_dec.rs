@@ -153,6 +153,7 @@ fn body(log2_ctb: u32) -> String {
         ("MAXWM1", (maxw - 1).to_string()),
         ("AB", (13 - log2_ctb).to_string()),
         ("MASKS", masks(n4, n8, log2_ctb)),
+        ("MPMDERIVE", MPM_DERIVE.to_string()),
         ("TDEPCAT", (0..n8).rev().map(|i| format!("tdep[{i}]")).collect::<Vec<_>>().join(", ")),
         ("C_SPLIT_CU", C::SPLIT_CU.to_string()),
         ("C_TQB", C::TRANSQUANT_BYPASS.to_string()),
@@ -387,26 +388,7 @@ $TUFIFODECL
     wire [5:0] ca = pavl ? lmode[py4] : 6'd1;
     wire [5:0] cb = py_edge ? 6'd1 : tmode[px4];
     // most probable modes (8.4.2)
-    wire [5:0] ca_m = ca + 6'd29;
-    wire [5:0] ca_p = ca - 6'd1;
-    reg [5:0] mpa;
-    reg [5:0] mpb;
-    reg [5:0] mpc;
-    always @(*) begin
-        if (ca == cb) begin
-            if (ca < 6'd2) begin
-                mpa = 6'd0; mpb = 6'd1; mpc = 6'd26;
-            end else begin
-                mpa = ca;
-                mpb = 6'd2 + {1'b0, ca_m[4:0]};
-                mpc = 6'd2 + {1'b0, ca_p[4:0]};
-            end
-        end else begin
-            mpa = ca;
-            mpb = cb;
-            mpc = ((ca != 6'd0) & (cb != 6'd0)) ? 6'd0 : ((ca != 6'd1) & (cb != 6'd1)) ? 6'd1 : 6'd26;
-        end
-    end
+$MPMDERIVE
     // rem_intra_luma_pred_mode: add one for each MPM at or below (ascending order)
     wire [5:0] s0 = (mp0 < mp1) ? ((mp0 < mp2) ? mp0 : mp2) : ((mp1 < mp2) ? mp1 : mp2);
     wire [5:0] s2 = (mp0 > mp1) ? ((mp0 > mp2) ? mp0 : mp2) : ((mp1 > mp2) ? mp1 : mp2);
@@ -866,3 +848,26 @@ $TUFIFOUPD    assign tu_valid = (o_count != 2'd0);
         end
     end
 "#;
+
+/// Shared with `syn_enc`: the most probable modes (8.4.2) `mpa`, `mpb`, `mpc` from the
+/// neighbour candidates `ca`, `cb`.
+pub(crate) const MPM_DERIVE: &str = r#"    wire [5:0] ca_m = ca + 6'd29;
+    wire [5:0] ca_p = ca - 6'd1;
+    reg [5:0] mpa;
+    reg [5:0] mpb;
+    reg [5:0] mpc;
+    always @(*) begin
+        if (ca == cb) begin
+            if (ca < 6'd2) begin
+                mpa = 6'd0; mpb = 6'd1; mpc = 6'd26;
+            end else begin
+                mpa = ca;
+                mpb = 6'd2 + {1'b0, ca_m[4:0]};
+                mpc = 6'd2 + {1'b0, ca_p[4:0]};
+            end
+        end else begin
+            mpa = ca;
+            mpb = cb;
+            mpc = ((ca != 6'd0) & (cb != 6'd0)) ? 6'd0 : ((ca != 6'd1) & (cb != 6'd1)) ? 6'd1 : 6'd26;
+        end
+    end"#;

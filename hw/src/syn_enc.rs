@@ -163,6 +163,7 @@ fn body(p: &golden::Params) -> String {
         ("MAXWM1", (maxw - 1).to_string()),
         ("AB", (13 - log2_ctb).to_string()),
         ("MASKS", masks),
+        ("MPMDERIVE", crate::syn_dec::MPM_DERIVE.to_string()),
         ("TDEPCAT", (0..n8).rev().map(|i| format!("tdep[{i}]")).collect::<Vec<_>>().join(", ")),
         ("WL", (16 * p.rtl.samples_per_cycle).to_string()),
         ("C_SPLIT_CU", C::SPLIT_CU.to_string()),
@@ -291,26 +292,7 @@ const TEMPLATE: &str = r#"
     // most probable modes (8.4.2) of the CU at (cx, cy)
     wire [5:0] ca = avl ? lmode[cy8] : 6'd1;
     wire [5:0] cb = cy_edge ? 6'd1 : tmode[cx8];
-    wire [5:0] ca_m = ca + 6'd29;
-    wire [5:0] ca_p = ca - 6'd1;
-    reg [5:0] mpa;
-    reg [5:0] mpb;
-    reg [5:0] mpc;
-    always @(*) begin
-        if (ca == cb) begin
-            if (ca < 6'd2) begin
-                mpa = 6'd0; mpb = 6'd1; mpc = 6'd26;
-            end else begin
-                mpa = ca;
-                mpb = 6'd2 + {1'b0, ca_m[4:0]};
-                mpc = 6'd2 + {1'b0, ca_p[4:0]};
-            end
-        end else begin
-            mpa = ca;
-            mpb = cb;
-            mpc = ((ca != 6'd0) & (cb != 6'd0)) ? 6'd0 : ((ca != 6'd1) & (cb != 6'd1)) ? 6'd1 : 6'd26;
-        end
-    end
+$MPMDERIVE
     // mpm_idx, or rem_intra_luma_pred_mode: the mode less the MPMs below it
     wire is_m0 = (umode == mp0);
     wire is_m1 = (umode == mp1);
