@@ -10,7 +10,9 @@
 //!   a step: 171 = HM intra).
 //! - `out_valid`, `out_ready`; `out_level` (P x 16 signed): TransCoeffLevel in raster
 //!   order (row = vertical frequency); `out_du` (P x 10 signed): the rounding remainder
-//!   in 1/256 step (HM's deltaU, for sign data hiding); `out_last`: last beat of a TU.
+//!   in 1/256 step (HM's deltaU, for sign data hiding); `out_neg` (P x 1): the
+//!   coefficient before quantization is negative (sign data hiding gives a zero level
+//!   that becomes +-1 this sign); `out_last`: last beat of a TU.
 //!
 //! Micro-architecture (all boundaries registered; `in_ready` depends on registers only):
 //! 1. input register;
@@ -41,9 +43,9 @@
 use crate::common::{log2, max_abs_sum, sbits, subst, tcoef_function};
 use rust_hdl::prelude::*;
 
-/// Ports; `WR` = 9P, `WL` = 16P, `WD` = 10P, `NM` = largest TU side.
+/// Ports; `WR` = 9P, `WL` = 16P, `WD` = 10P, `NP` = P, `NM` = largest TU side.
 #[derive(LogicBlock, Default)]
-pub struct FwdTq<const NM: usize, const WR: usize, const WL: usize, const WD: usize> {
+pub struct FwdTq<const NM: usize, const WR: usize, const WL: usize, const WD: usize, const NP: usize> {
     pub clock: Signal<In, Clock>,
     pub reset: Signal<In, Bit>,
     pub in_valid: Signal<In, Bit>,
@@ -57,10 +59,11 @@ pub struct FwdTq<const NM: usize, const WR: usize, const WL: usize, const WD: us
     pub out_ready: Signal<In, Bit>,
     pub out_level: Signal<Out, Bits<WL>>,
     pub out_du: Signal<Out, Bits<WD>>,
+    pub out_neg: Signal<Out, Bits<NP>>,
     pub out_last: Signal<Out, Bit>,
 }
 
-impl<const NM: usize, const WR: usize, const WL: usize, const WD: usize> Logic for FwdTq<NM, WR, WL, WD> {
+impl<const NM: usize, const WR: usize, const WL: usize, const WD: usize, const NP: usize> Logic for FwdTq<NM, WR, WL, WD, NP> {
     /// No rust-hdl simulation model: Verilator runs the generated Verilog.
     fn update(&mut self) {}
 
@@ -69,6 +72,7 @@ impl<const NM: usize, const WR: usize, const WL: usize, const WD: usize> Logic f
         self.out_valid.connect();
         self.out_level.connect();
         self.out_du.connect();
+        self.out_neg.connect();
         self.out_last.connect();
     }
 
@@ -195,6 +199,7 @@ fn body(p: usize, nm: usize) -> String {
     let mut quant = String::new();
     let mut outs_l = Vec::new();
     let mut outs_d = Vec::new();
+    let mut outs_n = Vec::new();
     for l in 0..p {
         quant.push_str(&format!(
             "    wire signed [15:0] qc_{l} = dsel[{hi}:{lo}];\n\
@@ -210,10 +215,12 @@ fn body(p: usize, nm: usize) -> String {
         ));
         outs_l.push(format!("qv_{l}"));
         outs_d.push(format!("qd_{l}[9:0]"));
+        outs_n.push(format!("qc_{l}[15]"));
         unused.push(format!("qd_{l}[32:10]"));
     }
     outs_l.reverse();
     outs_d.reverse();
+    outs_n.reverse();
     let q_unused: Vec<String> = (0..p).map(|l| format!("qd_{l}[32:10]")).collect();
 
     let tr_nm1 = if lg == 0 { String::new() } else { format!("    wire [{}:0] tr_nm1 = ~({{{ln}{{1'b1}}}} << tr_log2);\n", ln - 1) };
@@ -233,11 +240,12 @@ fn body(p: usize, nm: usize) -> String {
     v.push(("QUANT", quant));
     v.push(("OUTL", outs_l.join(", ")));
     v.push(("OUTD", outs_d.join(", ")));
+    v.push(("OUTN", outs_n.join(", ")));
     v.push(("QUNUSED", q_unused.join(", ")));
     v.push(("TROWY", pad(ln, "tr_y")));
     v.push(("QPTAB", qp_table(&golden::quantize::QUANT_SCALE, "ob_qp", "qdiv", "qscale", 15)));
     v.push(("TCOEF", tcoef_function()));
-    v.push(("FIFODECL", crate::common::out_fifo_decl(&format!("{}", 26 * p + 1), "out_ready")));
+    v.push(("FIFODECL", crate::common::out_fifo_decl(&format!("{}", 27 * p + 1), "out_ready")));
     v.push(("FIFOUPD", crate::common::out_fifo_update("dr_adv", "o_new")));
     crate::common::unroll_generates(&subst(TEMPLATE, &v))
 }
@@ -357,7 +365,7 @@ $CWRITE            end
     reg [2:0] ob_log2;
     reg [5:0] ob_qp;
     reg [8:0] ob_off;
-$FIFODECL    wire [26*$P:0] o_new;
+$FIFODECL    wire [27*$P:0] o_new;
     wire [$LN-1:0] ob_nm1 = ~({$LN{1'b1}} << ob_log2);
     assign dr_adv = ob_full & o_room;
     wire dr_row_end = $DRROWEND;
@@ -403,9 +411,10 @@ $QPTAB
     wire [31:0] qadd = 32'(ob_off) << (qb - 5'd9);
 $QUANT
     wire unused_q = ^{$QUNUSED};
-$FIFOUPD    assign o_new = {dr_end, $OUTD, $OUTL};
+$FIFOUPD    assign o_new = {dr_end, $OUTN, $OUTD, $OUTL};
     assign out_valid = (o_count != 2'd0);
     assign out_level = o_d0[16*$P-1:0];
     assign out_du = o_d0[26*$P-1:16*$P];
-    assign out_last = o_d0[26*$P];
+    assign out_neg = o_d0[27*$P-1:26*$P];
+    assign out_last = o_d0[27*$P];
 "#;

@@ -24,7 +24,8 @@
 //!   `cabac_enc`), the residual_coding binarizer and context memory, levels in,
 //!   substream bytes out; [`syn_enc`] (it contains `res_enc`), the slice-data writer,
 //!   CU decisions and levels in, escaped slice data out; [`satd`], the Hadamard SATD
-//!   of a prediction error (the hardware strategy's mode cost);
+//!   of a prediction error (the hardware strategy's mode cost); [`sdh`], sign data
+//!   hiding between `fwd_tq` and the level consumers;
 //! - [`dec_core`] (not in [`BLOCKS`]): the decoder core, syntax decoder +
 //!   reconstruction + `inv_tq` + `intra_pred`, slice data in, raster luma out.
 
@@ -40,6 +41,7 @@ pub mod recon;
 pub mod res_dec;
 pub mod res_enc;
 pub mod satd;
+pub mod sdh;
 pub mod syn_dec;
 pub mod syn_enc;
 pub mod verilog;
@@ -57,9 +59,9 @@ pub const COMPOSITES: [&str; 3] = ["syn_dec", "recon", "dec_core"];
 
 /// The encoder core's blocks built so far (issue 5; `tcgen verilog` writes them after
 /// [`COMPOSITES`]): the residual binarizer (it holds `cabac_enc`), the slice-data
-/// writer (it holds `res_enc`) and the SATD unit. They join the area-energy report
-/// with the encoder core.
-pub const ENCODER: [&str; 3] = ["res_enc", "syn_enc", "satd"];
+/// writer (it holds `res_enc`), the SATD unit and sign data hiding. They join the
+/// area-energy report with the encoder core.
+pub const ENCODER: [&str; 4] = ["res_enc", "syn_enc", "satd", "sdh"];
 
 /// Transform-unit parameters of a config: (samples per cycle, largest TU side).
 pub fn tu_params(p: &golden::Params) -> Result<(usize, usize), String> {
@@ -123,9 +125,13 @@ pub fn block(name: &str, p: &golden::Params) -> Result<GeneratedModule, String> 
         "fwd_tq" => {
             let (lanes, nm) = tu_params(p)?;
             Ok(by_params!(lanes, nm, |NM, P| generate(
-                &mut fwd_tq::FwdTq::<NM, { 9 * P }, { 16 * P }, { 10 * P }>::default(),
+                &mut fwd_tq::FwdTq::<NM, { 9 * P }, { 16 * P }, { 10 * P }, P>::default(),
                 "fwd_tq"
             )))
+        }
+        "sdh" => {
+            let (lanes, nm) = tu_params(p)?;
+            Ok(by_params!(lanes, nm, |NM, P| generate(&mut sdh::Sdh::<NM, { 16 * P }, { 10 * P }, P>::default(), "sdh")))
         }
         "res_enc" => {
             let (lanes, nm) = tu_params(p)?;
@@ -146,6 +152,10 @@ pub fn memories(name: &str, p: &golden::Params) -> Result<Vec<(String, u64, u32)
     Ok(match name {
         "res_dec" | "syn_dec" => wpp().collect(),
         "res_enc" | "syn_enc" => res_enc::memories(tu_params(p)?.1),
+        "sdh" => {
+            let (lanes, nm) = tu_params(p)?;
+            vec![("u_buf (TU buffer: levels, remainders, signs)".into(), (nm * nm / lanes) as u64, 27 * lanes as u32)]
+        }
         "recon" | "dec_core" => {
             let mut v: Vec<_> = recon::memories(&recon::ReconParams::of(p)?).into_iter().map(|m| (m.name, m.words, m.bits)).collect();
             if name == "dec_core" {

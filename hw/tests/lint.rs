@@ -105,7 +105,7 @@ fn encoder_blocks_lint_clean_every_config() {
     for lanes in [1, 2, 4] {
         for nm in [4, 8, 16, 32] {
             // satd takes 4 samples per cycle whatever the lanes
-            let names: &[&str] = if lanes == 4 { &["res_enc", "satd"] } else { &["res_enc"] };
+            let names: &[&str] = if lanes == 4 { &["res_enc", "sdh", "satd"] } else { &["res_enc", "sdh"] };
             for name in names {
                 let m = hw::block(name, &params(lanes, nm)).unwrap();
                 let d = dir.join(format!("p{lanes}-n{nm}"));

@@ -199,6 +199,11 @@ fn pack(vals: &[i32], bits: u32) -> u64 {
     vals.iter().enumerate().fold(0u64, |a, (l, &v)| a | ((v as i64 as u64) & mask) << (bits * l as u32))
 }
 
+/// One bit per lane: the value is negative (`fwd_tq`'s `out_neg`).
+fn pack_neg(vals: &[i32]) -> u64 {
+    vals.iter().enumerate().fold(0u64, |a, (l, &v)| a | ((v < 0) as u64) << l)
+}
+
 /// Input beats of a TU stream: `lanes` values per beat packed at `bits` per lane, plus
 /// the side-band ports (`fwd`: log2, dst, qp, offset; `inv`: log2, dst, qp).
 pub fn beats(tus: impl Iterator<Item = Tu>, lanes: usize, bits: u32, fwd: bool) -> impl Iterator<Item = Beat> {
@@ -259,7 +264,7 @@ impl Reference for TuRef {
             for b in 0..beats {
                 let r = b * self.lanes..(b + 1) * self.lanes;
                 out.push_back(Expected {
-                    beat: vec![pack(&lv[r.clone()], 16), pack(&du[r], 10), (b == beats - 1) as u64],
+                    beat: vec![pack(&lv[r.clone()], 16), pack(&du[r.clone()], 10), pack_neg(&a[r]), (b == beats - 1) as u64],
                     unit,
                     index: b as u32,
                 });
@@ -282,7 +287,7 @@ impl Reference for TuRef {
         let (log2, dst, qp) = self.units[unit as usize];
         let n = 1usize << log2;
         let first = index as usize * self.lanes;
-        let names: &[&str] = if self.fwd { &["out_level", "out_du", "out_last"] } else { &["out_res", "out_last"] };
+        let names: &[&str] = if self.fwd { &["out_level", "out_du", "out_neg", "out_last"] } else { &["out_res", "out_last"] };
         format!(
             "TU #{unit} ({n}x{n} {}, QP {qp}) row {} columns {}..{} port {}",
             if dst { "DST" } else { "DCT" },
@@ -346,7 +351,7 @@ impl CosimResult {
 }
 
 /// Names of the blocks with a testbench.
-pub const BENCHED: [&str; 10] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "cabac_enc", "res_dec", "intra_pred", "syn_dec", "res_enc", "satd"];
+pub const BENCHED: [&str; 11] = ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "cabac_enc", "res_dec", "intra_pred", "syn_dec", "res_enc", "satd", "sdh"];
 
 /// Build the block for `params`, run every stimulus set through it against golden/.
 pub fn cosim(block: &str, params: &golden::Params, run: &CosimRun) -> Result<CosimResult, SimError> {
@@ -421,6 +426,16 @@ pub fn cosim_module(block: &str, module: &hw::GeneratedModule, params: &golden::
                 let mut r = crate::satd::SatdRef::new();
                 tb::run(&mut m, &input, &output, crate::satd::beats(&jobs), &mut r, &timing, reset)?
             }
+            "sdh" => {
+                let jobs = crate::sdh::jobs(set, nm, timing.seed);
+                if jobs.is_empty() {
+                    continue;
+                }
+                let input = Stream::new(&m, "in_valid", "in_ready", &["in_level", "in_du", "in_neg", "in_last", "in_log2", "in_scan", "in_hide"])?;
+                let output = Stream::new(&m, "out_valid", "out_ready", &["out_level", "out_last", "out_cbf"])?;
+                let mut r = crate::sdh::SdhRef::new(lanes);
+                tb::run(&mut m, &input, &output, crate::sdh::beats(&jobs, lanes), &mut r, &timing, reset)?
+            }
             "res_enc" => {
                 let cmds = crate::res_enc::set_commands(set, nm.trailing_zeros(), timing.seed);
                 if cmds.is_empty() {
@@ -453,7 +468,7 @@ pub fn cosim_module(block: &str, module: &hw::GeneratedModule, params: &golden::
                     side.push("in_offset");
                 }
                 let input = Stream::new(&m, "in_valid", "in_ready", &side)?;
-                let outs: &[&str] = if fwd { &["out_level", "out_du", "out_last"] } else { &["out_res", "out_last"] };
+                let outs: &[&str] = if fwd { &["out_level", "out_du", "out_neg", "out_last"] } else { &["out_res", "out_last"] };
                 let output = Stream::new(&m, "out_valid", "out_ready", outs)?;
                 let tus = stimulus(set, !fwd, nm, timing.seed);
                 let mut r = TuRef { fwd, lanes, cur: Vec::new(), side: None, units: Vec::new() };

@@ -9,6 +9,7 @@
 //! - [`res_dec`]: the residual parser's substreams, golden reference and corrupt-stream check.
 //! - [`res_enc`]: the encoder core's residual binarizer: command lists and golden's encoder.
 //! - [`satd`]: the SATD unit's blocks and golden's SATD.
+//! - [`sdh`]: quantized TUs for sign data hiding and golden's `sign_hide`.
 //! - [`syn_enc`]: the encoder core's slice-data writer on golden's CU decisions.
 //! - [`syn_dec`], [`intra_pred`]: the syntax decoder's slice jobs, the predictor's jobs.
 //! - [`dec_core`]: the decoder core on whole streams against golden's pictures.
@@ -20,6 +21,7 @@ pub mod intra_pred;
 pub mod res_dec;
 pub mod res_enc;
 pub mod satd;
+pub mod sdh;
 pub mod syn_dec;
 pub mod syn_enc;
 pub mod tb;

@@ -14,6 +14,10 @@
 //!   encoder did. Real and synthetic tensors, several QPs, lossless QP 0, slices, WPP,
 //!   several pictures per tensor, two configurations, gaps and backpressure.
 //!
+//! - `sdh`, sign data hiding, against golden's `quantize::sign_hide` on golden's
+//!   quantized TUs (known answers, random, tensor blocks; random scans; hiding on and
+//!   off), every largest TU and lane count, with and without backpressure.
+//!
 //! Needs verilator (`bash scripts/setup.sh`).
 
 use golden::config::{Params, StrategyKind};
@@ -188,4 +192,28 @@ fn syn_enc_small_config_slices_pictures_and_backpressure() {
 fn syn_enc_wpp_streams() {
     check_writer("[bitstream]\nwpp = true\n", &[("@minilm", golden::sample::load("@minilm", None).unwrap())], &[27], 0);
     check_writer(&SMALL.replace("[bitstream]\n", "[bitstream]\nwpp = true\n"), &[("row_scaled 300x420", golden::tensor::synth::row_scaled(300, 420, 3))], &[22], 64);
+}
+
+/// Sign data hiding against golden, at every (lanes, largest TU), with and without
+/// backpressure; every level and cbf of every TU.
+#[test]
+fn sdh_matches_golden_sign_hiding() {
+    for (lanes, nm) in [(4u32, 32u32), (1, 8), (2, 16), (4, 4)] {
+        let mut p = golden::Params::default();
+        p.rtl.samples_per_cycle = lanes;
+        p.bitstream.max_tu_size = nm;
+        let mut sets = vec![StimSet::KnownAnswer, StimSet::Random { per_size: 100, only: None }];
+        if nm == 32 {
+            sets.push(StimSet::Tensor { frames: tensor_frames("@minilm", &p).unwrap(), limit: 150 });
+        }
+        for pressure in [false, true] {
+            let t = timing(31 + nm as u64 + pressure as u64, pressure);
+            let r = cosim("sdh", &p, &CosimRun { sets: sets.clone(), timing: t, build: BuildOptions::default(), trace: None }).unwrap();
+            for (name, s) in &r.sets {
+                eprintln!("sdh P{lanes} TU{nm}{}: {name}: {} TUs, {} cycles, {:.3} samples/cycle, {} mismatches", if pressure { " (backpressure)" } else { "" }, s.units, s.cycles, s.samples_per_cycle, s.mismatches);
+                assert_eq!(s.mismatches, 0, "sdh {name}: {}", s.first_mismatch.clone().unwrap_or_default());
+                assert!(s.units > 0 && s.beats_out == s.beats_in, "sdh {name}: {s:?}");
+            }
+        }
+    }
 }
