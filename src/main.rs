@@ -308,6 +308,9 @@ fn verilog(a: VerilogArgs) -> Result<()> {
     let codec = CodecArgs { config: a.config.clone(), strategy: None, rotate: None, tensor: None };
     let p = load_params(&codec)?;
     let blocks = hw::all_modules(&p).map_err(|e| anyhow::anyhow!(e))?;
+    if let Err(why) = hw::enc_core::check(&p) {
+        eprintln!("note: no encoder core (search, enc_core) for this config: {why}");
+    }
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let mut filelist = String::new();
     for b in &blocks {

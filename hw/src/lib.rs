@@ -25,7 +25,9 @@
 //!   substream bytes out; [`syn_enc`] (it contains `res_enc`), the slice-data writer,
 //!   CU decisions and levels in, escaped slice data out; [`satd`], the Hadamard SATD
 //!   of a prediction error (the hardware strategy's mode cost); [`sdh`], sign data
-//!   hiding between `fwd_tq` and the level consumers;
+//!   hiding between `fwd_tq` and the level consumers; [`search`], the CU walk and
+//!   mode decision; [`enc_core`], the encoder core (search + `recon`'s probe variant +
+//!   `intra_pred` + `satd` + `fwd_tq` + `sdh` + `inv_tq` + `syn_enc`);
 //! - [`dec_core`] (not in [`BLOCKS`]): the decoder core, syntax decoder +
 //!   reconstruction + `inv_tq` + `intra_pred`, slice data in, raster luma out.
 
@@ -34,6 +36,7 @@ pub mod cabac_enc;
 pub mod common;
 pub mod dec_core;
 pub mod dequant;
+pub mod enc_core;
 pub mod fwd_tq;
 pub mod inv_tq;
 pub mod intra_pred;
@@ -42,6 +45,7 @@ pub mod res_dec;
 pub mod res_enc;
 pub mod satd;
 pub mod sdh;
+pub mod search;
 pub mod syn_dec;
 pub mod syn_enc;
 pub mod verilog;
@@ -59,9 +63,11 @@ pub const COMPOSITES: [&str; 3] = ["syn_dec", "recon", "dec_core"];
 
 /// The encoder core's blocks built so far (issue 5; `tcgen verilog` writes them after
 /// [`COMPOSITES`]): the residual binarizer (it holds `cabac_enc`), the slice-data
-/// writer (it holds `res_enc`), the SATD unit and sign data hiding. They join the
-/// area-energy report with the encoder core.
-pub const ENCODER: [&str; 4] = ["res_enc", "syn_enc", "satd", "sdh"];
+/// writer (it holds `res_enc`), the SATD unit, sign data hiding, the control (CU walk
+/// and mode decision) and the encoder core that wires them. `search` and `enc_core`
+/// need a config the core supports ([`enc_core::check`]); [`all_modules`] leaves them
+/// out otherwise.
+pub const ENCODER: [&str; 6] = ["res_enc", "syn_enc", "satd", "sdh", "search", "enc_core"];
 
 /// Transform-unit parameters of a config: (samples per cycle, largest TU side).
 pub fn tu_params(p: &golden::Params) -> Result<(usize, usize), String> {
@@ -122,6 +128,8 @@ pub fn block(name: &str, p: &golden::Params) -> Result<GeneratedModule, String> 
             })
         }
         "syn_enc" => syn_enc::generate(p),
+        "search" => search::generate(p),
+        "enc_core" => enc_core::generate(p),
         "fwd_tq" => {
             let (lanes, nm) = tu_params(p)?;
             Ok(by_params!(lanes, nm, |NM, P| generate(
@@ -152,6 +160,15 @@ pub fn memories(name: &str, p: &golden::Params) -> Result<Vec<(String, u64, u32)
     Ok(match name {
         "res_dec" | "syn_dec" => wpp().collect(),
         "res_enc" | "syn_enc" => res_enc::memories(tu_params(p)?.1),
+        "enc_core" => {
+            let nm = tu_params(p)?.1;
+            let mut v = memories("recon", p)?;
+            v.extend(memories("syn_enc", p)?);
+            v.extend(memories("sdh", p)?);
+            v.push(("u_orig (original CU buffer)".into(), (nm * nm / 4) as u64, 32));
+            v
+        }
+        "search" => vec![("u_orig (original CU buffer)".into(), (tu_params(p)?.1.pow(2) / 4) as u64, 32)],
         "sdh" => {
             let (lanes, nm) = tu_params(p)?;
             vec![("u_buf (TU buffer: levels, remainders, signs)".into(), (nm * nm / lanes) as u64, 27 * lanes as u32)]
@@ -174,5 +191,6 @@ pub fn all_blocks(p: &golden::Params) -> Result<Vec<GeneratedModule>, String> {
 
 /// Every module of the design ([`BLOCKS`], [`COMPOSITES`], then [`ENCODER`]), generated.
 pub fn all_modules(p: &golden::Params) -> Result<Vec<GeneratedModule>, String> {
-    BLOCKS.iter().chain(COMPOSITES.iter()).chain(ENCODER.iter()).map(|b| block(b, p)).collect()
+    let core = enc_core::check(p).is_ok();
+    BLOCKS.iter().chain(COMPOSITES.iter()).chain(ENCODER.iter()).filter(|b| core || !matches!(**b, "search" | "enc_core")).map(|b| block(b, p)).collect()
 }

@@ -231,6 +231,161 @@ pub fn generate(r: &ReconParams, name: &str) -> crate::GeneratedModule {
     }
 }
 
+/// `recon` in the encoder core (module `enc_core_recon`): the same block with a probe
+/// port. After a block's gather it waits in a probe state: each probe (`pb_run` = 0)
+/// sends the gathered references to `intra_pred` with `pb_mode`, and the prediction
+/// comes out on `po_*` instead of going to the adder; the decision (`pb_run` = 1) sets
+/// the block's mode and cbf, and the block is reconstructed as in the decoder (levels
+/// from the coefficient port). The record's mode and cbf are not used. Ports: those of
+/// [`Recon`] plus `pb_valid`, `pb_ready`, `pb_mode` (6), `pb_run`, `pb_cbf`,
+/// `po_valid`, `po_ready`, `po_sample` (32), `po_last`. `pb_ready` is high in the probe
+/// state when the references of the probe before have been sent; a decision must come
+/// after the last probe's prediction is out.
+#[derive(LogicBlock, Default)]
+pub struct ReconProbe<const WL: usize> {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub sl_valid: Signal<In, Bit>,
+    pub sl_ready: Signal<Out, Bit>,
+    pub sl_w: Signal<In, Bits<14>>,
+    pub sl_h: Signal<In, Bits<14>>,
+    pub sl_ctbx: Signal<In, Bits<10>>,
+    pub sl_ctby: Signal<In, Bits<10>>,
+    pub sl_strong: Signal<In, Bit>,
+    pub sl_maxtb: Signal<In, Bits<3>>,
+    pub sl_log2ctb: Signal<In, Bits<3>>,
+    pub tu_valid: Signal<In, Bit>,
+    pub tu_ready: Signal<Out, Bit>,
+    pub tu_kind: Signal<In, Bits<2>>,
+    pub tu_x: Signal<In, Bits<13>>,
+    pub tu_y: Signal<In, Bits<13>>,
+    pub tu_log2: Signal<In, Bits<3>>,
+    pub tu_cidx: Signal<In, Bits<2>>,
+    pub tu_mode: Signal<In, Bits<6>>,
+    pub tu_qp: Signal<In, Bits<6>>,
+    pub tu_bypass: Signal<In, Bit>,
+    pub tu_cbf: Signal<In, Bit>,
+    pub co_valid: Signal<In, Bit>,
+    pub co_ready: Signal<Out, Bit>,
+    pub co_level: Signal<In, Signed<16>>,
+    pub co_pos: Signal<In, Bits<10>>,
+    pub co_end: Signal<In, Bit>,
+    pub it_valid: Signal<Out, Bit>,
+    pub it_ready: Signal<In, Bit>,
+    pub it_level: Signal<Out, Bits<WL>>,
+    pub it_log2: Signal<Out, Bits<3>>,
+    pub it_dst: Signal<Out, Bit>,
+    pub it_qp: Signal<Out, Bits<6>>,
+    pub ir_valid: Signal<In, Bit>,
+    pub ir_ready: Signal<Out, Bit>,
+    pub ir_res: Signal<In, Bits<WL>>,
+    pub ir_last: Signal<In, Bit>,
+    pub ip_valid: Signal<Out, Bit>,
+    pub ip_ready: Signal<In, Bit>,
+    pub ip_data: Signal<Out, Bits<32>>,
+    pub ip_mode: Signal<Out, Bits<6>>,
+    pub ip_log2: Signal<Out, Bits<3>>,
+    pub ip_luma: Signal<Out, Bit>,
+    pub ip_strong: Signal<Out, Bit>,
+    pub ip_corner: Signal<Out, Bits<8>>,
+    pub pp_valid: Signal<In, Bit>,
+    pub pp_ready: Signal<Out, Bit>,
+    pub pp_sample: Signal<In, Bits<32>>,
+    pub pp_last: Signal<In, Bit>,
+    pub px_valid: Signal<Out, Bit>,
+    pub px_ready: Signal<In, Bit>,
+    pub px_data: Signal<Out, Bits<32>>,
+    pub px_last: Signal<Out, Bit>,
+    pub pic_open: Signal<Out, Bit>,
+    pub err: Signal<Out, Bit>,
+    pub pb_valid: Signal<In, Bit>,
+    pub pb_ready: Signal<Out, Bit>,
+    pub pb_mode: Signal<In, Bits<6>>,
+    pub pb_run: Signal<In, Bit>,
+    pub pb_cbf: Signal<In, Bit>,
+    pub po_valid: Signal<Out, Bit>,
+    pub po_ready: Signal<In, Bit>,
+    pub po_sample: Signal<Out, Bits<32>>,
+    pub po_last: Signal<Out, Bit>,
+    pub cfg: Gen<ReconParams>,
+}
+
+impl<const WL: usize> Logic for ReconProbe<WL> {
+    /// No rust-hdl simulation model: Verilator runs the generated Verilog.
+    fn update(&mut self) {}
+
+    fn connect(&mut self) {
+        self.sl_ready.connect();
+        self.tu_ready.connect();
+        self.co_ready.connect();
+        self.it_valid.connect();
+        self.it_level.connect();
+        self.it_log2.connect();
+        self.it_dst.connect();
+        self.it_qp.connect();
+        self.ir_ready.connect();
+        self.ip_valid.connect();
+        self.ip_data.connect();
+        self.ip_mode.connect();
+        self.ip_log2.connect();
+        self.ip_luma.connect();
+        self.ip_strong.connect();
+        self.ip_corner.connect();
+        self.pp_ready.connect();
+        self.px_valid.connect();
+        self.px_data.connect();
+        self.px_last.connect();
+        self.pic_open.connect();
+        self.err.connect();
+        self.pb_ready.connect();
+        self.po_valid.connect();
+        self.po_sample.connect();
+        self.po_last.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        Verilog::Wrapper(Wrapper { code: probe_body(&self.cfg.0), cores: crate::common::ram_module() })
+    }
+}
+
+/// Generate the encoder's variant for `r` under the module name `name`.
+pub fn generate_probe(r: &ReconParams, name: &str) -> crate::GeneratedModule {
+    macro_rules! g {
+        ($wl:expr) => {{
+            let mut b = ReconProbe::<$wl>::default();
+            b.cfg = Gen(r.clone());
+            crate::generate(&mut b, name)
+        }};
+    }
+    match r.lanes {
+        1 => g!(16),
+        2 => g!(32),
+        _ => g!(64),
+    }
+}
+
+/// The decoder's body with the probe state (see [`ReconProbe`]).
+fn probe_body(r: &ReconParams) -> String {
+    let mut b = body(r);
+    let mut edit = |from: &str, to: &str| {
+        assert_eq!(b.matches(from).count(), 1, "recon template changed: {from}");
+        b = b.replace(from, to);
+    };
+    edit("R_RUN = 3'd5, R_ERR = 3'd6;", "R_RUN = 3'd5, R_ERR = 3'd6, R_PROBE = 3'd7;\n    // probes (hw/src/recon.rs, ReconProbe)\n    reg decided;\n    reg pact;\n    wire pb_fire = pb_valid & pb_ready;\n    assign pb_ready = (st == R_PROBE) & ~pact;");
+    edit("assign ip_valid = (st == R_RUN) & ~rdone;", "assign ip_valid = ((st == R_RUN) | ((st == R_PROBE) & pact)) & ~rdone;");
+    edit(
+        "assign pp_ready = (st == R_RUN) & res_ok;",
+        "assign pp_ready = (st == R_RUN) ? res_ok : ((st == R_PROBE) & po_ready);\n    assign po_valid = pp_valid & (st == R_PROBE);\n    assign po_sample = pp_sample;\n    assign po_last = pp_last;",
+    );
+    edit(
+        "R_GATH: if (gdone & (~cbf | cfull)) st <= R_RUN;",
+        "R_GATH: if (gdone & ~decided) st <= R_PROBE;\n                else if (gdone & (~cbf | cfull)) st <= R_RUN;\n                R_PROBE: if (pb_fire) begin\n                    mode <= pb_mode;\n                    rb <= 5'd0;\n                    rdone <= 1'b0;\n                    if (pb_run) begin\n                        cbf <= pb_cbf;\n                        decided <= 1'b1;\n                        st <= R_GATH;\n                    end else pact <= 1'b1;\n                end else if (pact & rdone) pact <= 1'b0;",
+    );
+    edit("                    cr_n <= 11'd0;\n", "                    cr_n <= 11'd0;\n                    decided <= 1'b0;\n                    pact <= 1'b0;\n");
+    edit("            gbc <= 3'd0;\n        end else begin", "            gbc <= 3'd0;\n            decided <= 1'b0;\n            pact <= 1'b0;\n        end else begin");
+    b
+}
+
 fn body(r: &ReconParams) -> String {
     let l = r.log2_ctb as usize;
     let p = r.lanes;

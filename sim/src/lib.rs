@@ -8,6 +8,7 @@
 //!   `tcgen cosim` and the tests run.
 //! - [`res_dec`]: the residual parser's substreams, golden reference and corrupt-stream check.
 //! - [`res_enc`]: the encoder core's residual binarizer: command lists and golden's encoder.
+//! - [`enc_core`]: the encoder core against golden's hardware strategy.
 //! - [`satd`]: the SATD unit's blocks and golden's SATD.
 //! - [`sdh`]: quantized TUs for sign data hiding and golden's `sign_hide`.
 //! - [`syn_enc`]: the encoder core's slice-data writer on golden's CU decisions.
@@ -20,6 +21,7 @@ pub mod model;
 pub mod intra_pred;
 pub mod res_dec;
 pub mod res_enc;
+pub mod enc_core;
 pub mod satd;
 pub mod sdh;
 pub mod syn_dec;

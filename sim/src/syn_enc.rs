@@ -31,6 +31,11 @@ pub struct EncSlice {
     pub cus: Vec<CuRec>,
     pub expected: Vec<u8>,
     pub substreams: usize,
+    /// Picture (decode order), strong_intra_smoothing_enabled_flag, log2 CTB size: what
+    /// the encoder core needs beside the writer's fields.
+    pub picture: u32,
+    pub strong: bool,
+    pub log2ctb: u32,
 }
 
 /// The slice command's ports.
@@ -111,7 +116,15 @@ pub fn slices(annexb: &[u8]) -> Result<(Vec<EncSlice>, u64), SimError> {
         if !whole.ends_with(&expected) {
             return Err(SimError::Other(format!("slice {k}: the escaped slice data is not the escaped NAL unit's tail")));
         }
-        out.push(EncSlice { fields: fields(s, end, byp.unwrap_or(false)), cus, expected, substreams: h.num_entry_points + 1 });
+        out.push(EncSlice {
+            fields: fields(s, end, byp.unwrap_or(false)),
+            cus,
+            expected,
+            substreams: h.num_entry_points + 1,
+            picture: s.picture,
+            strong: sps.strong_intra_smoothing,
+            log2ctb: sps.log2_ctb,
+        });
     }
     Ok((out, t.bins))
 }

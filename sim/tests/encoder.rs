@@ -217,3 +217,38 @@ fn sdh_matches_golden_sign_hiding() {
         }
     }
 }
+
+fn check_core(cfg: &str, tensors: &[(&str, golden::tensor::Tensor)], qps: &[u8], stall: u32, frames: Option<usize>) {
+    let p = Params::from_toml_str(cfg).unwrap();
+    let m = hw::block("enc_core", &p).unwrap();
+    let mut model = Model::new(&m, &BuildOptions::default()).unwrap();
+    for (name, t) in tensors {
+        for &qp in qps {
+            let job = sim::enc_core::job(t, &p, qp, frames).unwrap();
+            let r = sim::enc_core::run(&mut model, &job, stall, qp as u64, 50_000_000).unwrap();
+            eprintln!(
+                "enc_core {} {name} QP {qp}: {} pictures, {} slices, {} CUs, {} samples, {} bytes, {} bins, {} cycles: {:.3} samples/cycle, {:.2} M cycles/s, {} mismatches",
+                cfg.replace('\n', " "),
+                r.pictures,
+                r.slices,
+                r.cus,
+                r.samples,
+                r.bytes,
+                r.bins,
+                r.cycles,
+                r.samples_per_cycle(),
+                r.cycles as f64 / r.wall_seconds / 1e6,
+                r.mismatches
+            );
+            assert!(!r.errored, "{name} QP {qp}: the core raised err");
+            assert_eq!(r.mismatches, 0, "{cfg:?} {name} QP {qp}: {}", r.first_mismatch.unwrap_or_default());
+        }
+    }
+}
+
+/// The encoder core, default config (CTU 32, CUs of 16, 4 modes, 4 lanes): golden's
+/// hardware-strategy bytes and reconstruction.
+#[test]
+fn enc_core_default_config_matches_golden() {
+    check_core("", &[("@minilm", golden::sample::load("@minilm", None).unwrap())], &[22], 0, Some(1));
+}

@@ -1,0 +1,332 @@
+//! `enc_core`: the T.265 encoder core. Original samples in, each slice segment's data
+//! bytes out (escaped, substreams marked), bit-exact with golden's hardware strategy;
+//! the reconstructed picture comes out too. It wires eight blocks, each a module of this
+//! file:
+//! - [`crate::search`] (`enc_core_search`): the CU walk, the mode decision, and the
+//!   moves between the blocks;
+//! - [`crate::recon`]'s probe variant (`enc_core_recon`, [`crate::recon::ReconProbe`]):
+//!   reference gather, the probes' references, reconstruction and the CTU-row memory;
+//! - [`crate::intra_pred`] (`enc_core_intra_pred`), [`crate::satd`] (`enc_core_satd`);
+//! - [`crate::fwd_tq`] (`enc_core_fwd_tq`), [`crate::sdh`] (`enc_core_sdh`),
+//!   [`crate::inv_tq`] (`enc_core_inv_tq`), P samples per cycle;
+//! - [`crate::syn_enc`] (`enc_core_syn_enc`, with its `res_enc` and `cabac_enc`): the
+//!   slice data.
+//!
+//! The core codes what golden's hardware strategy decides: 2Nx2N intra CUs of
+//! `encoder.hw.cu_size` (smaller at the picture edge), one TU per CU (so the CU size is
+//! at most `bitstream.max_tu_size`), the mode of `encoder.hw.modes` with the smallest
+//! SATD, deadzone quantization with `encoder.hw.rounding_offset`, optional sign hiding,
+//! lossless (cu_transquant_bypass) slices, flat chroma (4:2:0 with chroma cbf 0, or
+//! 4:0:0), WPP and several slices per picture. Parameter sets and slice headers are the
+//! host's; every byte of slice data is the core's.
+//!
+//! Ports (synchronous to `clock`; `reset` synchronous, active high, once before a
+//! stream):
+//! - `sl_valid`, `sl_ready`: one command per slice segment with the fields of
+//!   [`crate::syn_enc`] (`sl_w` .. `sl_wpp`) plus `sl_strong` (1:
+//!   strong_intra_smoothing_enabled_flag) and `sl_log2ctb` (3); taken when the slice
+//!   before is written and reconstructed.
+//! - `or_valid`, `or_ready`, `or_data` (32): the original samples, CU by CU in coding
+//!   order, each CU in raster order, 4 samples per beat (see [`crate::search`]).
+//! - `bs_valid`, `bs_ready`, `bs_byte` (8), `bs_sub`, `bs_last`: the slice data
+//!   ([`crate::syn_enc`]).
+//! - `px_valid`, `px_ready`, `px_data` (32), `px_last`: the reconstructed picture in
+//!   raster order ([`crate::recon`]); the host must take it (the CTU-row memory is
+//!   freed by it).
+//! - `pic_open` (1), `err` (1, sticky): as in the decoder core.
+//!
+//! A rust-hdl Verilog wrapper around the generated blocks; Verilator is the proof
+//! (sim/src/enc_core.rs).
+
+use crate::common::Gen;
+use crate::recon::ReconParams;
+use rust_hdl::prelude::*;
+
+#[derive(LogicBlock, Default)]
+pub struct EncCore {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub sl_valid: Signal<In, Bit>,
+    pub sl_ready: Signal<Out, Bit>,
+    pub sl_w: Signal<In, Bits<14>>,
+    pub sl_h: Signal<In, Bits<14>>,
+    pub sl_ctbx: Signal<In, Bits<10>>,
+    pub sl_ctby: Signal<In, Bits<10>>,
+    pub sl_addr: Signal<In, Bits<19>>,
+    pub sl_end: Signal<In, Bits<19>>,
+    pub sl_wctb: Signal<In, Bits<10>>,
+    pub sl_qp: Signal<In, Bits<6>>,
+    pub sl_sdh: Signal<In, Bit>,
+    pub sl_tqb: Signal<In, Bit>,
+    pub sl_byp: Signal<In, Bit>,
+    pub sl_chroma: Signal<In, Bit>,
+    pub sl_maxtb: Signal<In, Bits<3>>,
+    pub sl_tudepth: Signal<In, Bits<3>>,
+    pub sl_wpp: Signal<In, Bit>,
+    pub sl_strong: Signal<In, Bit>,
+    pub sl_log2ctb: Signal<In, Bits<3>>,
+    pub or_valid: Signal<In, Bit>,
+    pub or_ready: Signal<Out, Bit>,
+    pub or_data: Signal<In, Bits<32>>,
+    pub bs_valid: Signal<Out, Bit>,
+    pub bs_ready: Signal<In, Bit>,
+    pub bs_byte: Signal<Out, Bits<8>>,
+    pub bs_sub: Signal<Out, Bit>,
+    pub bs_last: Signal<Out, Bit>,
+    pub px_valid: Signal<Out, Bit>,
+    pub px_ready: Signal<In, Bit>,
+    pub px_data: Signal<Out, Bits<32>>,
+    pub px_last: Signal<Out, Bit>,
+    pub pic_open: Signal<Out, Bit>,
+    pub err: Signal<Out, Bit>,
+    pub cfg: Gen<golden::Params>,
+}
+
+impl Logic for EncCore {
+    /// No rust-hdl simulation model: Verilator runs the generated Verilog.
+    fn update(&mut self) {}
+
+    fn connect(&mut self) {
+        self.sl_ready.connect();
+        self.or_ready.connect();
+        self.bs_valid.connect();
+        self.bs_byte.connect();
+        self.bs_sub.connect();
+        self.bs_last.connect();
+        self.px_valid.connect();
+        self.px_data.connect();
+        self.px_last.connect();
+        self.pic_open.connect();
+        self.err.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        let p = &self.cfg.0;
+        let (lanes, _) = crate::tu_params(p).expect("checked by generate");
+        let vars = [("WL", (16 * lanes).to_string()), ("WR", (9 * lanes).to_string()), ("WD", (10 * lanes).to_string()), ("P", lanes.to_string())];
+        Verilog::Wrapper(Wrapper { code: crate::common::subst(TEMPLATE, &vars), cores: cores(p) })
+    }
+}
+
+/// Why the encoder core cannot be generated for `p`, if it cannot.
+pub fn check(p: &golden::Params) -> Result<(), String> {
+    crate::search::check(p)?;
+    ReconParams::of(p)?;
+    Ok(())
+}
+
+/// Generate the core for the configuration `p` (module `enc_core`), or why it cannot be.
+pub fn generate(p: &golden::Params) -> Result<crate::GeneratedModule, String> {
+    check(p)?;
+    let mut b = EncCore { cfg: Gen(p.clone()), ..Default::default() };
+    Ok(crate::generate(&mut b, "enc_core"))
+}
+
+/// `m` renamed: its top module and rust-hdl's instance prefixes.
+fn renamed(m: crate::GeneratedModule, to: &str) -> String {
+    let from = &m.name;
+    m.verilog.replace(&format!("module {from}("), &format!("module {to}(")).replace(&format!("{from}$"), &format!("{to}$"))
+}
+
+/// The eight blocks as modules of this file, the memory macro once.
+fn cores(p: &golden::Params) -> String {
+    let blk = |n: &str| crate::block(n, p).expect("parameters checked by generate");
+    let r = ReconParams::of(p).expect("checked by generate");
+    let mut s = String::from("// the core's blocks (hw/src/{search,recon,intra_pred,satd,fwd_tq,sdh,inv_tq,syn_enc}.rs) as modules of this file\n/* verilator lint_off DECLFILENAME */\n");
+    s.push_str(&renamed(crate::search::generate(p).expect("checked"), "enc_core_search"));
+    s.push_str(&renamed(crate::recon::generate_probe(&r, "recon"), "enc_core_recon"));
+    for b in ["intra_pred", "satd", "fwd_tq", "sdh", "inv_tq", "syn_enc"] {
+        s.push_str(&renamed(blk(b), &format!("enc_core_{b}")));
+    }
+    s.push_str("/* verilator lint_on DECLFILENAME */\n");
+    let ram = crate::common::ram_module();
+    s = s.replace(&ram, "");
+    s.push_str(&ram);
+    s
+}
+
+const TEMPLATE: &str = r#"
+    // enc_core (hw/src/enc_core.rs)
+    wire s_sl_ready;
+    wire r_sl_ready;
+    wire w_sl_ready;
+    assign sl_ready = s_sl_ready & r_sl_ready & w_sl_ready;
+    wire sl_fire = sl_valid & sl_ready;
+    wire s_err;
+    wire r_err;
+    wire w_err;
+    assign err = s_err | r_err | w_err;
+    // search <-> recon
+    wire t_valid;
+    wire t_ready;
+    wire [1:0] t_kind;
+    wire [12:0] t_x;
+    wire [12:0] t_y;
+    wire [2:0] t_log2;
+    wire [5:0] t_qp;
+    wire t_bypass;
+    wire pb_valid;
+    wire pb_ready;
+    wire [5:0] pb_mode;
+    wire pb_run;
+    wire pb_cbf;
+    wire po_valid;
+    wire po_ready;
+    wire [31:0] po_sample;
+    wire po_last;
+    wire c_valid;
+    wire c_ready;
+    wire signed [15:0] c_level;
+    wire [9:0] c_pos;
+    wire c_end;
+    // search <-> satd, fwd_tq, sdh, syn_enc
+    wire sd_valid;
+    wire sd_ready;
+    wire [31:0] sd_pred;
+    wire [31:0] sd_orig;
+    wire [2:0] sd_log2;
+    wire sr_valid;
+    wire sr_ready;
+    wire [23:0] sr_satd;
+    wire ft_valid;
+    wire ft_ready;
+    wire [$WR-1:0] ft_res;
+    wire [2:0] ft_log2;
+    wire ft_dst;
+    wire [5:0] ft_qp;
+    wire [8:0] ft_offset;
+    wire fq_valid;
+    wire fq_ready;
+    wire [$WL-1:0] fq_level;
+    wire [$WD-1:0] fq_du;
+    wire [$P-1:0] fq_neg;
+    wire fq_last;
+    wire sh_valid;
+    wire sh_ready;
+    wire [$WL-1:0] sh_level;
+    wire [$WD-1:0] sh_du;
+    wire [$P-1:0] sh_neg;
+    wire sh_last;
+    wire [2:0] sh_log2;
+    wire [1:0] sh_scan;
+    wire sh_hide;
+    wire so_valid;
+    wire so_ready;
+    wire [$WL-1:0] so_level;
+    wire so_last;
+    wire so_cbf;
+    wire cu_valid;
+    wire cu_ready;
+    wire [12:0] cu_x;
+    wire [12:0] cu_y;
+    wire [2:0] cu_log2;
+    wire [5:0] cu_mode;
+    wire cu_cbf;
+    wire lv_valid;
+    wire lv_ready;
+    wire [$WL-1:0] lv_data;
+    wire [2:0] lv_log2;
+    // recon <-> inv_tq, intra_pred
+    wire it_valid;
+    wire it_ready;
+    wire [$WL-1:0] it_level;
+    wire [2:0] it_log2;
+    wire it_dst;
+    wire [5:0] it_qp;
+    wire ir_valid;
+    wire ir_ready;
+    wire [$WL-1:0] ir_res;
+    wire ir_last;
+    wire ip_valid;
+    wire ip_ready;
+    wire [31:0] ip_data;
+    wire [5:0] ip_mode;
+    wire [2:0] ip_log2;
+    wire ip_luma;
+    wire ip_strong;
+    wire [7:0] ip_corner;
+    wire pp_valid;
+    wire pp_ready;
+    wire [31:0] pp_sample;
+    wire pp_last;
+
+    enc_core_search u_srch (
+        .clock(clock), .reset(reset),
+        .sl_valid(sl_fire), .sl_ready(s_sl_ready), .sl_w(sl_w), .sl_h(sl_h), .sl_ctbx(sl_ctbx),
+        .sl_ctby(sl_ctby), .sl_addr(sl_addr), .sl_end(sl_end), .sl_wctb(sl_wctb), .sl_qp(sl_qp),
+        .sl_sdh(sl_sdh), .sl_byp(sl_byp),
+        .or_valid(or_valid), .or_ready(or_ready), .or_data(or_data),
+        .tu_valid(t_valid), .tu_ready(t_ready), .tu_kind(t_kind), .tu_x(t_x), .tu_y(t_y),
+        .tu_log2(t_log2), .tu_qp(t_qp), .tu_bypass(t_bypass),
+        .pb_valid(pb_valid), .pb_ready(pb_ready), .pb_mode(pb_mode), .pb_run(pb_run), .pb_cbf(pb_cbf),
+        .po_valid(po_valid), .po_ready(po_ready), .po_sample(po_sample), .po_last(po_last),
+        .sd_valid(sd_valid), .sd_ready(sd_ready), .sd_pred(sd_pred), .sd_orig(sd_orig), .sd_log2(sd_log2),
+        .sr_valid(sr_valid), .sr_ready(sr_ready), .sr_satd(sr_satd),
+        .ft_valid(ft_valid), .ft_ready(ft_ready), .ft_res(ft_res), .ft_log2(ft_log2), .ft_dst(ft_dst),
+        .ft_qp(ft_qp), .ft_offset(ft_offset),
+        .fq_valid(fq_valid), .fq_ready(fq_ready), .fq_level(fq_level), .fq_du(fq_du), .fq_neg(fq_neg),
+        .fq_last(fq_last),
+        .sh_valid(sh_valid), .sh_ready(sh_ready), .sh_level(sh_level), .sh_du(sh_du), .sh_neg(sh_neg),
+        .sh_last(sh_last), .sh_log2(sh_log2), .sh_scan(sh_scan), .sh_hide(sh_hide),
+        .so_valid(so_valid), .so_ready(so_ready), .so_level(so_level), .so_last(so_last), .so_cbf(so_cbf),
+        .cu_valid(cu_valid), .cu_ready(cu_ready), .cu_x(cu_x), .cu_y(cu_y), .cu_log2(cu_log2),
+        .cu_mode(cu_mode), .cu_cbf(cu_cbf),
+        .lv_valid(lv_valid), .lv_ready(lv_ready), .lv_data(lv_data), .lv_log2(lv_log2),
+        .co_valid(c_valid), .co_ready(c_ready), .co_level(c_level), .co_pos(c_pos), .co_end(c_end),
+        .err(s_err));
+    enc_core_recon u_rec (
+        .clock(clock), .reset(reset),
+        .sl_valid(sl_fire), .sl_ready(r_sl_ready), .sl_w(sl_w), .sl_h(sl_h), .sl_ctbx(sl_ctbx),
+        .sl_ctby(sl_ctby), .sl_strong(sl_strong), .sl_maxtb(sl_maxtb), .sl_log2ctb(sl_log2ctb),
+        .tu_valid(t_valid), .tu_ready(t_ready), .tu_kind(t_kind), .tu_x(t_x), .tu_y(t_y),
+        .tu_log2(t_log2), .tu_cidx(2'd0), .tu_mode(6'd0), .tu_qp(t_qp), .tu_bypass(t_bypass),
+        .tu_cbf(1'b0), .co_valid(c_valid), .co_ready(c_ready), .co_level(c_level), .co_pos(c_pos),
+        .co_end(c_end),
+        .it_valid(it_valid), .it_ready(it_ready), .it_level(it_level), .it_log2(it_log2),
+        .it_dst(it_dst), .it_qp(it_qp),
+        .ir_valid(ir_valid), .ir_ready(ir_ready), .ir_res(ir_res), .ir_last(ir_last),
+        .ip_valid(ip_valid), .ip_ready(ip_ready), .ip_data(ip_data), .ip_mode(ip_mode),
+        .ip_log2(ip_log2), .ip_luma(ip_luma), .ip_strong(ip_strong), .ip_corner(ip_corner),
+        .pp_valid(pp_valid), .pp_ready(pp_ready), .pp_sample(pp_sample), .pp_last(pp_last),
+        .px_valid(px_valid), .px_ready(px_ready), .px_data(px_data), .px_last(px_last),
+        .pic_open(pic_open), .err(r_err),
+        .pb_valid(pb_valid), .pb_ready(pb_ready), .pb_mode(pb_mode), .pb_run(pb_run), .pb_cbf(pb_cbf),
+        .po_valid(po_valid), .po_ready(po_ready), .po_sample(po_sample), .po_last(po_last));
+    enc_core_intra_pred u_ip (
+        .clock(clock), .reset(reset),
+        .ref_valid(ip_valid), .ref_ready(ip_ready), .ref_data(ip_data), .in_mode(ip_mode),
+        .in_log2(ip_log2), .in_luma(ip_luma), .in_strong(ip_strong), .in_corner(ip_corner),
+        .out_valid(pp_valid), .out_ready(pp_ready), .out_sample(pp_sample), .out_last(pp_last));
+    enc_core_satd u_satd (
+        .clock(clock), .reset(reset),
+        .in_valid(sd_valid), .in_ready(sd_ready), .in_pred(sd_pred), .in_orig(sd_orig), .in_log2(sd_log2),
+        .out_valid(sr_valid), .out_ready(sr_ready), .out_satd(sr_satd));
+    enc_core_fwd_tq u_ftq (
+        .clock(clock), .reset(reset),
+        .in_valid(ft_valid), .in_ready(ft_ready), .in_res(ft_res), .in_log2(ft_log2), .in_dst(ft_dst),
+        .in_qp(ft_qp), .in_offset(ft_offset),
+        .out_valid(fq_valid), .out_ready(fq_ready), .out_level(fq_level), .out_du(fq_du),
+        .out_neg(fq_neg), .out_last(fq_last));
+    enc_core_sdh u_sdh (
+        .clock(clock), .reset(reset),
+        .in_valid(sh_valid), .in_ready(sh_ready), .in_level(sh_level), .in_du(sh_du), .in_neg(sh_neg),
+        .in_last(sh_last), .in_log2(sh_log2), .in_scan(sh_scan), .in_hide(sh_hide),
+        .out_valid(so_valid), .out_ready(so_ready), .out_level(so_level), .out_last(so_last),
+        .out_cbf(so_cbf));
+    enc_core_inv_tq u_itq (
+        .clock(clock), .reset(reset),
+        .in_valid(it_valid), .in_ready(it_ready), .in_level(it_level), .in_log2(it_log2),
+        .in_dst(it_dst), .in_qp(it_qp),
+        .out_valid(ir_valid), .out_ready(ir_ready), .out_res(ir_res), .out_last(ir_last));
+    enc_core_syn_enc u_wr (
+        .clock(clock), .reset(reset),
+        .sl_valid(sl_fire), .sl_ready(w_sl_ready), .sl_w(sl_w), .sl_h(sl_h), .sl_ctbx(sl_ctbx),
+        .sl_ctby(sl_ctby), .sl_addr(sl_addr), .sl_end(sl_end), .sl_wctb(sl_wctb), .sl_qp(sl_qp),
+        .sl_sdh(sl_sdh), .sl_tqb(sl_tqb), .sl_byp(sl_byp), .sl_chroma(sl_chroma), .sl_maxtb(sl_maxtb),
+        .sl_tudepth(sl_tudepth), .sl_wpp(sl_wpp),
+        .cu_valid(cu_valid), .cu_ready(cu_ready), .cu_x(cu_x), .cu_y(cu_y), .cu_log2(cu_log2),
+        .cu_mode(cu_mode), .cu_cbf(cu_cbf),
+        .lv_valid(lv_valid), .lv_ready(lv_ready), .lv_data(lv_data), .lv_log2(lv_log2),
+        .bs_valid(bs_valid), .bs_ready(bs_ready), .bs_byte(bs_byte), .bs_sub(bs_sub), .bs_last(bs_last),
+        .err(w_err));
+"#;

@@ -1,0 +1,200 @@
+//! The encoder core (hw `enc_core`) in Verilator against golden's hardware strategy: a
+//! tensor's int8 frames are encoded by golden (`pipeline::encode_prepared`, strategy
+//! `hw`); the host side takes golden's stream apart into slice commands
+//! ([`crate::syn_enc::slices`]) and feeds the core the original samples CU by CU in
+//! coding order (the positions of golden's CUs: if the core walked the picture in
+//! another order, it would get other samples and its bytes would differ). The
+//! scoreboard compares every slice data byte (escaped) with golden's NAL units, the
+//! substream and last-byte marks, and every reconstructed sample with golden's
+//! reconstruction. Reports cycles, samples and bins, and where the cycles go.
+
+use crate::model::{Model, SimError};
+use crate::syn_enc::{EncSlice, SL_PORTS};
+use crate::tb::Rng;
+
+/// A tensor's pictures as the encoder core's host sees them, and golden's answer.
+#[derive(Clone, Debug)]
+pub struct CoreJob {
+    pub width: usize,
+    pub height: usize,
+    /// Original luma per picture.
+    pub frames: Vec<Vec<u8>>,
+    /// golden's reconstruction per picture.
+    pub recon: Vec<Vec<u8>>,
+    pub slices: Vec<EncSlice>,
+    /// CABAC bins (golden's count).
+    pub bins: u64,
+    /// The stream (Annex-B) golden wrote: the host's parameter sets and slice headers
+    /// around the core's slice data.
+    pub annexb: Vec<u8>,
+}
+
+/// Encode `t` with golden's hardware strategy at `qp` (at most `frames` pictures when
+/// given) and prepare the core's job.
+pub fn job(t: &golden::tensor::Tensor, p: &golden::Params, qp: u8, frames: Option<usize>) -> Result<CoreJob, SimError> {
+    let mut p = p.clone();
+    p.encoder.strategy = golden::config::StrategyKind::Hw;
+    let mut prep = golden::pipeline::prepare(t, &p).map_err(|e| SimError::Other(format!("tensor: {e}")))?;
+    if let Some(n) = frames {
+        prep.frames.truncate(n.max(1));
+    }
+    let (w, h) = (prep.layout.frame_width as usize, prep.layout.frame_height as usize);
+    let qps = vec![qp; prep.frames.len()];
+    let enc = golden::encoder::encode(&p, w, h, &prep.frames, &qps).map_err(|e| SimError::Other(format!("golden encoder: {e}")))?;
+    let (slices, bins) = crate::syn_enc::slices(&enc.annexb)?;
+    Ok(CoreJob { width: w, height: h, frames: prep.frames, recon: enc.recon, slices, bins, annexb: enc.annexb })
+}
+
+/// What a run measured.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct CoreReport {
+    pub pictures: u64,
+    pub slices: u64,
+    pub cus: u64,
+    /// Luma samples coded.
+    pub samples: u64,
+    pub bytes: u64,
+    pub bins: u64,
+    pub cycles: u64,
+    /// Cycles in which the core took an original beat, wrote a byte, put out a
+    /// reconstructed beat.
+    pub orig_beats: u64,
+    pub px_beats: u64,
+    pub mismatches: u64,
+    pub first_mismatch: Option<String>,
+    pub errored: bool,
+    pub wall_seconds: f64,
+}
+
+impl CoreReport {
+    pub fn samples_per_cycle(&self) -> f64 {
+        self.samples as f64 / self.cycles.max(1) as f64
+    }
+}
+
+/// Run `job` through the core (one reset first). With `stall_256` > 0 the original
+/// stream has random gaps and the byte and picture outputs random backpressure (that
+/// probability in 1/256 per cycle). Fails after `max_cycles` without finishing.
+pub fn run(m: &mut Model, job: &CoreJob, stall_256: u32, seed: u64, max_cycles: u64) -> Result<CoreReport, SimError> {
+    let t0 = std::time::Instant::now();
+    let mut rng = Rng(seed ^ 0x656e_635f_636f_7265);
+    let mut names: Vec<&str> = SL_PORTS.to_vec();
+    names.extend(["sl_strong", "sl_log2ctb"]);
+    let sl: Vec<_> = names.iter().map(|p| m.port(p)).collect::<Result<_, _>>()?;
+    let (sl_valid, sl_ready) = (m.port("sl_valid")?, m.port("sl_ready")?);
+    let (or_valid, or_ready, or_data) = (m.port("or_valid")?, m.port("or_ready")?, m.port("or_data")?);
+    let (bs_valid, bs_ready, bs_byte, bs_sub, bs_last) = (m.port("bs_valid")?, m.port("bs_ready")?, m.port("bs_byte")?, m.port("bs_sub")?, m.port("bs_last")?);
+    let (px_valid, px_ready, px_data, px_last) = (m.port("px_valid")?, m.port("px_ready")?, m.port("px_data")?, m.port("px_last")?);
+    let (reset, err) = (m.port("reset")?, m.port("err")?);
+    for p in [sl_valid, or_valid] {
+        m.set(p, 0);
+    }
+    crate::tb::pulse_reset(m, reset);
+    let (w, h) = (job.width, job.height);
+    // the original beats, CU by CU in coding order
+    let mut orig = Vec::new();
+    for s in &job.slices {
+        let f = &job.frames[s.picture as usize];
+        for c in &s.cus {
+            let n = 1usize << c.log2;
+            for y in 0..n {
+                for x4 in (0..n).step_by(4) {
+                    let i = (c.y as usize + y) * w + c.x as usize + x4;
+                    orig.push(f[i..i + 4].iter().enumerate().fold(0u64, |a, (k, &v)| a | (v as u64) << (8 * k)));
+                }
+            }
+        }
+    }
+    // the expected bytes: (byte, last) of every slice, and the substreams
+    let expected: Vec<(u8, bool)> = job.slices.iter().flat_map(|s| s.expected.iter().enumerate().map(move |(i, &b)| (b, i + 1 == s.expected.len()))).collect();
+    let subs_want: usize = job.slices.iter().map(|s| s.substreams).sum();
+    let pictures = job.slices.iter().map(|s| s.picture as usize + 1).max().unwrap_or(0);
+    let mut rep = CoreReport { slices: job.slices.len() as u64, pictures: pictures as u64, bins: job.bins, ..Default::default() };
+    rep.cus = job.slices.iter().map(|s| s.cus.len() as u64).sum();
+    rep.samples = job.slices.iter().flat_map(|s| &s.cus).map(|c| 1u64 << (2 * c.log2)).sum();
+    let (mut si, mut oi, mut bi, mut subs) = (0usize, 0usize, 0usize, 0usize);
+    let (mut pic, mut pxi) = (0usize, 0usize);
+    let start = m.cycles;
+    let mismatch = |rep: &mut CoreReport, what: String| {
+        rep.mismatches += 1;
+        rep.first_mismatch.get_or_insert(what);
+    };
+    while bi < expected.len() || pic < pictures {
+        if m.cycles - start > max_cycles {
+            return Err(SimError::Other(format!(
+                "enc_core: not done after {max_cycles} cycles ({si} of {} slice commands taken, {oi} of {} original beats, {bi} of {} bytes, picture {pic} beat {pxi})",
+                job.slices.len(),
+                orig.len(),
+                expected.len()
+            )));
+        }
+        let gap = |r: &mut Rng| stall_256 > 0 && (r.next() & 255) < stall_256 as u64;
+        if let Some(s) = job.slices.get(si) {
+            for (p, v) in sl.iter().zip(s.fields.iter().copied().chain([s.strong as u64, s.log2ctb as u64])) {
+                m.set(*p, v);
+            }
+        }
+        m.set(sl_valid, (si < job.slices.len()) as u64);
+        let ov = oi < orig.len() && !gap(&mut rng);
+        m.set(or_data, orig.get(oi).copied().unwrap_or(0));
+        m.set(or_valid, ov as u64);
+        let brdy = !gap(&mut rng);
+        m.set(bs_ready, brdy as u64);
+        let prdy = !gap(&mut rng);
+        m.set(px_ready, prdy as u64);
+        m.eval();
+        if si < job.slices.len() && m.get(sl_ready) != 0 {
+            si += 1;
+        }
+        if ov && m.get(or_ready) != 0 {
+            oi += 1;
+            rep.orig_beats += 1;
+        }
+        if brdy && m.get(bs_valid) != 0 {
+            let (b, last) = (m.get(bs_byte) as u8, m.get(bs_last) != 0);
+            subs += (m.get(bs_sub) != 0) as usize;
+            match expected.get(bi) {
+                Some(&(want, wl)) if want == b && wl == last => {}
+                e => mismatch(&mut rep, format!("byte {bi} of {}: got {b:#04x} last {last}, want {e:x?}", expected.len())),
+            }
+            bi += 1;
+        }
+        if prdy && m.get(px_valid) != 0 {
+            let (d, last) = (m.get(px_data), m.get(px_last) != 0);
+            rep.px_beats += 1;
+            let (y, x) = (pxi * 4 / w, pxi * 4 % w);
+            match job.recon.get(pic) {
+                Some(r) if y < h => {
+                    for k in 0..4 {
+                        let got = (d >> (8 * k)) as u8;
+                        if r[y * w + x + k] != got {
+                            mismatch(&mut rep, format!("picture {pic} reconstruction ({}, {y}): got {got}, golden {}", x + k, r[y * w + x + k]));
+                        }
+                    }
+                }
+                _ => mismatch(&mut rep, format!("picture {pic}: a reconstructed beat past the picture")),
+            }
+            pxi += 1;
+            if last != (pxi * 4 == w * h) {
+                mismatch(&mut rep, format!("picture {pic}: px_last {last} at beat {pxi} of {}", w * h / 4));
+            }
+            if last {
+                pic += 1;
+                pxi = 0;
+            }
+        }
+        if m.get(err) != 0 {
+            rep.errored = true;
+            m.tick();
+            break;
+        }
+        m.tick();
+    }
+    if !rep.errored && (oi != orig.len() || subs != subs_want) {
+        mismatch(&mut rep, format!("{oi} of {} original beats taken, {subs} of {subs_want} substreams", orig.len()));
+    }
+    rep.bytes = bi as u64;
+    rep.cycles = m.cycles - start;
+    rep.wall_seconds = t0.elapsed().as_secs_f64();
+    Ok(rep)
+}
