@@ -263,7 +263,11 @@ fn body(p: &golden::Params) -> String {
         res.push(format!("rl[gsel + {j}]"));
         lvl.push(format!("{{{{7{{rl[gsel + {j}][8]}}}}, rl[gsel + {j}]}}"));
     }
-    let gsel = if lanes == 4 { "3'd0".to_string() } else { format!("{{gsub, {lp}'d0}}") };
+    let gsel = match lanes {
+        1 => "{1'b0, gsub}",
+        2 => "{1'b0, gsub, 1'b0}",
+        _ => "3'd0",
+    };
     let gsw = if lanes == 4 { 1 } else { 2 - lp };
     // lowest set lane of the scatter mask
     let mut low = String::from("2'd0");
@@ -293,7 +297,7 @@ fn body(p: &golden::Params) -> String {
         ("WD", (10 * lanes).to_string()),
         ("RES", res.join(", ")),
         ("LVL", lvl.join(", ")),
-        ("GSEL", gsel),
+        ("GSEL", gsel.to_string()),
         ("GSW", gsw.to_string()),
         ("GLAST", if lanes == 4 { "1'b1".to_string() } else { format!("(gsub == {gsw}'d{})", 4 / lanes - 1) }),
         ("LOW", low),

@@ -64,6 +64,9 @@ pub struct CoreReport {
     pub first_mismatch: Option<String>,
     pub errored: bool,
     pub wall_seconds: f64,
+    /// The core's slice data, slice by slice.
+    #[serde(skip)]
+    pub slice_bytes: Vec<Vec<u8>>,
 }
 
 impl CoreReport {
@@ -114,6 +117,7 @@ pub fn run(m: &mut Model, job: &CoreJob, stall_256: u32, seed: u64, max_cycles: 
     rep.samples = job.slices.iter().flat_map(|s| &s.cus).map(|c| 1u64 << (2 * c.log2)).sum();
     let (mut si, mut oi, mut bi, mut subs) = (0usize, 0usize, 0usize, 0usize);
     let (mut pic, mut pxi) = (0usize, 0usize);
+    let mut cur_done = false;
     let start = m.cycles;
     let mismatch = |rep: &mut CoreReport, what: String| {
         rep.mismatches += 1;
@@ -122,10 +126,12 @@ pub fn run(m: &mut Model, job: &CoreJob, stall_256: u32, seed: u64, max_cycles: 
     while bi < expected.len() || pic < pictures {
         if m.cycles - start > max_cycles {
             return Err(SimError::Other(format!(
-                "enc_core: not done after {max_cycles} cycles ({si} of {} slice commands taken, {oi} of {} original beats, {bi} of {} bytes, picture {pic} beat {pxi})",
+                "enc_core: not done after {max_cycles} cycles ({si} of {} slice commands taken, {oi} of {} original beats, {bi} of {} bytes, picture {pic} beat {pxi}; {} mismatches, the first: {})",
                 job.slices.len(),
                 orig.len(),
-                expected.len()
+                expected.len(),
+                rep.mismatches,
+                rep.first_mismatch.as_deref().unwrap_or("-")
             )));
         }
         let gap = |r: &mut Rng| stall_256 > 0 && (r.next() & 255) < stall_256 as u64;
@@ -152,6 +158,11 @@ pub fn run(m: &mut Model, job: &CoreJob, stall_256: u32, seed: u64, max_cycles: 
         }
         if brdy && m.get(bs_valid) != 0 {
             let (b, last) = (m.get(bs_byte) as u8, m.get(bs_last) != 0);
+            if rep.slice_bytes.is_empty() || cur_done {
+                rep.slice_bytes.push(Vec::new());
+            }
+            rep.slice_bytes.last_mut().unwrap().push(b);
+            cur_done = last;
             subs += (m.get(bs_sub) != 0) as usize;
             match expected.get(bi) {
                 Some(&(want, wl)) if want == b && wl == last => {}
@@ -197,4 +208,34 @@ pub fn run(m: &mut Model, job: &CoreJob, stall_256: u32, seed: u64, max_cycles: 
     rep.cycles = m.cycles - start;
     rep.wall_seconds = t0.elapsed().as_secs_f64();
     Ok(rep)
+}
+
+/// The stream with the core's slice data: golden's parameter sets and slice headers
+/// (the host's part), each slice NAL unit's data replaced by what the core wrote.
+pub fn assemble(job: &CoreJob, slice_bytes: &[Vec<u8>]) -> Result<Vec<u8>, SimError> {
+    const SC: [u8; 4] = [0, 0, 0, 1];
+    let a = &job.annexb;
+    let mut starts: Vec<usize> = (0..a.len().saturating_sub(3)).filter(|&i| a[i..i + 4] == SC).collect();
+    starts.push(a.len());
+    let mut out = Vec::with_capacity(a.len());
+    let mut k = 0;
+    for w in starts.windows(2) {
+        let nal = &a[w[0]..w[1]];
+        let vcl = nal.len() > 4 && (nal[4] >> 1) & 0x3f < 32;
+        if !vcl {
+            out.extend_from_slice(nal);
+            continue;
+        }
+        let (Some(s), Some(b)) = (job.slices.get(k), slice_bytes.get(k)) else {
+            return Err(SimError::Other(format!("slice NAL unit {k}: the core wrote {} slices", slice_bytes.len())));
+        };
+        let head = nal.len().checked_sub(s.expected.len()).filter(|&h| nal[h..] == s.expected[..]).ok_or_else(|| SimError::Other(format!("slice NAL unit {k} does not end in its slice data")))?;
+        out.extend_from_slice(&nal[..head]);
+        out.extend_from_slice(b);
+        k += 1;
+    }
+    if k != job.slices.len() {
+        return Err(SimError::Other(format!("{k} slice NAL units, {} slices", job.slices.len())));
+    }
+    Ok(out)
 }

@@ -222,6 +222,7 @@ fn check_core(cfg: &str, tensors: &[(&str, golden::tensor::Tensor)], qps: &[u8],
     let p = Params::from_toml_str(cfg).unwrap();
     let m = hw::block("enc_core", &p).unwrap();
     let mut model = Model::new(&m, &BuildOptions::default()).unwrap();
+    let dir = golden::tools::scratch_dir("enc-core-test");
     for (name, t) in tensors {
         for &qp in qps {
             let job = sim::enc_core::job(t, &p, qp, frames).unwrap();
@@ -242,13 +243,58 @@ fn check_core(cfg: &str, tensors: &[(&str, golden::tensor::Tensor)], qps: &[u8],
             );
             assert!(!r.errored, "{name} QP {qp}: the core raised err");
             assert_eq!(r.mismatches, 0, "{cfg:?} {name} QP {qp}: {}", r.first_mismatch.unwrap_or_default());
+            assert_eq!(r.pictures as usize, job.frames.len());
+            // the stream with the core's slice data decodes to golden's reconstruction in
+            // ffmpeg and libde265
+            let stream = sim::enc_core::assemble(&job, &r.slice_bytes).unwrap();
+            let f = dir.join(format!("{qp}.hevc"));
+            std::fs::write(&f, &stream).unwrap();
+            let chroma = p.bitstream.chroma == golden::config::ChromaFormat::Yuv420;
+            let ff = golden::tools::ffmpeg_decode(&f, &dir.join("ff.yuv"), if chroma { "yuv420p" } else { "gray" }).unwrap_or_else(|e| panic!("{e}"));
+            let luma = |yuv: &[u8]| if chroma { golden::tools::luma_of_yuv420(yuv, job.width, job.height, true).expect("flat chroma, whole pictures") } else { yuv.chunks(job.width * job.height).map(|c| c.to_vec()).collect() };
+            assert!(luma(&ff) == job.recon, "{name} QP {qp}: ffmpeg's pictures differ from golden's reconstruction");
+            if chroma {
+                let de = golden::tools::dec265_decode(&f, &dir.join("de.yuv")).unwrap_or_else(|e| panic!("{e}"));
+                assert!(luma(&de) == job.recon, "{name} QP {qp}: libde265's pictures differ from golden's reconstruction");
+            }
         }
     }
 }
 
-/// The encoder core, default config (CTU 32, CUs of 16, 4 modes, 4 lanes): golden's
-/// hardware-strategy bytes and reconstruction.
+fn smol() -> Option<(&'static str, golden::tensor::Tensor)> {
+    let f = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tensors/smol_L15_q.npy");
+    if !f.exists() {
+        eprintln!("../shared/tensors absent: the encoder core runs on the embedded sample and synthetic tensors only");
+        return None;
+    }
+    Some(("SmolLM2 L15 q_proj", golden::sample::load(f.to_str().unwrap(), None).unwrap()))
+}
+
+/// The encoder core, default config (CTU 32, CUs of 16, modes planar/DC/H/V, 4 lanes):
+/// golden's hardware-strategy bytes and reconstruction, lossless QP 0 and QP 22/37 on
+/// MiniLM, QP 27 on SmolLM2 (../shared); ffmpeg and libde265 decode the core's stream.
 #[test]
 fn enc_core_default_config_matches_golden() {
-    check_core("", &[("@minilm", golden::sample::load("@minilm", None).unwrap())], &[22], 0, Some(1));
+    check_core("", &[("@minilm", golden::sample::load("@minilm", None).unwrap())], &[0, 22, 37], 0, None);
+    if let Some(t) = smol() {
+        check_core("", &[t], &[27], 0, Some(1));
+    }
+}
+
+/// CTU 16, CUs of 8, TU up to 8, one lane: several pictures, 40-CTU slices, WPP, gaps
+/// and backpressure on every stream.
+#[test]
+fn enc_core_small_config_slices_wpp_pictures_backpressure() {
+    let t = golden::tensor::synth::row_scaled(300, 420, 3);
+    check_core(SMALL, &[("row_scaled 300x420", t.clone())], &[4, 27], 64, None);
+    check_core(&SMALL.replace("[bitstream]\n", "[bitstream]\nwpp = true\n"), &[("row_scaled 300x420", t)], &[22], 64, Some(2));
+}
+
+/// CTU 64, CUs and TUs of 32, two lanes, all 35 intra modes searched, no sign hiding,
+/// 4:0:0; and the default config with WPP and 7-CTU slices.
+#[test]
+fn enc_core_all_modes_wide_ctu_and_wpp_slices() {
+    let wide = "[bitstream]\nctu_size = 64\nsign_data_hiding = false\nchroma = \"yuv400\"\n[encoder.hw]\ncu_size = 32\nmodes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34]\n[rtl]\nsamples_per_cycle = 2\n";
+    check_core(wide, &[("gaussian 256x256", golden::tensor::synth::gaussian(256, 256, 5))], &[12, 32], 40, None);
+    check_core("[bitstream]\nwpp = true\nctus_per_slice = 7\n", &[("@minilm", golden::sample::load("@minilm", None).unwrap())], &[27], 0, None);
 }
