@@ -14,9 +14,19 @@ pub struct CosimArgs {
     pub block: Option<String>,
     /// A whole core instead of a block: `decoder` (dec_core: slice data in, pictures
     /// out) on --input, or on --tensor encoded with the config's encoder and QP; every
-    /// picture is compared with golden's decoder.
-    #[arg(long, value_parser = ["decoder"])]
+    /// picture is compared with golden's decoder. `encoder` (enc_core: original samples
+    /// in, slice data and reconstruction out) on the tensor --input (or --tensor) at the
+    /// config's QP: every byte against golden's hardware strategy, every reconstructed
+    /// sample against golden's, and the stream with the core's slice data decoded by
+    /// ffmpeg.
+    #[arg(long, value_parser = ["decoder", "encoder"])]
     pub core: Option<String>,
+    /// --core encoder: code at most N pictures of the tensor.
+    #[arg(long)]
+    pub frames: Option<usize>,
+    /// --core decoder / encoder: the QP (default: encoder.qp of the config).
+    #[arg(long)]
+    pub qp: Option<u8>,
     /// Configuration file (TOML); missing fields take the embedded defaults.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -130,6 +140,15 @@ fn run_writer(a: &CosimArgs, mut p: golden::Params) -> Result<()> {
 /// `--core decoder`: a stream through the decoder core against golden's pictures;
 /// prints the result (JSON with `--json`), returns it as JSON, fails on any mismatch.
 pub fn run_core(a: &CosimArgs, mut p: golden::Params) -> Result<serde_json::Value> {
+    if let Some(q) = a.qp {
+        p.encoder.qp = q;
+    }
+    if a.core.as_deref() == Some("encoder") {
+        return run_enc_core(a, p);
+    }
+    if a.frames.is_some() {
+        bail!("--frames is for --core encoder");
+    }
     if a.engines.is_some() || a.trace.is_some() || a.toggles.is_some() {
         bail!("--core decoder takes --input or --tensor, --config, --seed, --backpressure and --json (not --engines, --trace, --toggles)");
     }
@@ -187,6 +206,83 @@ pub fn run_core(a: &CosimArgs, mut p: golden::Params) -> Result<serde_json::Valu
     }
     if !ok {
         bail!("dec_core: {name}: {} mismatches against golden/{}{}", r.mismatches, if r.errored { ", err raised" } else { "" }, if r.truncated { ", stream ended inside a picture" } else { "" });
+    }
+    Ok(j)
+}
+
+/// `--core encoder`: a tensor through the encoder core against golden's hardware
+/// strategy; prints the result (JSON with `--json`), returns it as JSON, fails on any
+/// mismatch.
+pub fn run_enc_core(a: &CosimArgs, p: golden::Params) -> Result<serde_json::Value> {
+    if a.engines.is_some() || a.trace.is_some() || a.toggles.is_some() {
+        bail!("--core encoder takes --input TENSOR or --tensor, --frames, --qp, --config, --seed, --backpressure and --json (not --engines, --trace, --toggles)");
+    }
+    let spec = match &a.input {
+        Some(i) => i.display().to_string(),
+        None if a.tensor != "none" => a.tensor.clone(),
+        None => bail!("--core encoder needs a tensor: --input TENSOR (.npy, .safetensors) or --tensor"),
+    };
+    hw::enc_core::check(&p).map_err(|e| anyhow::anyhow!("the encoder core cannot be generated for this config: {e}"))?;
+    let t = golden::sample::load(&spec, None).with_context(|| format!("tensor {spec}"))?;
+    let qp = p.encoder.qp;
+    let job = sim::enc_core::job(&t, &p, qp, a.frames).with_context(|| format!("{spec}: golden's hardware strategy"))?;
+    let m = hw::block("enc_core", &p).map_err(|e| anyhow::anyhow!(e))?;
+    let mut model = sim::Model::new(&m, &sim::BuildOptions::default())?;
+    let samples = (job.width * job.height * job.frames.len()) as u64;
+    let r = sim::enc_core::run(&mut model, &job, if a.backpressure { 64 } else { 0 }, a.seed, 2_000_000 + 2_000 * samples)?;
+    let mut ok = r.mismatches == 0 && !r.errored;
+    // the stream with the core's slice data, decoded by ffmpeg
+    let mut ffmpeg = serde_json::Value::Null;
+    if ok {
+        let stream = sim::enc_core::assemble(&job, &r.slice_bytes)?;
+        let dir = golden::tools::scratch_dir("cosim-enc-core");
+        let f = dir.join("core.hevc");
+        std::fs::write(&f, &stream)?;
+        let chroma = p.bitstream.chroma == golden::config::ChromaFormat::Yuv420;
+        let yuv = golden::tools::ffmpeg_decode(&f, &dir.join("core.yuv"), if chroma { "yuv420p" } else { "gray" })?;
+        let luma: Option<Vec<Vec<u8>>> = if chroma { golden::tools::luma_of_yuv420(&yuv, job.width, job.height, true) } else { Some(yuv.chunks(job.width * job.height).map(|c| c.to_vec()).collect()) };
+        let same = luma.as_ref() == Some(&job.recon);
+        ok &= same;
+        ffmpeg = serde_json::json!({ "stream_bytes": stream.len(), "decodes_to_golden_reconstruction": same });
+    }
+    let spc = r.samples_per_cycle();
+    let rate = r.cycles as f64 / r.wall_seconds.max(1e-9);
+    let name = format!("{spec} (hw QP {qp})");
+    let j = serde_json::json!({ "core": "encoder", "input": name, "pass": ok, "ctu_size": p.bitstream.ctu_size, "cu_size": p.encoder.hw.cu_size, "modes": p.encoder.hw.modes, "max_tu_size": p.bitstream.max_tu_size, "samples_per_cycle_rtl": p.rtl.samples_per_cycle, "report": r, "samples_per_cycle": spc, "bits_per_sample": 8.0 * r.bytes as f64 / r.samples.max(1) as f64, "bins_per_sample": r.bins as f64 / r.samples.max(1) as f64, "bins_per_cycle": r.bins as f64 / r.cycles.max(1) as f64, "ffmpeg": ffmpeg, "verilator_cycles_per_second": rate, "verilator_values_per_second": rate * spc });
+    if a.json {
+        println!("{j}");
+    } else {
+        println!(
+            "enc_core (CTU {}, CUs of {}, {} mode(s), TU up to {}, {} lane(s)): {name}: {} {} picture(s), {} slice(s), {} CUs, {} samples, {} bytes ({:.3} bits/sample), {} cycles: {:.3} samples/cycle, {} bins = {:.3} bins/cycle, mismatches {}{}",
+            p.bitstream.ctu_size,
+            p.encoder.hw.cu_size,
+            p.encoder.hw.modes.len(),
+            p.bitstream.max_tu_size,
+            p.rtl.samples_per_cycle,
+            if ok { "PASS" } else { "FAIL" },
+            r.pictures,
+            r.slices,
+            r.cus,
+            r.samples,
+            r.bytes,
+            8.0 * r.bytes as f64 / r.samples.max(1) as f64,
+            r.cycles,
+            spc,
+            r.bins,
+            r.bins as f64 / r.cycles.max(1) as f64,
+            r.mismatches,
+            if r.errored { ", err raised" } else { "" }
+        );
+        if let Some(m) = &r.first_mismatch {
+            println!("    first mismatch: {m}");
+        }
+        if !ffmpeg.is_null() {
+            println!("  ffmpeg decodes the stream with the core's slice data to golden's reconstruction: {}", ffmpeg["decodes_to_golden_reconstruction"]);
+        }
+        println!("  Verilator {:.2} M cycles/s = {:.2} M values/s", rate / 1e6, rate * spc / 1e6);
+    }
+    if !ok {
+        bail!("enc_core: {name}: {} mismatches against golden/{}", r.mismatches, if r.errored { ", err raised" } else { "" });
     }
     Ok(j)
 }

@@ -503,8 +503,16 @@ fn run(a: RunArgs) -> Result<()> {
             json: false,
             input: None,
             engines: None,
+            frames: None,
+            qp: None,
         };
         report.insert("cosim_core".into(), cosim::run_core(&core_args, p.clone())?);
+        // the encoder core on the input tensor (golden's hardware strategy)
+        if hw::enc_core::check(&p).is_ok() {
+            eprintln!("cosim the encoder core on {} (Verilator build, cached under target/tcgen-sim) ...", a.input);
+            let enc_args = cosim::CosimArgs { core: Some("encoder".into()), frames: Some(1), ..core_args };
+            report.insert("cosim_encoder_core".into(), cosim::run_core(&enc_args, p.clone())?);
+        }
         if bad > 0 {
             let path = a.out.join("report.json");
             write_atomic(&path, serde_json::to_string_pretty(&serde_json::Value::Object(report))?.as_bytes())?;

@@ -246,13 +246,13 @@ $LANES
         lastk = 5'd0;
         par = 1'b0;
         for (k = 0; k < 16; k = k + 1) begin
-            g[k] = lvr[sc(t_scan, 4'(k))];
-            gd[k] = dur[sc(t_scan, 4'(k))];
-            gn_[k] = ngr[sc(t_scan, 4'(k))];
+            g[k] = lvr[sc(t_scan, k[3:0])];
+            gd[k] = dur[sc(t_scan, k[3:0])];
+            gn_[k] = ngr[sc(t_scan, k[3:0])];
             par = par ^ g[k][0];
         end
-        for (k = 15; k >= 0; k = k - 1) if (g[k] != 16'sd0) first = 5'(k);
-        for (k = 0; k < 16; k = k + 1) if (g[k] != 16'sd0) lastk = 5'(k);
+        for (k = 15; k >= 0; k = k - 1) if (g[k] != 16'sd0) first = k[4:0];
+        for (k = 0; k < 16; k = k + 1) if (g[k] != 16'sd0) lastk = k[4:0];
     end
     wire [3:0] f4 = first[3:0];
     wire sgn = g[f4][15];
@@ -269,20 +269,20 @@ $LANES
         bk = 4'd0;
         found = 1'b0;
         for (k2 = 15; k2 >= 0; k2 = k2 - 1) begin
-            ok = 5'(k2) <= start;
+            ok = k2[4:0] <= start;
             if (g[k2] != 16'sd0) begin
-                if (gd[k2] > 10'sd0) c = -12'(gd[k2]);
+                if (gd[k2] > 10'sd0) c = -{{2{gd[k2][9]}}, gd[k2]};
                 else begin
-                    c = 12'(gd[k2]);
-                    if ((5'(k2) == first) & ((g[k2] == 16'sd1) | (g[k2] == -16'sd1))) ok = 1'b0;
+                    c = {{2{gd[k2][9]}}, gd[k2]};
+                    if ((k2[4:0] == first) & ((g[k2] == 16'sd1) | (g[k2] == -16'sd1))) ok = 1'b0;
                 end
             end else begin
-                c = -12'(gd[k2]);
-                if ((5'(k2) < first) & (gn_[k2] != sgn)) ok = 1'b0;
+                c = -{{2{gd[k2][9]}}, gd[k2]};
+                if ((k2[4:0] < first) & (gn_[k2] != sgn)) ok = 1'b0;
             end
             if (ok & (~found | (c < best))) begin
                 best = c;
-                bk = 4'(k2);
+                bk = k2[3:0];
                 found = 1'b1;
             end
         end

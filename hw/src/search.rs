@@ -9,14 +9,16 @@
 //!    samples from `or_*` into the original buffer;
 //! 3. one probe per mode of `encoder.hw.modes`: `recon` sends the references to
 //!    `intra_pred`, the prediction comes back on `po_*` and goes with the original
-//!    samples to `satd`; the mode with the smallest SATD wins (ties: the first);
+//!    samples to `satd`; the next probe starts while `satd` finishes the last one; the
+//!    mode with the smallest SATD wins (ties: the first);
 //! 4. a last probe with that mode: original minus prediction, P per beat, to `fwd_tq`
 //!    (or for a lossless CU as levels straight to `sdh`), `fwd_tq`'s levels to `sdh`
 //!    (sign hiding with the mode's scan);
 //! 5. the forwarder, while the next CU starts: with `sdh`'s first beat (which carries
 //!    cbf) it gives the CU decision to `syn_enc` (`cu_*`) and to `recon` (a probe with
 //!    `pb_run`), then every level beat to `syn_enc` (`lv_*`) and the non-zero levels
-//!    to `recon`'s coefficient memory (`co_*`, one per cycle, then an end mark);
+//!    to `recon`'s coefficient memory (`co_*`, one per cycle, then an end mark); a
+//!    beat per cycle when it has at most one non-zero level;
 //!    `recon` reconstructs the CU before it gathers the next one.
 //!
 //! Ports (synchronous to `clock`; `reset` synchronous, active high):
@@ -38,7 +40,7 @@
 //! - `err` (1): sticky.
 //!
 //! Cycles per N x N CU with M modes (no stalls): the record and N^2/4 original beats,
-//! M x (N reference beats + 1 + N^2/4 prediction beats + about N SATD latency + a few),
+//! M x (N reference beats + 1 + N^2/4 prediction beats + a few) + the last SATD (about N),
 //! the last probe (N + N^2/4, or N^2/P with P < 4 lanes), and `recon`'s reconstruction
 //! (it overlaps the next CU's original load). Memory: the original buffer
 //! (`tcgen_ram`, NM^2/4 x 32 bits).
@@ -290,6 +292,7 @@ fn body(p: &golden::Params) -> String {
         ("CSZ", csz),
         ("MODES", mtab),
         ("NMODES1", (modes.len() - 1).to_string()),
+        ("NMODES", modes.len().to_string()),
         ("OW", ow.to_string()),
         ("P", lanes.to_string()),
         ("LP", lp.to_string()),
@@ -313,7 +316,7 @@ const TEMPLATE: &str = r#"
     // search (hw/src/search.rs)
 $MODES
     localparam [3:0] M_SLICE = 4'd0, M_WALK = 4'd1, M_REC = 4'd2, M_ORIG = 4'd3, M_PWAIT = 4'd4,
-        M_PROBE = 4'd5, M_PAIR = 4'd6, M_SATD = 4'd7, M_FINAL = 4'd8, M_RES = 4'd9, M_END = 4'd10,
+        M_PROBE = 4'd5, M_PAIR = 4'd6, M_SWAIT = 4'd7, M_FINAL = 4'd8, M_RES = 4'd9, M_END = 4'd10,
         M_ERR = 4'd11;
     localparam [1:0] F_IDLE = 2'd0, F_CMD = 2'd1, F_LV = 2'd2, F_DROP = 2'd3;
     reg [3:0] st;
@@ -348,7 +351,7 @@ $MODES
     wire [$OW-1:0] nw1 = ~({$OW{1'b1}} << ({lg, 1'b0} - 4'd2));
     reg [$OW-1:0] oi;
     reg [5:0] mi;
-    reg first_m;
+    reg [5:0] ri;
     reg [23:0] best;
     reg [5:0] bmode;
     reg dec_pending;
@@ -402,7 +405,7 @@ $MODES
     assign sd_pred = po_sample;
     assign sd_orig = rd;
     assign sd_log2 = lg;
-    assign sr_ready = (st == M_SATD);
+    assign sr_ready = 1'b1;
 
     // ---- the last probe: residual, P per beat, to fwd_tq (or sdh, lossless) ----
     wire signed [8:0] rl [0:3];
@@ -444,7 +447,8 @@ $MODES
     reg h_end;
     reg [9:0] h_base;
     reg [9:0] f_pos;
-    assign so_ready = ((fst == F_LV) & ~h_v) | (fst == F_DROP);
+    wire h_free;
+    assign so_ready = ((fst == F_LV) & (~h_v | (h_free & ~h_last))) | (fst == F_DROP);
     wire so_fire = so_valid & so_ready;
     assign cu_valid = (fst == F_CMD) & ~cu_done;
     assign cu_x = f_x;
@@ -465,7 +469,7 @@ $MODES
     wire [$P-1:0] h_mask_n = (co_fire & h_scat) ? (h_mask & ~($P'd1 << lo)) : h_mask;
     wire h_lv_n = h_lv & ~(lv_valid & lv_ready);
     wire h_end_n = h_end | (co_fire & ~h_scat);
-    wire h_free = h_v & ~h_lv_n & (h_mask_n == $P'd0) & (~h_last | h_end_n);
+    assign h_free = h_v & ~h_lv_n & (h_mask_n == $P'd0) & (~h_last | h_end_n);
     wire unused_ok = &{$UNUSED};
 
     always @(posedge clock) begin
@@ -487,6 +491,14 @@ $MODES
                 else ob_v <= 1'b0;
             end
             if (r_act & r_dst_ready) gsub <= glast ? $GSW'd0 : gsub + $GSW'd1;
+            // SATD results, in probe order, while the next probe runs
+            if (sr_valid) begin
+                if ((ri == 6'd0) | (sr_satd < best)) begin
+                    best <= sr_satd;
+                    bmode <= mode_at(ri);
+                end
+                ri <= ri + 6'd1;
+            end
             // the forwarder
             case (fst)
                 F_IDLE: if (so_valid) begin
@@ -507,6 +519,16 @@ $MODES
                     end
                 end
                 F_LV: begin
+                    if (h_v) begin
+                        h_mask <= h_mask_n;
+                        h_lv <= h_lv_n;
+                        h_end <= h_end_n;
+                        if (h_free) begin
+                            h_v <= 1'b0;
+                            if (h_last) fst <= F_IDLE;
+                        end
+                    end
+                    // a beat is taken as the one before leaves (one per cycle)
                     if (so_fire) begin
                         h_v <= 1'b1;
                         h_level <= so_level;
@@ -516,14 +538,6 @@ $MODES
                         h_end <= 1'b0;
                         h_base <= f_pos;
                         f_pos <= f_pos + 10'd$P;
-                    end else if (h_v) begin
-                        h_mask <= h_mask_n;
-                        h_lv <= h_lv_n;
-                        h_end <= h_end_n;
-                        if (h_free) begin
-                            h_v <= 1'b0;
-                            if (h_last) fst <= F_IDLE;
-                        end
                     end
                 end
                 F_DROP: if (so_fire & so_last) fst <= F_IDLE;
@@ -577,23 +591,19 @@ $MODES
                 end
                 M_PWAIT: if (~dec_pending) begin
                     mi <= 6'd0;
-                    first_m <= 1'b1;
+                    ri <= 6'd0;
                     st <= M_PROBE;
                 end
                 M_PROBE: if (pb_main) st <= M_PAIR;
-                M_PAIR: if (consume & po_last) st <= M_SATD;
-                M_SATD: if (sr_valid) begin
-                    if (first_m | (sr_satd < best)) begin
-                        best <= sr_satd;
-                        bmode <= mode_at(mi);
-                    end
-                    first_m <= 1'b0;
-                    if (mi == 6'd$NMODES1) st <= M_FINAL;
+                // the next probe starts as soon as this one's prediction is in satd
+                M_PAIR: if (consume & po_last) begin
+                    if (mi == 6'd$NMODES1) st <= M_SWAIT;
                     else begin
                         mi <= mi + 6'd1;
                         st <= M_PROBE;
                     end
                 end
+                M_SWAIT: if (ri == 6'd$NMODES) st <= M_FINAL;
                 M_FINAL: if (pb_main) begin
                     f_x <= x0;
                     f_y <= y0;
