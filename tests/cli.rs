@@ -197,6 +197,20 @@ fn cosim_decodes_a_stream_with_the_syntax_decoder_and_the_decoder_core() {
     assert!(!ok && err.contains("outside the writer's subset"), "{err}");
     let (ok, _, err) = tcgen(&["cosim", "--block", "inv_tq", "--core", "decoder"]);
     assert!(!ok && err.contains("cannot be used with"), "{err}");
+    // the encoder core on a tensor: golden's bytes and reconstruction, ffmpeg on its stream
+    let (ok, out, err) = tcgen(&["cosim", "--core", "encoder", "--tensor", "@gauss:150x160:7", "--qp", "32", "--json"]);
+    assert!(ok, "{out}\n{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(j["pass"] == true && j["ffmpeg"]["decodes_to_golden_reconstruction"] == true, "{j}");
+    assert!(j["samples_per_cycle"].as_f64().unwrap() > 0.0, "{j}");
+    let (ok, _, err) = tcgen(&["cosim", "--core", "encoder", "--input", &s(&d.join("missing.npy"))]);
+    assert!(!ok && err.contains("missing.npy"), "{err}");
+    let (ok, _, err) = tcgen(&["cosim", "--core", "decoder", "--frames", "2", "--input", &s(&o)]);
+    assert!(!ok && err.contains("--frames is for --core encoder"), "{err}");
+    let big_cu = d.join("big_cu.toml");
+    std::fs::write(&big_cu, "[bitstream]\nmax_tu_size = 8\n[encoder.hw]\ncu_size = 16\n").unwrap();
+    let (ok, _, err) = tcgen(&["cosim", "--core", "encoder", "--config", &s(&big_cu)]);
+    assert!(!ok && err.contains("cannot be generated") && err.contains("cu_size = 16"), "{err}");
     let bad = d.join("bad.hevc");
     std::fs::write(&bad, b"\x00\x00\x01garbage").unwrap();
     let (ok, _, err) = tcgen(&["cosim", "--block", "syn_dec", "--input", &s(&bad)]);

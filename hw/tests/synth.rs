@@ -36,11 +36,13 @@ fn yosys_synthesizes_the_encoder_blocks() {
     p.rtl.samples_per_cycle = 1;
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hw-synth");
     let lib = hw::yosys::asap7_liberty(&dir);
-    // the slice-data writer (it holds the binarizer `res_enc`, flattened with it) and the
-    // SATD unit at CTU 16, TU up to 8 (`res_enc` alone: `tcgen synth --block res_enc`)
+    // the slice-data writer (it holds the binarizer `res_enc`, flattened with it), the
+    // SATD unit, sign hiding and the control at CTU 16, TU up to 8, CUs of 8 (`res_enc`
+    // alone: `tcgen synth --block res_enc`; the whole core: TCGEN_LONG=1, below)
     p.bitstream.ctu_size = 16;
     p.bitstream.max_tu_size = 8;
-    for name in ["syn_enc", "satd"] {
+    p.encoder.hw.cu_size = 8;
+    for name in ["syn_enc", "satd", "sdh", "search"] {
         let m = hw::block(name, &p).unwrap();
         let r = hw::yosys::synth_cached(&m.name, &m.verilog, lib.as_deref(), &dir.join(&m.name), &dir.join("../tcgen-synth/cache")).unwrap();
         eprintln!("{r:?}");
@@ -48,6 +50,32 @@ fn yosys_synthesizes_the_encoder_blocks() {
         if lib.is_some() {
             assert!(r.area_um2.expect("area from stat -liberty") > 0.0 && r.flops.unwrap() > 0, "{r:?}");
         }
+    }
+}
+
+/// The whole encoder core (every block flattened, about 130,000 generic cells at CTU
+/// 16, TU 8, one lane; about 7 minutes of yosys and ABC): with TCGEN_LONG=1.
+#[test]
+fn yosys_synthesizes_the_encoder_core() {
+    if std::env::var_os("TCGEN_LONG").is_none() {
+        eprintln!("skipped: the encoder core's synthesis takes about 7 minutes; TCGEN_LONG=1 runs it");
+        return;
+    }
+    hw::common::tool("yosys").unwrap_or_else(|e| panic!("{e}"));
+    let mut p = golden::Params::default();
+    p.rtl.samples_per_cycle = 1;
+    p.bitstream.ctu_size = 16;
+    p.bitstream.max_tu_size = 8;
+    p.encoder.hw.cu_size = 8;
+    p.tiling.max_frame_width = 256;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hw-synth");
+    let lib = hw::yosys::asap7_liberty(&dir);
+    let m = hw::block("enc_core", &p).unwrap();
+    let r = hw::yosys::synth_cached(&m.name, &m.verilog, lib.as_deref(), &dir.join(&m.name), &dir.join("../tcgen-synth/cache")).unwrap();
+    eprintln!("{r:?}");
+    assert!(r.generic_cells > 50_000, "enc_core: suspiciously small netlist ({} cells)", r.generic_cells);
+    if lib.is_some() {
+        assert!(r.area_um2.expect("area from stat -liberty") > 0.0 && r.flops.unwrap() > 0, "{r:?}");
     }
 }
 
