@@ -445,3 +445,10 @@ pub fn expand_calls(t: &str, name: &str, body: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// A generated module renamed to `to`: its top module and rust-hdl's instance prefixes
+/// (a core holds its blocks as modules of its file).
+pub fn renamed(m: crate::GeneratedModule, to: &str) -> String {
+    let from = &m.name;
+    m.verilog.replace(&format!("module {from}("), &format!("module {to}(")).replace(&format!("{from}$"), &format!("{to}$"))
+}

@@ -37,7 +37,7 @@
 //!
 //! A rust-hdl Verilog wrapper around the generated blocks; Verilator is the proof.
 
-use crate::common::Gen;
+use crate::common::{renamed, Gen};
 use crate::recon::ReconParams;
 use rust_hdl::prelude::*;
 
@@ -103,12 +103,6 @@ pub fn generate(p: &golden::Params) -> Result<crate::GeneratedModule, String> {
     ReconParams::of(p)?;
     let mut b = DecCore { cfg: Gen(p.clone()), ..Default::default() };
     Ok(crate::generate(&mut b, "dec_core"))
-}
-
-/// `m` renamed: its top module and rust-hdl's instance prefixes.
-fn renamed(m: crate::GeneratedModule, to: &str) -> String {
-    let from = &m.name;
-    m.verilog.replace(&format!("module {from}("), &format!("module {to}(")).replace(&format!("{from}$"), &format!("{to}$"))
 }
 
 /// The four blocks as modules of this file.

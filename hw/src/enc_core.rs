@@ -10,7 +10,9 @@
 //! - [`crate::fwd_tq`] (`enc_core_fwd_tq`), [`crate::sdh`] (`enc_core_sdh`),
 //!   [`crate::inv_tq`] (`enc_core_inv_tq`), P samples per cycle;
 //! - [`crate::syn_enc`] (`enc_core_syn_enc`, with its `res_enc` and `cabac_enc`): the
-//!   slice data.
+//!   slice data; `rtl.cabac_engines` = K instances (1..=4), slice k of the stream on
+//!   engine k mod K, so K slices are entropy coded at once while one search walks them
+//!   (slices are independent for CABAC: each starts from initialized contexts).
 //!
 //! The core codes what golden's hardware strategy decides: 2Nx2N intra CUs of
 //! `encoder.hw.cu_size` (smaller at the picture edge), one TU per CU (so the CU size is
@@ -28,8 +30,9 @@
 //!   before is written and reconstructed.
 //! - `or_valid`, `or_ready`, `or_data` (32): the original samples, CU by CU in coding
 //!   order, each CU in raster order, 4 samples per beat (see [`crate::search`]).
-//! - `bs_valid`, `bs_ready`, `bs_byte` (8), `bs_sub`, `bs_last`: the slice data
-//!   ([`crate::syn_enc`]).
+//! - `bs_valid`, `bs_ready` (K), `bs_byte` (8K), `bs_sub`, `bs_last` (K): each engine's
+//!   slice data ([`crate::syn_enc`]), engine i on bit i (bits 8i+7..8i of `bs_byte`);
+//!   the host puts slice k's bytes, from engine k mod K, into its NAL unit.
 //! - `px_valid`, `px_ready`, `px_data` (32), `px_last`: the reconstructed picture in
 //!   raster order ([`crate::recon`]); the host must take it (the CTU-row memory is
 //!   freed by it).
@@ -38,12 +41,13 @@
 //! A rust-hdl Verilog wrapper around the generated blocks; Verilator is the proof
 //! (sim/src/enc_core.rs).
 
-use crate::common::Gen;
+use crate::common::{renamed, Gen};
 use crate::recon::ReconParams;
 use rust_hdl::prelude::*;
 
+/// Ports; `K` = `rtl.cabac_engines` (1..=4), `K8` = 8K.
 #[derive(LogicBlock, Default)]
-pub struct EncCore {
+pub struct EncCore<const K: usize, const K8: usize> {
     pub clock: Signal<In, Clock>,
     pub reset: Signal<In, Bit>,
     pub sl_valid: Signal<In, Bit>,
@@ -68,11 +72,11 @@ pub struct EncCore {
     pub or_valid: Signal<In, Bit>,
     pub or_ready: Signal<Out, Bit>,
     pub or_data: Signal<In, Bits<32>>,
-    pub bs_valid: Signal<Out, Bit>,
-    pub bs_ready: Signal<In, Bit>,
-    pub bs_byte: Signal<Out, Bits<8>>,
-    pub bs_sub: Signal<Out, Bit>,
-    pub bs_last: Signal<Out, Bit>,
+    pub bs_valid: Signal<Out, Bits<K>>,
+    pub bs_ready: Signal<In, Bits<K>>,
+    pub bs_byte: Signal<Out, Bits<K8>>,
+    pub bs_sub: Signal<Out, Bits<K>>,
+    pub bs_last: Signal<Out, Bits<K>>,
     pub px_valid: Signal<Out, Bit>,
     pub px_ready: Signal<In, Bit>,
     pub px_data: Signal<Out, Bits<32>>,
@@ -82,7 +86,7 @@ pub struct EncCore {
     pub cfg: Gen<golden::Params>,
 }
 
-impl Logic for EncCore {
+impl<const K: usize, const K8: usize> Logic for EncCore<K, K8> {
     /// No rust-hdl simulation model: Verilator runs the generated Verilog.
     fn update(&mut self) {}
 
@@ -103,8 +107,17 @@ impl Logic for EncCore {
     fn hdl(&self) -> Verilog {
         let p = &self.cfg.0;
         let (lanes, _) = crate::tu_params(p).expect("checked by generate");
-        let vars = [("WL", (16 * lanes).to_string()), ("WR", (9 * lanes).to_string()), ("WD", (10 * lanes).to_string()), ("P", lanes.to_string())];
-        Verilog::Wrapper(Wrapper { code: crate::common::subst(TEMPLATE, &vars), cores: cores(p) })
+        let vars = [
+            ("WL", (16 * lanes).to_string()),
+            ("WR", (9 * lanes).to_string()),
+            ("WD", (10 * lanes).to_string()),
+            ("P", lanes.to_string()),
+            ("K", K.to_string()),
+            ("KM1", (K - 1).to_string()),
+            ("ENGINES", engines(K)),
+        ];
+        let code = crate::common::subst(&crate::common::subst(TEMPLATE, &vars), &vars);
+        Verilog::Wrapper(Wrapper { code, cores: cores(p) })
     }
 }
 
@@ -118,14 +131,55 @@ pub fn check(p: &golden::Params) -> Result<(), String> {
 /// Generate the core for the configuration `p` (module `enc_core`), or why it cannot be.
 pub fn generate(p: &golden::Params) -> Result<crate::GeneratedModule, String> {
     check(p)?;
-    let mut b = EncCore { cfg: Gen(p.clone()), ..Default::default() };
-    Ok(crate::generate(&mut b, "enc_core"))
+    let cfg = Gen(p.clone());
+    Ok(match p.rtl.cabac_engines {
+        1 => crate::generate(&mut EncCore::<1, 8> { cfg, ..Default::default() }, "enc_core"),
+        2 => crate::generate(&mut EncCore::<2, 16> { cfg, ..Default::default() }, "enc_core"),
+        3 => crate::generate(&mut EncCore::<3, 24> { cfg, ..Default::default() }, "enc_core"),
+        _ => crate::generate(&mut EncCore::<4, 32> { cfg, ..Default::default() }, "enc_core"),
+    })
 }
 
-/// `m` renamed: its top module and rust-hdl's instance prefixes.
-fn renamed(m: crate::GeneratedModule, to: &str) -> String {
-    let from = &m.name;
-    m.verilog.replace(&format!("module {from}("), &format!("module {to}(")).replace(&format!("{from}$"), &format!("{to}$"))
+/// The entropy engines: `syn_enc` instances, their slice, CU and level handshakes
+/// routed by the slice's engine.
+fn engines(k: usize) -> String {
+    let sel = |v: &str, idx: &str| match k {
+        1 => format!("{v}[0]"),
+        2 => format!("{v}[{idx}[0]]"),
+        _ => format!("{v}[{idx}]"),
+    };
+    let mut s = format!(
+        "    assign w_ready_cur = {};\n    assign cu_ready = {};\n    assign lv_ready = {};\n",
+        sel("w_sl_ready", "sl_eng"),
+        sel("w_cu_ready", "fw_eng"),
+        sel("w_lv_ready", "fw_eng")
+    );
+    let mut unused = vec!["1'b0".to_string()];
+    match k {
+        1 => unused.extend(["sl_eng".to_string(), "fw_eng".to_string()]),
+        2 => unused.extend(["sl_eng[1]".to_string(), "fw_eng[1]".to_string()]),
+        _ => {}
+    }
+    s += &format!("    wire unused_eng = &{{{}}};\n", unused.join(", "));
+    for i in 0..k {
+        s += &crate::common::subst(
+            r#"    enc_core_syn_enc u_wr$I (
+        .clock(clock), .reset(reset),
+        .sl_valid(sl_fire & (sl_eng == 2'd$I)), .sl_ready(w_sl_ready[$I]), .sl_w(sl_w), .sl_h(sl_h), .sl_ctbx(sl_ctbx),
+        .sl_ctby(sl_ctby), .sl_addr(sl_addr), .sl_end(sl_end), .sl_wctb(sl_wctb), .sl_qp(sl_qp),
+        .sl_sdh(sl_sdh), .sl_tqb(sl_tqb), .sl_byp(sl_byp), .sl_chroma(sl_chroma), .sl_maxtb(sl_maxtb),
+        .sl_tudepth(sl_tudepth), .sl_wpp(sl_wpp),
+        .cu_valid(cu_valid & (fw_eng == 2'd$I)), .cu_ready(w_cu_ready[$I]), .cu_x(cu_x), .cu_y(cu_y), .cu_log2(cu_log2),
+        .cu_mode(cu_mode), .cu_cbf(cu_cbf),
+        .lv_valid(lv_valid & (fw_eng == 2'd$I)), .lv_ready(w_lv_ready[$I]), .lv_data(lv_data), .lv_log2(lv_log2),
+        .bs_valid(bs_valid$B), .bs_ready(bs_ready$B), .bs_byte(bs_byte$BY), .bs_sub(bs_sub$B),
+        .bs_last(bs_last$B), .err(w_err[$I]));
+"#,
+            // one engine: rust-hdl writes 1-bit ports as scalars
+            &[("I", i.to_string()), ("BY", if k == 1 { String::new() } else { format!("[{}:{}]", 8 * i + 7, 8 * i) }), ("B", if k == 1 { String::new() } else { format!("[{i}]") })],
+        );
+    }
+    s
 }
 
 /// The eight blocks as modules of this file, the memory macro once.
@@ -149,13 +203,20 @@ const TEMPLATE: &str = r#"
     // enc_core (hw/src/enc_core.rs)
     wire s_sl_ready;
     wire r_sl_ready;
-    wire w_sl_ready;
-    assign sl_ready = s_sl_ready & r_sl_ready & w_sl_ready;
+    // the entropy engines: slice k on engine k mod $K (the search routes its CUs alike)
+    reg [1:0] sl_eng;
+    wire [$KM1:0] w_sl_ready;
+    wire w_ready_cur;
+    assign sl_ready = s_sl_ready & r_sl_ready & w_ready_cur;
     wire sl_fire = sl_valid & sl_ready;
+    always @(posedge clock) begin
+        if (reset) sl_eng <= 2'd0;
+        else if (sl_fire) sl_eng <= (sl_eng == 2'd$KM1) ? 2'd0 : sl_eng + 2'd1;
+    end
     wire s_err;
     wire r_err;
-    wire w_err;
-    assign err = s_err | r_err | w_err;
+    wire [$KM1:0] w_err;
+    assign err = s_err | r_err | (|w_err);
     // search <-> recon
     wire t_valid;
     wire t_ready;
@@ -222,6 +283,9 @@ const TEMPLATE: &str = r#"
     wire [2:0] cu_log2;
     wire [5:0] cu_mode;
     wire cu_cbf;
+    wire [1:0] fw_eng;
+    wire [$KM1:0] w_cu_ready;
+    wire [$KM1:0] w_lv_ready;
     wire lv_valid;
     wire lv_ready;
     wire [$WL-1:0] lv_data;
@@ -270,7 +334,7 @@ const TEMPLATE: &str = r#"
         .sh_last(sh_last), .sh_log2(sh_log2), .sh_scan(sh_scan), .sh_hide(sh_hide),
         .so_valid(so_valid), .so_ready(so_ready), .so_level(so_level), .so_last(so_last), .so_cbf(so_cbf),
         .cu_valid(cu_valid), .cu_ready(cu_ready), .cu_x(cu_x), .cu_y(cu_y), .cu_log2(cu_log2),
-        .cu_mode(cu_mode), .cu_cbf(cu_cbf),
+        .cu_mode(cu_mode), .cu_cbf(cu_cbf), .fw_eng(fw_eng),
         .lv_valid(lv_valid), .lv_ready(lv_ready), .lv_data(lv_data), .lv_log2(lv_log2),
         .co_valid(c_valid), .co_ready(c_ready), .co_level(c_level), .co_pos(c_pos), .co_end(c_end),
         .err(s_err));
@@ -318,15 +382,4 @@ const TEMPLATE: &str = r#"
         .in_valid(it_valid), .in_ready(it_ready), .in_level(it_level), .in_log2(it_log2),
         .in_dst(it_dst), .in_qp(it_qp),
         .out_valid(ir_valid), .out_ready(ir_ready), .out_res(ir_res), .out_last(ir_last));
-    enc_core_syn_enc u_wr (
-        .clock(clock), .reset(reset),
-        .sl_valid(sl_fire), .sl_ready(w_sl_ready), .sl_w(sl_w), .sl_h(sl_h), .sl_ctbx(sl_ctbx),
-        .sl_ctby(sl_ctby), .sl_addr(sl_addr), .sl_end(sl_end), .sl_wctb(sl_wctb), .sl_qp(sl_qp),
-        .sl_sdh(sl_sdh), .sl_tqb(sl_tqb), .sl_byp(sl_byp), .sl_chroma(sl_chroma), .sl_maxtb(sl_maxtb),
-        .sl_tudepth(sl_tudepth), .sl_wpp(sl_wpp),
-        .cu_valid(cu_valid), .cu_ready(cu_ready), .cu_x(cu_x), .cu_y(cu_y), .cu_log2(cu_log2),
-        .cu_mode(cu_mode), .cu_cbf(cu_cbf),
-        .lv_valid(lv_valid), .lv_ready(lv_ready), .lv_data(lv_data), .lv_log2(lv_log2),
-        .bs_valid(bs_valid), .bs_ready(bs_ready), .bs_byte(bs_byte), .bs_sub(bs_sub), .bs_last(bs_last),
-        .err(w_err));
-"#;
+$ENGINES"#;

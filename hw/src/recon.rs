@@ -120,241 +120,152 @@ pub fn memories(r: &ReconParams) -> Vec<Memory> {
     ]
 }
 
-/// Ports; `WL` = 16P.
-#[derive(LogicBlock, Default)]
-pub struct Recon<const WL: usize> {
-    pub clock: Signal<In, Clock>,
-    pub reset: Signal<In, Bit>,
-    pub sl_valid: Signal<In, Bit>,
-    pub sl_ready: Signal<Out, Bit>,
-    pub sl_w: Signal<In, Bits<14>>,
-    pub sl_h: Signal<In, Bits<14>>,
-    pub sl_ctbx: Signal<In, Bits<10>>,
-    pub sl_ctby: Signal<In, Bits<10>>,
-    pub sl_strong: Signal<In, Bit>,
-    pub sl_maxtb: Signal<In, Bits<3>>,
-    pub sl_log2ctb: Signal<In, Bits<3>>,
-    pub tu_valid: Signal<In, Bit>,
-    pub tu_ready: Signal<Out, Bit>,
-    pub tu_kind: Signal<In, Bits<2>>,
-    pub tu_x: Signal<In, Bits<13>>,
-    pub tu_y: Signal<In, Bits<13>>,
-    pub tu_log2: Signal<In, Bits<3>>,
-    pub tu_cidx: Signal<In, Bits<2>>,
-    pub tu_mode: Signal<In, Bits<6>>,
-    pub tu_qp: Signal<In, Bits<6>>,
-    pub tu_bypass: Signal<In, Bit>,
-    pub tu_cbf: Signal<In, Bit>,
-    pub co_valid: Signal<In, Bit>,
-    pub co_ready: Signal<Out, Bit>,
-    pub co_level: Signal<In, Signed<16>>,
-    pub co_pos: Signal<In, Bits<10>>,
-    pub co_end: Signal<In, Bit>,
-    pub it_valid: Signal<Out, Bit>,
-    pub it_ready: Signal<In, Bit>,
-    pub it_level: Signal<Out, Bits<WL>>,
-    pub it_log2: Signal<Out, Bits<3>>,
-    pub it_dst: Signal<Out, Bit>,
-    pub it_qp: Signal<Out, Bits<6>>,
-    pub ir_valid: Signal<In, Bit>,
-    pub ir_ready: Signal<Out, Bit>,
-    pub ir_res: Signal<In, Bits<WL>>,
-    pub ir_last: Signal<In, Bit>,
-    pub ip_valid: Signal<Out, Bit>,
-    pub ip_ready: Signal<In, Bit>,
-    pub ip_data: Signal<Out, Bits<32>>,
-    pub ip_mode: Signal<Out, Bits<6>>,
-    pub ip_log2: Signal<Out, Bits<3>>,
-    pub ip_luma: Signal<Out, Bit>,
-    pub ip_strong: Signal<Out, Bit>,
-    pub ip_corner: Signal<Out, Bits<8>>,
-    pub pp_valid: Signal<In, Bit>,
-    pub pp_ready: Signal<Out, Bit>,
-    pub pp_sample: Signal<In, Bits<32>>,
-    pub pp_last: Signal<In, Bit>,
-    pub px_valid: Signal<Out, Bit>,
-    pub px_ready: Signal<In, Bit>,
-    pub px_data: Signal<Out, Bits<32>>,
-    pub px_last: Signal<Out, Bit>,
-    pub pic_open: Signal<Out, Bit>,
-    pub err: Signal<Out, Bit>,
-    pub cfg: Gen<ReconParams>,
+/// The reconstruction path's structs: its ports (the decoder's), any more (the
+/// encoder's probe port), and the body generator.
+macro_rules! recon_block {
+    ($(#[$doc:meta])* $name:ident, $body:ident, [$($extra:ident: $dir:ident $ty:ty),*], [$($out:ident),*]) => {
+        $(#[$doc])*
+        #[derive(LogicBlock, Default)]
+        pub struct $name<const WL: usize> {
+            pub clock: Signal<In, Clock>,
+            pub reset: Signal<In, Bit>,
+            pub sl_valid: Signal<In, Bit>,
+            pub sl_ready: Signal<Out, Bit>,
+            pub sl_w: Signal<In, Bits<14>>,
+            pub sl_h: Signal<In, Bits<14>>,
+            pub sl_ctbx: Signal<In, Bits<10>>,
+            pub sl_ctby: Signal<In, Bits<10>>,
+            pub sl_strong: Signal<In, Bit>,
+            pub sl_maxtb: Signal<In, Bits<3>>,
+            pub sl_log2ctb: Signal<In, Bits<3>>,
+            pub tu_valid: Signal<In, Bit>,
+            pub tu_ready: Signal<Out, Bit>,
+            pub tu_kind: Signal<In, Bits<2>>,
+            pub tu_x: Signal<In, Bits<13>>,
+            pub tu_y: Signal<In, Bits<13>>,
+            pub tu_log2: Signal<In, Bits<3>>,
+            pub tu_cidx: Signal<In, Bits<2>>,
+            pub tu_mode: Signal<In, Bits<6>>,
+            pub tu_qp: Signal<In, Bits<6>>,
+            pub tu_bypass: Signal<In, Bit>,
+            pub tu_cbf: Signal<In, Bit>,
+            pub co_valid: Signal<In, Bit>,
+            pub co_ready: Signal<Out, Bit>,
+            pub co_level: Signal<In, Signed<16>>,
+            pub co_pos: Signal<In, Bits<10>>,
+            pub co_end: Signal<In, Bit>,
+            pub it_valid: Signal<Out, Bit>,
+            pub it_ready: Signal<In, Bit>,
+            pub it_level: Signal<Out, Bits<WL>>,
+            pub it_log2: Signal<Out, Bits<3>>,
+            pub it_dst: Signal<Out, Bit>,
+            pub it_qp: Signal<Out, Bits<6>>,
+            pub ir_valid: Signal<In, Bit>,
+            pub ir_ready: Signal<Out, Bit>,
+            pub ir_res: Signal<In, Bits<WL>>,
+            pub ir_last: Signal<In, Bit>,
+            pub ip_valid: Signal<Out, Bit>,
+            pub ip_ready: Signal<In, Bit>,
+            pub ip_data: Signal<Out, Bits<32>>,
+            pub ip_mode: Signal<Out, Bits<6>>,
+            pub ip_log2: Signal<Out, Bits<3>>,
+            pub ip_luma: Signal<Out, Bit>,
+            pub ip_strong: Signal<Out, Bit>,
+            pub ip_corner: Signal<Out, Bits<8>>,
+            pub pp_valid: Signal<In, Bit>,
+            pub pp_ready: Signal<Out, Bit>,
+            pub pp_sample: Signal<In, Bits<32>>,
+            pub pp_last: Signal<In, Bit>,
+            pub px_valid: Signal<Out, Bit>,
+            pub px_ready: Signal<In, Bit>,
+            pub px_data: Signal<Out, Bits<32>>,
+            pub px_last: Signal<Out, Bit>,
+            pub pic_open: Signal<Out, Bit>,
+            pub err: Signal<Out, Bit>,
+            $(pub $extra: Signal<$dir, $ty>,)*
+            pub cfg: Gen<ReconParams>,
+        }
+
+        impl<const WL: usize> Logic for $name<WL> {
+            /// No rust-hdl simulation model: Verilator runs the generated Verilog.
+            fn update(&mut self) {}
+
+            fn connect(&mut self) {
+                self.sl_ready.connect();
+                self.tu_ready.connect();
+                self.co_ready.connect();
+                self.it_valid.connect();
+                self.it_level.connect();
+                self.it_log2.connect();
+                self.it_dst.connect();
+                self.it_qp.connect();
+                self.ir_ready.connect();
+                self.ip_valid.connect();
+                self.ip_data.connect();
+                self.ip_mode.connect();
+                self.ip_log2.connect();
+                self.ip_luma.connect();
+                self.ip_strong.connect();
+                self.ip_corner.connect();
+                self.pp_ready.connect();
+                self.px_valid.connect();
+                self.px_data.connect();
+                self.px_last.connect();
+                self.pic_open.connect();
+                self.err.connect();
+                $(self.$out.connect();)*
+            }
+
+            fn hdl(&self) -> Verilog {
+                Verilog::Wrapper(Wrapper { code: $body(&self.cfg.0), cores: crate::common::ram_module() })
+            }
+        }
+    };
 }
 
-impl<const WL: usize> Logic for Recon<WL> {
-    /// No rust-hdl simulation model: Verilator runs the generated Verilog.
-    fn update(&mut self) {}
-
-    fn connect(&mut self) {
-        self.sl_ready.connect();
-        self.tu_ready.connect();
-        self.co_ready.connect();
-        self.it_valid.connect();
-        self.it_level.connect();
-        self.it_log2.connect();
-        self.it_dst.connect();
-        self.it_qp.connect();
-        self.ir_ready.connect();
-        self.ip_valid.connect();
-        self.ip_data.connect();
-        self.ip_mode.connect();
-        self.ip_log2.connect();
-        self.ip_luma.connect();
-        self.ip_strong.connect();
-        self.ip_corner.connect();
-        self.pp_ready.connect();
-        self.px_valid.connect();
-        self.px_data.connect();
-        self.px_last.connect();
-        self.pic_open.connect();
-        self.err.connect();
-    }
-
-    fn hdl(&self) -> Verilog {
-        Verilog::Wrapper(Wrapper { code: body(&self.cfg.0), cores: crate::common::ram_module() })
-    }
-}
+recon_block!(
+    /// Ports; `WL` = 16P.
+    Recon,
+    body,
+    [],
+    []
+);
 
 /// Generate the block for `r` under the module name `name`.
 pub fn generate(r: &ReconParams, name: &str) -> crate::GeneratedModule {
-    macro_rules! g {
-        ($wl:expr) => {{
-            let mut b = Recon::<$wl>::default();
-            b.cfg = Gen(r.clone());
-            crate::generate(&mut b, name)
-        }};
-    }
-    match r.lanes {
-        1 => g!(16),
-        2 => g!(32),
-        _ => g!(64),
-    }
+    generate_as(r, name, false)
 }
 
-/// `recon` in the encoder core (module `enc_core_recon`): the same block with a probe
-/// port. After a block's gather it waits in a probe state: each probe (`pb_run` = 0)
-/// sends the gathered references to `intra_pred` with `pb_mode`, and the prediction
-/// comes out on `po_*` instead of going to the adder; the decision (`pb_run` = 1) sets
-/// the block's mode and cbf, and the block is reconstructed as in the decoder (levels
-/// from the coefficient port). The record's mode and cbf are not used. Ports: those of
-/// [`Recon`] plus `pb_valid`, `pb_ready`, `pb_mode` (6), `pb_run`, `pb_cbf`,
-/// `po_valid`, `po_ready`, `po_sample` (32), `po_last`. `pb_ready` is high in the probe
-/// state when the references of the probe before have been sent; a decision must come
-/// after the last probe's prediction is out.
-#[derive(LogicBlock, Default)]
-pub struct ReconProbe<const WL: usize> {
-    pub clock: Signal<In, Clock>,
-    pub reset: Signal<In, Bit>,
-    pub sl_valid: Signal<In, Bit>,
-    pub sl_ready: Signal<Out, Bit>,
-    pub sl_w: Signal<In, Bits<14>>,
-    pub sl_h: Signal<In, Bits<14>>,
-    pub sl_ctbx: Signal<In, Bits<10>>,
-    pub sl_ctby: Signal<In, Bits<10>>,
-    pub sl_strong: Signal<In, Bit>,
-    pub sl_maxtb: Signal<In, Bits<3>>,
-    pub sl_log2ctb: Signal<In, Bits<3>>,
-    pub tu_valid: Signal<In, Bit>,
-    pub tu_ready: Signal<Out, Bit>,
-    pub tu_kind: Signal<In, Bits<2>>,
-    pub tu_x: Signal<In, Bits<13>>,
-    pub tu_y: Signal<In, Bits<13>>,
-    pub tu_log2: Signal<In, Bits<3>>,
-    pub tu_cidx: Signal<In, Bits<2>>,
-    pub tu_mode: Signal<In, Bits<6>>,
-    pub tu_qp: Signal<In, Bits<6>>,
-    pub tu_bypass: Signal<In, Bit>,
-    pub tu_cbf: Signal<In, Bit>,
-    pub co_valid: Signal<In, Bit>,
-    pub co_ready: Signal<Out, Bit>,
-    pub co_level: Signal<In, Signed<16>>,
-    pub co_pos: Signal<In, Bits<10>>,
-    pub co_end: Signal<In, Bit>,
-    pub it_valid: Signal<Out, Bit>,
-    pub it_ready: Signal<In, Bit>,
-    pub it_level: Signal<Out, Bits<WL>>,
-    pub it_log2: Signal<Out, Bits<3>>,
-    pub it_dst: Signal<Out, Bit>,
-    pub it_qp: Signal<Out, Bits<6>>,
-    pub ir_valid: Signal<In, Bit>,
-    pub ir_ready: Signal<Out, Bit>,
-    pub ir_res: Signal<In, Bits<WL>>,
-    pub ir_last: Signal<In, Bit>,
-    pub ip_valid: Signal<Out, Bit>,
-    pub ip_ready: Signal<In, Bit>,
-    pub ip_data: Signal<Out, Bits<32>>,
-    pub ip_mode: Signal<Out, Bits<6>>,
-    pub ip_log2: Signal<Out, Bits<3>>,
-    pub ip_luma: Signal<Out, Bit>,
-    pub ip_strong: Signal<Out, Bit>,
-    pub ip_corner: Signal<Out, Bits<8>>,
-    pub pp_valid: Signal<In, Bit>,
-    pub pp_ready: Signal<Out, Bit>,
-    pub pp_sample: Signal<In, Bits<32>>,
-    pub pp_last: Signal<In, Bit>,
-    pub px_valid: Signal<Out, Bit>,
-    pub px_ready: Signal<In, Bit>,
-    pub px_data: Signal<Out, Bits<32>>,
-    pub px_last: Signal<Out, Bit>,
-    pub pic_open: Signal<Out, Bit>,
-    pub err: Signal<Out, Bit>,
-    pub pb_valid: Signal<In, Bit>,
-    pub pb_ready: Signal<Out, Bit>,
-    pub pb_mode: Signal<In, Bits<6>>,
-    pub pb_run: Signal<In, Bit>,
-    pub pb_cbf: Signal<In, Bit>,
-    pub po_valid: Signal<Out, Bit>,
-    pub po_ready: Signal<In, Bit>,
-    pub po_sample: Signal<Out, Bits<32>>,
-    pub po_last: Signal<Out, Bit>,
-    pub cfg: Gen<ReconParams>,
-}
-
-impl<const WL: usize> Logic for ReconProbe<WL> {
-    /// No rust-hdl simulation model: Verilator runs the generated Verilog.
-    fn update(&mut self) {}
-
-    fn connect(&mut self) {
-        self.sl_ready.connect();
-        self.tu_ready.connect();
-        self.co_ready.connect();
-        self.it_valid.connect();
-        self.it_level.connect();
-        self.it_log2.connect();
-        self.it_dst.connect();
-        self.it_qp.connect();
-        self.ir_ready.connect();
-        self.ip_valid.connect();
-        self.ip_data.connect();
-        self.ip_mode.connect();
-        self.ip_log2.connect();
-        self.ip_luma.connect();
-        self.ip_strong.connect();
-        self.ip_corner.connect();
-        self.pp_ready.connect();
-        self.px_valid.connect();
-        self.px_data.connect();
-        self.px_last.connect();
-        self.pic_open.connect();
-        self.err.connect();
-        self.pb_ready.connect();
-        self.po_valid.connect();
-        self.po_sample.connect();
-        self.po_last.connect();
-    }
-
-    fn hdl(&self) -> Verilog {
-        Verilog::Wrapper(Wrapper { code: probe_body(&self.cfg.0), cores: crate::common::ram_module() })
-    }
-}
+recon_block!(
+    /// `recon` in the encoder core (module `enc_core_recon`): the same block with a probe
+    /// port. After a block's gather it waits in a probe state: each probe (`pb_run` = 0)
+    /// sends the gathered references to `intra_pred` with `pb_mode`, and the prediction
+    /// comes out on `po_*` instead of going to the adder; the decision (`pb_run` = 1) sets
+    /// the block's mode and cbf, and the block is reconstructed as in the decoder (levels
+    /// from the coefficient port). The record's mode and cbf are not used. Ports: those of
+    /// [`Recon`] plus `pb_valid`, `pb_ready`, `pb_mode` (6), `pb_run`, `pb_cbf`,
+    /// `po_valid`, `po_ready`, `po_sample` (32), `po_last`. `pb_ready` is high in the probe
+    /// state when the references of the probe before have been sent; a decision must come
+    /// after the last probe's prediction is out.
+    ReconProbe,
+    probe_body,
+    [pb_valid: In Bit, pb_ready: Out Bit, pb_mode: In Bits<6>, pb_run: In Bit, pb_cbf: In Bit, po_valid: Out Bit, po_ready: In Bit, po_sample: Out Bits<32>, po_last: Out Bit],
+    [pb_ready, po_valid, po_sample, po_last]
+);
 
 /// Generate the encoder's variant for `r` under the module name `name`.
 pub fn generate_probe(r: &ReconParams, name: &str) -> crate::GeneratedModule {
+    generate_as(r, name, true)
+}
+
+fn generate_as(r: &ReconParams, name: &str, probe: bool) -> crate::GeneratedModule {
     macro_rules! g {
         ($wl:expr) => {{
-            let mut b = ReconProbe::<$wl>::default();
-            b.cfg = Gen(r.clone());
-            crate::generate(&mut b, name)
+            if probe {
+                crate::generate(&mut ReconProbe::<$wl> { cfg: Gen(r.clone()), ..Default::default() }, name)
+            } else {
+                crate::generate(&mut Recon::<$wl> { cfg: Gen(r.clone()), ..Default::default() }, name)
+            }
         }};
     }
     match r.lanes {

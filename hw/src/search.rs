@@ -37,6 +37,8 @@
 //!   prediction.
 //! - `sd_*` to and `sr_*` from `satd`; `ft_*` to and `fq_*` from `fwd_tq`; `sh_*` to
 //!   and `so_*` from `sdh`; `cu_*`, `lv_*` to `syn_enc`; `co_*` to `recon`.
+//! - `fw_eng` (2): the entropy engine of the CU on `cu_*` and `lv_*`: slice k of the
+//!   stream goes to engine k mod `rtl.cabac_engines` (the core routes the handshakes).
 //! - `err` (1): sticky.
 //!
 //! Cycles per N x N CU with M modes (no stalls): the record and N^2/4 original beats,
@@ -129,6 +131,7 @@ pub struct Search<const WL: usize, const WR: usize, const WD: usize, const NP: u
     pub cu_log2: Signal<Out, Bits<3>>,
     pub cu_mode: Signal<Out, Bits<6>>,
     pub cu_cbf: Signal<Out, Bit>,
+    pub fw_eng: Signal<Out, Bits<2>>,
     pub lv_valid: Signal<Out, Bit>,
     pub lv_ready: Signal<In, Bit>,
     pub lv_data: Signal<Out, Bits<WL>>,
@@ -188,6 +191,7 @@ impl<const WL: usize, const WR: usize, const WD: usize, const NP: usize> Logic f
         self.cu_log2.connect();
         self.cu_mode.connect();
         self.cu_cbf.connect();
+        self.fw_eng.connect();
         self.lv_valid.connect();
         self.lv_data.connect();
         self.lv_log2.connect();
@@ -217,6 +221,9 @@ pub fn check(p: &golden::Params) -> Result<(), String> {
     let h = &p.encoder.hw;
     if h.modes.is_empty() || h.modes.len() > 35 || h.modes.iter().any(|&m| m > 34) {
         return Err("encoder.hw.modes must be 1..=35 modes of 0..=34".into());
+    }
+    if !(1..=4).contains(&p.rtl.cabac_engines) {
+        return Err(format!("rtl.cabac_engines = {}: the encoder core is generated with 1..=4 entropy engines", p.rtl.cabac_engines));
     }
     if h.rounding_offset > 511 {
         return Err(format!("encoder.hw.rounding_offset = {}: the quantizer takes 0..=511", h.rounding_offset));
@@ -307,6 +314,7 @@ fn body(p: &golden::Params) -> String {
         ("COLANE", co_lane),
         ("MASKNZ", mask_nz),
         ("OFFSET", p.encoder.hw.rounding_offset.to_string()),
+        ("KM1", (p.rtl.cabac_engines - 1).to_string()),
         ("UNUSED", unused.join(", ")),
     ];
     subst(TEMPLATE, &vars)
@@ -334,6 +342,10 @@ $MODES
     reg [5:0] qp;
     reg sdh_en;
     reg byp;
+    // the entropy engine of the slice being walked, and of the CU in the back end
+    reg [1:0] eng;
+    reg [1:0] f_eng;
+    reg eng_started;
     // the walk
     reg [$UW-1:0] u;
     wire [$UXW-1:0] ux = {$UXB};
@@ -456,6 +468,7 @@ $MODES
     assign cu_log2 = f_lg;
     assign cu_mode = f_mode;
     assign cu_cbf = fcbf;
+    assign fw_eng = f_eng;
     assign lv_valid = h_v & h_lv;
     assign lv_data = h_level;
     assign lv_log2 = f_lg;
@@ -481,6 +494,9 @@ $MODES
             dec_pending <= 1'b0;
             h_v <= 1'b0;
             gsub <= $GSW'd0;
+            eng <= 2'd0;
+            f_eng <= 2'd0;
+            eng_started <= 1'b0;
         end else begin
             // the original buffer's read port
             if (o_start) begin
@@ -561,6 +577,9 @@ $MODES
                         sdh_en <= sl_sdh;
                         byp <= sl_byp;
                         u <= $UW'd0;
+                        // slice k on engine k mod K
+                        eng_started <= 1'b1;
+                        if (eng_started) eng <= (eng == 2'd$KM1) ? 2'd0 : eng + 2'd1;
                         st <= M_WALK;
                     end
                 end
@@ -609,6 +628,7 @@ $MODES
                     f_y <= y0;
                     f_lg <= lg;
                     f_mode <= bmode;
+                    f_eng <= eng;
                     dec_pending <= 1'b1;
                     st <= M_RES;
                 end

@@ -135,7 +135,7 @@ pub fn generate(p: &golden::Params) -> Result<crate::GeneratedModule, String> {
 /// The residual binarizer (with its engine and memory macro) as modules of this file.
 fn res_enc_core(p: &golden::Params) -> String {
     let m = crate::block("res_enc", p).expect("parameters checked by generate");
-    let v = m.verilog.replace("module res_enc(", "module syn_enc_res_enc(").replace("res_enc$", "syn_enc_res_enc$");
+    let v = crate::common::renamed(m, "syn_enc_res_enc");
     format!("// the residual binarizer (hw/src/res_enc.rs) as a module of this file\n/* verilator lint_off DECLFILENAME */\n{v}/* verilator lint_on DECLFILENAME */\n")
 }
 

@@ -137,23 +137,30 @@ fn encoder_blocks_lint_clean_every_config() {
 fn encoder_core_lints_clean_in_several_configs_and_refuses_others() {
     let verilator = tool("verilator");
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hw-lint-enc-core");
-    // (CTU, max TU, lanes, CU size, modes): the default, the small test config, the wide
-    // one with every mode, and two more
+    // (CTU, max TU, lanes, CU size, modes, entropy engines): the default, the small test
+    // config, the wide one with every mode, and two more
     let all: Vec<u8> = (0..35).collect();
-    for (ctu, nm, lanes, cu, modes) in [(32, 32, 4, 16, vec![0, 1, 10, 26]), (16, 8, 1, 8, vec![0, 1, 10, 26]), (64, 32, 2, 32, all), (16, 16, 4, 16, vec![1]), (32, 8, 2, 8, vec![26, 10, 2, 18, 34])] {
+    for (ctu, nm, lanes, cu, modes, k) in [
+        (32, 32, 4, 16, vec![0, 1, 10, 26], 1),
+        (16, 8, 1, 8, vec![0, 1, 10, 26], 2),
+        (64, 32, 2, 32, all, 1),
+        (16, 16, 4, 16, vec![1], 4),
+        (32, 8, 2, 8, vec![26, 10, 2, 18, 34], 3),
+    ] {
         let mut p = params(lanes, nm);
         p.bitstream.ctu_size = ctu;
         p.encoder.hw.cu_size = cu;
         p.encoder.hw.modes = modes;
+        p.rtl.cabac_engines = k;
         for name in ["search", "enc_core"] {
             let m = hw::block(name, &p).unwrap();
-            let d = dir.join(format!("ctu{ctu}-n{nm}-p{lanes}-cu{cu}"));
+            let d = dir.join(format!("ctu{ctu}-n{nm}-p{lanes}-cu{cu}-k{k}"));
             std::fs::create_dir_all(&d).unwrap();
             let f = d.join(format!("{name}.v"));
             std::fs::write(&f, &m.verilog).unwrap();
             let out = Command::new(&verilator).args(["--lint-only", "-Wall", "--top-module", name]).arg(&f).output().unwrap();
             let err = String::from_utf8_lossy(&out.stderr);
-            assert!(out.status.success() && err.trim().is_empty(), "{name} (CTU {ctu}, max TU {nm}, P {lanes}, CU {cu}):\n{err}");
+            assert!(out.status.success() && err.trim().is_empty(), "{name} (CTU {ctu}, max TU {nm}, P {lanes}, CU {cu}, {k} engines):\n{err}");
             // Verilator accepts a zero-width constant that yosys refuses
             let zero_width = m.verilog.match_indices("0'").any(|(i, _)| i == 0 || !m.verilog.as_bytes()[i - 1].is_ascii_digit());
             assert!(!zero_width, "{name}: a zero-width constant");
@@ -165,4 +172,8 @@ fn encoder_core_lints_clean_in_several_configs_and_refuses_others() {
     let e = hw::block("enc_core", &p).unwrap_err();
     assert!(e.contains("cu_size = 16") && e.contains("max_tu_size"), "{e}");
     assert!(hw::all_modules(&p).unwrap().iter().all(|m| m.name != "enc_core" && m.name != "search"));
+    let mut p = golden::Params::default();
+    p.rtl.cabac_engines = 5;
+    let e = hw::block("enc_core", &p).unwrap_err();
+    assert!(e.contains("cabac_engines = 5"), "{e}");
 }

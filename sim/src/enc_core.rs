@@ -75,10 +75,12 @@ impl CoreReport {
     }
 }
 
-/// Run `job` through the core (one reset first). With `stall_256` > 0 the original
-/// stream has random gaps and the byte and picture outputs random backpressure (that
-/// probability in 1/256 per cycle). Fails after `max_cycles` without finishing.
-pub fn run(m: &mut Model, job: &CoreJob, stall_256: u32, seed: u64, max_cycles: u64) -> Result<CoreReport, SimError> {
+/// Run `job` through the core with `engines` entropy engines (one reset first; slice k
+/// comes out of engine k mod `engines`). With `stall_256` > 0 the original stream has
+/// random gaps and the byte and picture outputs random backpressure (that probability
+/// in 1/256 per cycle, per engine). Fails after `max_cycles` without finishing.
+pub fn run(m: &mut Model, job: &CoreJob, engines: usize, stall_256: u32, seed: u64, max_cycles: u64) -> Result<CoreReport, SimError> {
+    let k = engines.clamp(1, 4);
     let t0 = std::time::Instant::now();
     let mut rng = Rng(seed ^ 0x656e_635f_636f_7265);
     let mut names: Vec<&str> = SL_PORTS.to_vec();
@@ -108,28 +110,36 @@ pub fn run(m: &mut Model, job: &CoreJob, stall_256: u32, seed: u64, max_cycles: 
             }
         }
     }
-    // the expected bytes: (byte, last) of every slice, and the substreams
-    let expected: Vec<(u8, bool)> = job.slices.iter().flat_map(|s| s.expected.iter().enumerate().map(move |(i, &b)| (b, i + 1 == s.expected.len()))).collect();
+    // the expected bytes of each engine: (byte, last, slice) of its slices in order
+    let expected: Vec<Vec<(u8, bool, usize)>> = (0..k)
+        .map(|e| {
+            job.slices.iter().enumerate().filter(|(i, _)| i % k == e).flat_map(|(si, s)| s.expected.iter().enumerate().map(move |(i, &b)| (b, i + 1 == s.expected.len(), si))).collect()
+        })
+        .collect();
+    let total_bytes: usize = expected.iter().map(|e| e.len()).sum();
     let subs_want: usize = job.slices.iter().map(|s| s.substreams).sum();
     let pictures = job.slices.iter().map(|s| s.picture as usize + 1).max().unwrap_or(0);
     let mut rep = CoreReport { slices: job.slices.len() as u64, pictures: pictures as u64, bins: job.bins, ..Default::default() };
     rep.cus = job.slices.iter().map(|s| s.cus.len() as u64).sum();
     rep.samples = job.slices.iter().flat_map(|s| &s.cus).map(|c| 1u64 << (2 * c.log2)).sum();
-    let (mut si, mut oi, mut bi, mut subs) = (0usize, 0usize, 0usize, 0usize);
+    let (mut si, mut oi, mut subs) = (0usize, 0usize, 0usize);
+    let mut bi = vec![0usize; k];
     let (mut pic, mut pxi) = (0usize, 0usize);
-    let mut cur_done = false;
+    rep.slice_bytes = vec![Vec::new(); job.slices.len()];
     let start = m.cycles;
     let mismatch = |rep: &mut CoreReport, what: String| {
         rep.mismatches += 1;
         rep.first_mismatch.get_or_insert(what);
     };
-    while bi < expected.len() || pic < pictures {
+    let done_bytes = |bi: &[usize]| bi.iter().sum::<usize>();
+    while done_bytes(&bi) < total_bytes || pic < pictures {
         if m.cycles - start > max_cycles {
             return Err(SimError::Other(format!(
-                "enc_core: not done after {max_cycles} cycles ({si} of {} slice commands taken, {oi} of {} original beats, {bi} of {} bytes, picture {pic} beat {pxi}; {} mismatches, the first: {})",
+                "enc_core: not done after {max_cycles} cycles ({si} of {} slice commands taken, {oi} of {} original beats, {} of {} bytes, picture {pic} beat {pxi}; {} mismatches, the first: {})",
                 job.slices.len(),
                 orig.len(),
-                expected.len(),
+                done_bytes(&bi),
+                total_bytes,
                 rep.mismatches,
                 rep.first_mismatch.as_deref().unwrap_or("-")
             )));
@@ -144,8 +154,8 @@ pub fn run(m: &mut Model, job: &CoreJob, stall_256: u32, seed: u64, max_cycles: 
         let ov = oi < orig.len() && !gap(&mut rng);
         m.set(or_data, orig.get(oi).copied().unwrap_or(0));
         m.set(or_valid, ov as u64);
-        let brdy = !gap(&mut rng);
-        m.set(bs_ready, brdy as u64);
+        let brdy: u64 = (0..k).fold(0, |a, e| a | ((!gap(&mut rng)) as u64) << e);
+        m.set(bs_ready, brdy);
         let prdy = !gap(&mut rng);
         m.set(px_ready, prdy as u64);
         m.eval();
@@ -156,19 +166,23 @@ pub fn run(m: &mut Model, job: &CoreJob, stall_256: u32, seed: u64, max_cycles: 
             oi += 1;
             rep.orig_beats += 1;
         }
-        if brdy && m.get(bs_valid) != 0 {
-            let (b, last) = (m.get(bs_byte) as u8, m.get(bs_last) != 0);
-            if rep.slice_bytes.is_empty() || cur_done {
-                rep.slice_bytes.push(Vec::new());
+        let (bv, bytes, lasts, subm) = (m.get(bs_valid) & brdy, m.get(bs_byte), m.get(bs_last), m.get(bs_sub));
+        for e in 0..k {
+            if (bv >> e) & 1 == 0 {
+                continue;
             }
-            rep.slice_bytes.last_mut().unwrap().push(b);
-            cur_done = last;
-            subs += (m.get(bs_sub) != 0) as usize;
-            match expected.get(bi) {
-                Some(&(want, wl)) if want == b && wl == last => {}
-                e => mismatch(&mut rep, format!("byte {bi} of {}: got {b:#04x} last {last}, want {e:x?}", expected.len())),
+            let (b, last) = ((bytes >> (8 * e)) as u8, (lasts >> e) & 1 != 0);
+            subs += ((subm >> e) & 1) as usize;
+            match expected[e].get(bi[e]) {
+                Some(&(want, wl, sl)) => {
+                    rep.slice_bytes[sl].push(b);
+                    if want != b || wl != last {
+                        mismatch(&mut rep, format!("engine {e} byte {} (slice {sl}): got {b:#04x} last {last}, want {want:#04x} last {wl}", bi[e]));
+                    }
+                }
+                None => mismatch(&mut rep, format!("engine {e}: a byte past its slices")),
             }
-            bi += 1;
+            bi[e] += 1;
         }
         if prdy && m.get(px_valid) != 0 {
             let (d, last) = (m.get(px_data), m.get(px_last) != 0);
@@ -204,7 +218,7 @@ pub fn run(m: &mut Model, job: &CoreJob, stall_256: u32, seed: u64, max_cycles: 
     if !rep.errored && (oi != orig.len() || subs != subs_want) {
         mismatch(&mut rep, format!("{oi} of {} original beats taken, {subs} of {subs_want} substreams", orig.len()));
     }
-    rep.bytes = bi as u64;
+    rep.bytes = done_bytes(&bi) as u64;
     rep.cycles = m.cycles - start;
     rep.wall_seconds = t0.elapsed().as_secs_f64();
     Ok(rep)
