@@ -222,14 +222,21 @@ pub fn run_enc_core(a: &CosimArgs, p: golden::Params) -> Result<serde_json::Valu
         None if a.tensor != "none" => a.tensor.clone(),
         None => bail!("--core encoder needs a tensor: --input TENSOR (.npy, .safetensors) or --tensor"),
     };
-    hw::enc_core::check(&p).map_err(|e| anyhow::anyhow!("the encoder core cannot be generated for this config: {e}"))?;
+    let multi = p.rtl.encoder_cores > 1;
+    let (top, lanes) = if multi { ("enc_multi", p.rtl.encoder_cores) } else { ("enc_core", p.rtl.cabac_engines) };
+    if multi {
+        hw::enc_multi::check(&p)
+    } else {
+        hw::enc_core::check(&p)
+    }
+    .map_err(|e| anyhow::anyhow!("the encoder core cannot be generated for this config: {e}"))?;
     let t = golden::sample::load(&spec, None).with_context(|| format!("tensor {spec}"))?;
     let qp = p.encoder.qp;
     let job = sim::enc_core::job(&t, &p, qp, a.frames).with_context(|| format!("{spec}: golden's hardware strategy"))?;
-    let m = hw::block("enc_core", &p).map_err(|e| anyhow::anyhow!(e))?;
+    let m = hw::block(top, &p).map_err(|e| anyhow::anyhow!(e))?;
     let mut model = sim::Model::new(&m, &sim::BuildOptions::default())?;
     let samples = (job.width * job.height * job.frames.len()) as u64;
-    let r = sim::enc_core::run(&mut model, &job, p.rtl.cabac_engines as usize, if a.backpressure { 64 } else { 0 }, a.seed, 2_000_000 + 2_000 * samples)?;
+    let r = sim::enc_core::run(&mut model, &job, lanes as usize, if a.backpressure { 64 } else { 0 }, a.seed, 2_000_000 + 2_000 * samples)?;
     let mut ok = r.mismatches == 0 && !r.errored;
     // the stream with the core's slice data, decoded by ffmpeg
     let mut ffmpeg = serde_json::Value::Null;
@@ -248,18 +255,19 @@ pub fn run_enc_core(a: &CosimArgs, p: golden::Params) -> Result<serde_json::Valu
     let spc = r.samples_per_cycle();
     let rate = r.cycles as f64 / r.wall_seconds.max(1e-9);
     let name = format!("{spec} (hw QP {qp})");
-    let j = serde_json::json!({ "core": "encoder", "input": name, "pass": ok, "ctu_size": p.bitstream.ctu_size, "cu_size": p.encoder.hw.cu_size, "modes": p.encoder.hw.modes, "max_tu_size": p.bitstream.max_tu_size, "samples_per_cycle_rtl": p.rtl.samples_per_cycle, "cabac_engines": p.rtl.cabac_engines, "report": r, "samples_per_cycle": spc, "bits_per_sample": 8.0 * r.bytes as f64 / r.samples.max(1) as f64, "bins_per_sample": r.bins as f64 / r.samples.max(1) as f64, "bins_per_cycle": r.bins as f64 / r.cycles.max(1) as f64, "ffmpeg": ffmpeg, "verilator_cycles_per_second": rate, "verilator_values_per_second": rate * spc });
+    let j = serde_json::json!({ "core": "encoder", "input": name, "pass": ok, "ctu_size": p.bitstream.ctu_size, "cu_size": p.encoder.hw.cu_size, "modes": p.encoder.hw.modes, "max_tu_size": p.bitstream.max_tu_size, "samples_per_cycle_rtl": p.rtl.samples_per_cycle, "cabac_engines": p.rtl.cabac_engines, "encoder_cores": p.rtl.encoder_cores, "report": r, "samples_per_cycle": spc, "bits_per_sample": 8.0 * r.bytes as f64 / r.samples.max(1) as f64, "bins_per_sample": r.bins as f64 / r.samples.max(1) as f64, "bins_per_cycle": r.bins as f64 / r.cycles.max(1) as f64, "ffmpeg": ffmpeg, "verilator_cycles_per_second": rate, "verilator_values_per_second": rate * spc });
     if a.json {
         println!("{j}");
     } else {
         println!(
-            "enc_core (CTU {}, CUs of {}, {} mode(s), TU up to {}, {} lane(s), {} entropy engine(s)): {name}: {} {} picture(s), {} slice(s), {} CUs, {} samples, {} bytes ({:.3} bits/sample), {} cycles: {:.3} samples/cycle, {} bins = {:.3} bins/cycle, mismatches {}{}",
+            "{top} (CTU {}, CUs of {}, {} mode(s), TU up to {}, {} lane(s), {} entropy engine(s), {} core(s)): {name}: {} {} picture(s), {} slice(s), {} CUs, {} samples, {} bytes ({:.3} bits/sample), {} cycles: {:.3} samples/cycle, {} bins = {:.3} bins/cycle, mismatches {}{}",
             p.bitstream.ctu_size,
             p.encoder.hw.cu_size,
             p.encoder.hw.modes.len(),
             p.bitstream.max_tu_size,
             p.rtl.samples_per_cycle,
             p.rtl.cabac_engines,
+            p.rtl.encoder_cores,
             if ok { "PASS" } else { "FAIL" },
             r.pictures,
             r.slices,

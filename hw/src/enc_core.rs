@@ -84,6 +84,9 @@ pub struct EncCore<const K: usize, const K8: usize> {
     pub pic_open: Signal<Out, Bit>,
     pub err: Signal<Out, Bit>,
     pub cfg: Gen<golden::Params>,
+    /// One of several cores ([`crate::enc_multi`]): `recon` takes every slice on its own
+    /// and reads no picture out.
+    pub independent: Gen<bool>,
 }
 
 impl<const K: usize, const K8: usize> Logic for EncCore<K, K8> {
@@ -117,7 +120,7 @@ impl<const K: usize, const K8: usize> Logic for EncCore<K, K8> {
             ("ENGINES", engines(K)),
         ];
         let code = crate::common::subst(&crate::common::subst(TEMPLATE, &vars), &vars);
-        Verilog::Wrapper(Wrapper { code, cores: cores(p) })
+        Verilog::Wrapper(Wrapper { code, cores: cores(p, self.independent.0) })
     }
 }
 
@@ -130,13 +133,19 @@ pub fn check(p: &golden::Params) -> Result<(), String> {
 
 /// Generate the core for the configuration `p` (module `enc_core`), or why it cannot be.
 pub fn generate(p: &golden::Params) -> Result<crate::GeneratedModule, String> {
+    generate_as(p, false)
+}
+
+/// [`generate`], for one of several cores when `independent` ([`crate::enc_multi`]).
+pub fn generate_as(p: &golden::Params, independent: bool) -> Result<crate::GeneratedModule, String> {
     check(p)?;
     let cfg = Gen(p.clone());
+    let independent = Gen(independent);
     Ok(match p.rtl.cabac_engines {
-        1 => crate::generate(&mut EncCore::<1, 8> { cfg, ..Default::default() }, "enc_core"),
-        2 => crate::generate(&mut EncCore::<2, 16> { cfg, ..Default::default() }, "enc_core"),
-        3 => crate::generate(&mut EncCore::<3, 24> { cfg, ..Default::default() }, "enc_core"),
-        _ => crate::generate(&mut EncCore::<4, 32> { cfg, ..Default::default() }, "enc_core"),
+        1 => crate::generate(&mut EncCore::<1, 8> { cfg, independent, ..Default::default() }, "enc_core"),
+        2 => crate::generate(&mut EncCore::<2, 16> { cfg, independent, ..Default::default() }, "enc_core"),
+        3 => crate::generate(&mut EncCore::<3, 24> { cfg, independent, ..Default::default() }, "enc_core"),
+        _ => crate::generate(&mut EncCore::<4, 32> { cfg, independent, ..Default::default() }, "enc_core"),
     })
 }
 
@@ -183,9 +192,9 @@ fn engines(k: usize) -> String {
 }
 
 /// The eight blocks as modules of this file, the memory macro once.
-fn cores(p: &golden::Params) -> String {
+fn cores(p: &golden::Params, independent: bool) -> String {
     let blk = |n: &str| crate::block(n, p).expect("parameters checked by generate");
-    let r = ReconParams::of(p).expect("checked by generate");
+    let r = ReconParams { independent, ..ReconParams::of(p).expect("checked by generate") };
     let mut s = String::from("// the core's blocks (hw/src/{search,recon,intra_pred,satd,fwd_tq,sdh,inv_tq,syn_enc}.rs) as modules of this file\n/* verilator lint_off DECLFILENAME */\n");
     s.push_str(&renamed(crate::search::generate(p).expect("checked"), "enc_core_search"));
     s.push_str(&renamed(crate::recon::generate_probe(&r, "recon"), "enc_core_recon"));

@@ -27,7 +27,8 @@
 //!   of a prediction error (the hardware strategy's mode cost); [`sdh`], sign data
 //!   hiding between `fwd_tq` and the level consumers; [`search`], the CU walk and
 //!   mode decision; [`enc_core`], the encoder core (search + `recon`'s probe variant +
-//!   `intra_pred` + `satd` + `fwd_tq` + `sdh` + `inv_tq` + `syn_enc`);
+//!   `intra_pred` + `satd` + `fwd_tq` + `sdh` + `inv_tq` + `syn_enc`); [`enc_multi`],
+//!   K encoder cores on the stream's slices (`rtl.encoder_cores`);
 //! - [`dec_core`] (not in [`BLOCKS`]): the decoder core, syntax decoder +
 //!   reconstruction + `inv_tq` + `intra_pred`, slice data in, raster luma out.
 
@@ -37,6 +38,7 @@ pub mod common;
 pub mod dec_core;
 pub mod dequant;
 pub mod enc_core;
+pub mod enc_multi;
 pub mod fwd_tq;
 pub mod inv_tq;
 pub mod intra_pred;
@@ -130,6 +132,7 @@ pub fn block(name: &str, p: &golden::Params) -> Result<GeneratedModule, String> 
         "syn_enc" => syn_enc::generate(p),
         "search" => search::generate(p),
         "enc_core" => enc_core::generate(p),
+        "enc_multi" => enc_multi::generate(p),
         "fwd_tq" => {
             let (lanes, nm) = tu_params(p)?;
             Ok(by_params!(lanes, nm, |NM, P| generate(
@@ -170,6 +173,12 @@ pub fn memories(name: &str, p: &golden::Params) -> Result<Vec<(String, u64, u32)
             v.push(("u_orig (original CU buffer)".into(), (nm * nm / 4) as u64, 32));
             v
         }
+        "enc_multi" => {
+            let mut unit = p.clone();
+            unit.rtl.cabac_engines = 1;
+            let one = memories("enc_core", &unit)?;
+            (0..p.rtl.encoder_cores).flat_map(|i| one.iter().map(move |(n, w, b)| (format!("core {i}: {n}"), *w, *b))).collect()
+        }
         "search" => vec![("u_orig (original CU buffer)".into(), (tu_params(p)?.1.pow(2) / 4) as u64, 32)],
         "sdh" => {
             let (lanes, nm) = tu_params(p)?;
@@ -191,8 +200,14 @@ pub fn all_blocks(p: &golden::Params) -> Result<Vec<GeneratedModule>, String> {
     BLOCKS.iter().map(|b| block(b, p)).collect()
 }
 
-/// Every module of the design ([`BLOCKS`], [`COMPOSITES`], then [`ENCODER`]), generated.
+/// Every module of the design ([`BLOCKS`], [`COMPOSITES`], then [`ENCODER`], and
+/// `enc_multi` when `rtl.encoder_cores` > 1), generated.
 pub fn all_modules(p: &golden::Params) -> Result<Vec<GeneratedModule>, String> {
     let core = enc_core::check(p).is_ok();
-    BLOCKS.iter().chain(COMPOSITES.iter()).chain(ENCODER.iter()).filter(|b| core || !matches!(**b, "search" | "enc_core")).map(|b| block(b, p)).collect()
+    let mut v: Vec<GeneratedModule> = BLOCKS.iter().chain(COMPOSITES.iter()).chain(ENCODER.iter()).filter(|b| core || !matches!(**b, "search" | "enc_core")).map(|b| block(b, p)).collect::<Result<_, _>>()?;
+    // several encoder cores (rtl.encoder_cores > 1)
+    if p.rtl.encoder_cores > 1 {
+        v.push(block("enc_multi", p)?);
+    }
+    Ok(v)
 }

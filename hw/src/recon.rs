@@ -79,6 +79,11 @@ pub struct ReconParams {
     /// Largest picture width in luma samples (the memory is this wide, rounded up to a
     /// power of two).
     pub max_width: usize,
+    /// The probe variant in one of several encoder cores ([`crate::enc_multi`]): every
+    /// slice stands alone (it need not continue a picture this block has seen: other
+    /// cores code the slices between), and no picture is read out (`px_valid` stays low;
+    /// the references of a slice come from the slice itself).
+    pub independent: bool,
 }
 
 impl ReconParams {
@@ -92,7 +97,7 @@ impl ReconParams {
         if !(64..=8192).contains(&w) {
             return Err(format!("tiling.max_frame_width = {w}: the decoder core takes 64..=8192"));
         }
-        Ok(ReconParams { log2_ctb: c.trailing_zeros(), lanes, max_tu, max_width: w })
+        Ok(ReconParams { log2_ctb: c.trailing_zeros(), lanes, max_tu, max_width: w, independent: false })
     }
 
     /// Memory width in samples: a power of two.
@@ -294,6 +299,20 @@ fn probe_body(r: &ReconParams) -> String {
     );
     edit("                    cr_n <= 11'd0;\n", "                    cr_n <= 11'd0;\n                    decided <= 1'b0;\n                    pact <= 1'b0;\n");
     edit("            gbc <= 3'd0;\n        end else begin", "            gbc <= 3'd0;\n            decided <= 1'b0;\n            pact <= 1'b0;\n        end else begin");
+    if r.independent {
+        edit(
+            "if (sl_bad | (sl_new & pic_o) | (~sl_new & ~pic_o)\n                        | (~sl_new & ((sl_w != pw) | (sl_h != ph)))) begin",
+            "if (sl_bad) begin",
+        );
+        edit(
+            "                        if (sl_new) begin\n                            pic_o <= 1'b1;\n                            row <= 10'd0;\n                            need_bank <= 1'b1;\n                        end\n",
+            "                        // every slice stands alone (ReconProbe, independent)\n                        pic_o <= 1'b1;\n                        row <= sl_ctby;\n                        need_bank <= 1'b1;\n",
+        );
+        edit("    wire unused_ok = &{", "    wire unused_ind = sl_new;\n    wire unused_ok = &{");
+        // no read-out: a finished CTU row's bank is free at once
+        assert_eq!(b.matches("full[cur] <= 1'b1;").count(), 2, "recon template changed: the read-out hand-over");
+        b = b.replace("                        full[cur] <= 1'b1;\n", "");
+    }
     b
 }
 

@@ -176,4 +176,35 @@ fn encoder_core_lints_clean_in_several_configs_and_refuses_others() {
     p.rtl.cabac_engines = 5;
     let e = hw::block("enc_core", &p).unwrap_err();
     assert!(e.contains("cabac_engines = 5"), "{e}");
+    // several cores: one engine each, 2..=4 of them
+    p.rtl.cabac_engines = 2;
+    p.rtl.encoder_cores = 2;
+    let e = hw::block("enc_multi", &p).unwrap_err();
+    assert!(e.contains("one entropy engine each"), "{e}");
+    p.rtl.cabac_engines = 1;
+    p.rtl.encoder_cores = 1;
+    let e = hw::block("enc_multi", &p).unwrap_err();
+    assert!(e.contains("encoder_cores = 1"), "{e}");
+}
+
+#[test]
+fn several_encoder_cores_lint_clean() {
+    let verilator = tool("verilator");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hw-lint-enc-multi");
+    // (CTU, max TU, lanes, CU size, cores)
+    for (ctu, nm, lanes, cu, k) in [(16, 8, 1, 8, 2), (32, 16, 2, 16, 3), (32, 32, 4, 16, 4)] {
+        let mut p = params(lanes, nm);
+        p.bitstream.ctu_size = ctu;
+        p.encoder.hw.cu_size = cu;
+        p.rtl.encoder_cores = k;
+        let m = hw::block("enc_multi", &p).unwrap();
+        assert!(hw::all_modules(&p).unwrap().iter().any(|m| m.name == "enc_multi"));
+        let d = dir.join(format!("ctu{ctu}-n{nm}-p{lanes}-cu{cu}-k{k}"));
+        std::fs::create_dir_all(&d).unwrap();
+        let f = d.join("enc_multi.v");
+        std::fs::write(&f, &m.verilog).unwrap();
+        let out = Command::new(&verilator).args(["--lint-only", "-Wall", "--top-module", "enc_multi"]).arg(&f).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && err.trim().is_empty(), "enc_multi (CTU {ctu}, max TU {nm}, P {lanes}, CU {cu}, {k} cores):\n{err}");
+    }
 }

@@ -75,12 +75,16 @@ impl CoreReport {
     }
 }
 
-/// Run `job` through the core with `engines` entropy engines (one reset first; slice k
-/// comes out of engine k mod `engines`). With `stall_256` > 0 the original stream has
-/// random gaps and the byte and picture outputs random backpressure (that probability
-/// in 1/256 per cycle, per engine). Fails after `max_cycles` without finishing.
+/// Run `job` through `enc_core` with `engines` entropy engines, or through `enc_multi`
+/// with `engines` cores (a model without a picture output; each core takes the
+/// original samples of its slices on its own lane). One reset first; slice k comes out
+/// of byte lane k mod `engines`. With `stall_256` > 0 the original streams have random
+/// gaps and the byte and picture outputs random backpressure (that probability in
+/// 1/256 per cycle, per lane). Fails after `max_cycles` without finishing.
 pub fn run(m: &mut Model, job: &CoreJob, engines: usize, stall_256: u32, seed: u64, max_cycles: u64) -> Result<CoreReport, SimError> {
     let k = engines.clamp(1, 4);
+    // enc_multi: no reconstruction out, an original stream per core
+    let multi = m.port("px_valid").is_err();
     let t0 = std::time::Instant::now();
     let mut rng = Rng(seed ^ 0x656e_635f_636f_7265);
     let mut names: Vec<&str> = SL_PORTS.to_vec();
@@ -89,23 +93,25 @@ pub fn run(m: &mut Model, job: &CoreJob, engines: usize, stall_256: u32, seed: u
     let (sl_valid, sl_ready) = (m.port("sl_valid")?, m.port("sl_ready")?);
     let (or_valid, or_ready, or_data) = (m.port("or_valid")?, m.port("or_ready")?, m.port("or_data")?);
     let (bs_valid, bs_ready, bs_byte, bs_sub, bs_last) = (m.port("bs_valid")?, m.port("bs_ready")?, m.port("bs_byte")?, m.port("bs_sub")?, m.port("bs_last")?);
-    let (px_valid, px_ready, px_data, px_last) = (m.port("px_valid")?, m.port("px_ready")?, m.port("px_data")?, m.port("px_last")?);
+    let px = if multi { None } else { Some((m.port("px_valid")?, m.port("px_ready")?, m.port("px_data")?, m.port("px_last")?)) };
     let (reset, err) = (m.port("reset")?, m.port("err")?);
     for p in [sl_valid, or_valid] {
         m.set(p, 0);
     }
     crate::tb::pulse_reset(m, reset);
     let (w, h) = (job.width, job.height);
-    // the original beats, CU by CU in coding order
-    let mut orig = Vec::new();
-    for s in &job.slices {
+    // the original beats, CU by CU in coding order (per core with enc_multi)
+    let lanes = if multi { k } else { 1 };
+    let mut origs: Vec<Vec<u32>> = vec![Vec::new(); lanes];
+    for (si, s) in job.slices.iter().enumerate() {
+        let orig = &mut origs[si % lanes];
         let f = &job.frames[s.picture as usize];
         for c in &s.cus {
             let n = 1usize << c.log2;
             for y in 0..n {
                 for x4 in (0..n).step_by(4) {
                     let i = (c.y as usize + y) * w + c.x as usize + x4;
-                    orig.push(f[i..i + 4].iter().enumerate().fold(0u64, |a, (k, &v)| a | (v as u64) << (8 * k)));
+                    orig.push(f[i..i + 4].iter().enumerate().fold(0u32, |a, (k, &v)| a | (v as u32) << (8 * k)));
                 }
             }
         }
@@ -118,11 +124,15 @@ pub fn run(m: &mut Model, job: &CoreJob, engines: usize, stall_256: u32, seed: u
         .collect();
     let total_bytes: usize = expected.iter().map(|e| e.len()).sum();
     let subs_want: usize = job.slices.iter().map(|s| s.substreams).sum();
+    let n_orig: usize = origs.iter().map(|o| o.len()).sum();
     let pictures = job.slices.iter().map(|s| s.picture as usize + 1).max().unwrap_or(0);
     let mut rep = CoreReport { slices: job.slices.len() as u64, pictures: pictures as u64, bins: job.bins, ..Default::default() };
+    // enc_multi puts out no pictures
+    let pictures = if multi { 0 } else { pictures };
     rep.cus = job.slices.iter().map(|s| s.cus.len() as u64).sum();
     rep.samples = job.slices.iter().flat_map(|s| &s.cus).map(|c| 1u64 << (2 * c.log2)).sum();
-    let (mut si, mut oi, mut subs) = (0usize, 0usize, 0usize);
+    let (mut si, mut subs) = (0usize, 0usize);
+    let mut oi = vec![0usize; lanes];
     let mut bi = vec![0usize; k];
     let (mut pic, mut pxi) = (0usize, 0usize);
     rep.slice_bytes = vec![Vec::new(); job.slices.len()];
@@ -135,9 +145,10 @@ pub fn run(m: &mut Model, job: &CoreJob, engines: usize, stall_256: u32, seed: u
     while done_bytes(&bi) < total_bytes || pic < pictures {
         if m.cycles - start > max_cycles {
             return Err(SimError::Other(format!(
-                "enc_core: not done after {max_cycles} cycles ({si} of {} slice commands taken, {oi} of {} original beats, {} of {} bytes, picture {pic} beat {pxi}; {} mismatches, the first: {})",
+                "enc_core: not done after {max_cycles} cycles ({si} of {} slice commands taken, {} of {} original beats, {} of {} bytes, picture {pic} beat {pxi}; {} mismatches, the first: {})",
                 job.slices.len(),
-                orig.len(),
+                oi.iter().sum::<usize>(),
+                n_orig,
                 done_bytes(&bi),
                 total_bytes,
                 rep.mismatches,
@@ -151,20 +162,26 @@ pub fn run(m: &mut Model, job: &CoreJob, engines: usize, stall_256: u32, seed: u
             }
         }
         m.set(sl_valid, (si < job.slices.len()) as u64);
-        let ov = oi < orig.len() && !gap(&mut rng);
-        m.set(or_data, orig.get(oi).copied().unwrap_or(0));
-        m.set(or_valid, ov as u64);
+        let ov: u64 = (0..lanes).fold(0, |a, c| a | ((oi[c] < origs[c].len() && !gap(&mut rng)) as u64) << c);
+        let words: Vec<u32> = (0..lanes).map(|c| origs[c].get(oi[c]).copied().unwrap_or(0)).collect();
+        m.set_words(or_data, &words);
+        m.set(or_valid, ov);
         let brdy: u64 = (0..k).fold(0, |a, e| a | ((!gap(&mut rng)) as u64) << e);
         m.set(bs_ready, brdy);
         let prdy = !gap(&mut rng);
-        m.set(px_ready, prdy as u64);
+        if let Some((_, px_ready, _, _)) = px {
+            m.set(px_ready, prdy as u64);
+        }
         m.eval();
         if si < job.slices.len() && m.get(sl_ready) != 0 {
             si += 1;
         }
-        if ov && m.get(or_ready) != 0 {
-            oi += 1;
-            rep.orig_beats += 1;
+        let took = ov & m.get(or_ready);
+        for (c, o) in oi.iter_mut().enumerate() {
+            if (took >> c) & 1 != 0 {
+                *o += 1;
+                rep.orig_beats += 1;
+            }
         }
         let (bv, bytes, lasts, subm) = (m.get(bs_valid) & brdy, m.get(bs_byte), m.get(bs_last), m.get(bs_sub));
         for e in 0..k {
@@ -184,7 +201,8 @@ pub fn run(m: &mut Model, job: &CoreJob, engines: usize, stall_256: u32, seed: u
             }
             bi[e] += 1;
         }
-        if prdy && m.get(px_valid) != 0 {
+        if let Some((px_valid, _, px_data, px_last)) = px.filter(|_| prdy).filter(|p| m.get(p.0) != 0) {
+            let _ = px_valid;
             let (d, last) = (m.get(px_data), m.get(px_last) != 0);
             rep.px_beats += 1;
             let (y, x) = (pxi * 4 / w, pxi * 4 % w);
@@ -215,8 +233,8 @@ pub fn run(m: &mut Model, job: &CoreJob, engines: usize, stall_256: u32, seed: u
         }
         m.tick();
     }
-    if !rep.errored && (oi != orig.len() || subs != subs_want) {
-        mismatch(&mut rep, format!("{oi} of {} original beats taken, {subs} of {subs_want} substreams", orig.len()));
+    if !rep.errored && (oi.iter().sum::<usize>() != n_orig || subs != subs_want) {
+        mismatch(&mut rep, format!("{} of {n_orig} original beats taken, {subs} of {subs_want} substreams", oi.iter().sum::<usize>()));
     }
     rep.bytes = done_bytes(&bi) as u64;
     rep.cycles = m.cycles - start;

@@ -411,12 +411,32 @@ impl Model {
             .ok_or_else(|| SimError::NoPort { module: self.module.clone(), port: name.into() })
     }
 
-    /// Drive an input port (value masked to its width).
+    /// Drive an input port (value masked to its width; bits above 64 of a wider port
+    /// are zero).
     pub fn set(&mut self, id: PortId, v: u64) {
         let w = self.ports[id.0].width;
         let v = if w >= 64 { v } else { v & ((1u64 << w) - 1) };
-        let words = [v as u32, (v >> 32) as u32];
-        // SAFETY: the shim reads at most the port's words (<= 2 for widths <= 64).
+        if w <= 64 {
+            let words = [v as u32, (v >> 32) as u32];
+            // SAFETY: the shim reads at most the port's words (<= 2 for widths <= 64).
+            unsafe { (self.f_set)(self.handle, id.0 as c_int, words.as_ptr()) }
+        } else {
+            let mut words = vec![0u32; w.div_ceil(32) as usize];
+            words[0] = v as u32;
+            words[1] = (v >> 32) as u32;
+            self.set_words(id, &words);
+        }
+    }
+
+    /// Drive an input port of any width from 32-bit words, least significant first
+    /// (missing words are zero).
+    pub fn set_words(&mut self, id: PortId, v: &[u32]) {
+        let n = self.ports[id.0].width.div_ceil(32) as usize;
+        let mut words = vec![0u32; n.max(2)];
+        for (d, s) in words.iter_mut().zip(v) {
+            *d = *s;
+        }
+        // SAFETY: the buffer holds every word of the port; the shim reads the port's words.
         unsafe { (self.f_set)(self.handle, id.0 as c_int, words.as_ptr()) }
     }
 

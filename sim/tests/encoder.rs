@@ -14,6 +14,10 @@
 //!   encoder did. Real and synthetic tensors, several QPs, lossless QP 0, slices, WPP,
 //!   several pictures per tensor, two configurations, gaps and backpressure.
 //!
+//! - `enc_core` and `enc_multi`, the encoder core and several of them on the stream's
+//!   slices, against golden's hardware strategy: every slice data byte, every
+//!   reconstructed sample (enc_core), and ffmpeg and libde265 on the stream built from
+//!   the cores' bytes.
 //! - `sdh`, sign data hiding, against golden's `quantize::sign_hide` on golden's
 //!   quantized TUs (known answers, random, tensor blocks; random scans; hiding on and
 //!   off), every largest TU and lane count, with and without backpressure.
@@ -220,15 +224,17 @@ fn sdh_matches_golden_sign_hiding() {
 
 fn check_core(cfg: &str, tensors: &[(&str, golden::tensor::Tensor)], qps: &[u8], stall: u32, frames: Option<usize>) {
     let p = Params::from_toml_str(cfg).unwrap();
-    let m = hw::block("enc_core", &p).unwrap();
+    // several cores: enc_multi, a byte lane and an original stream per core
+    let (top, lanes) = if p.rtl.encoder_cores > 1 { ("enc_multi", p.rtl.encoder_cores) } else { ("enc_core", p.rtl.cabac_engines) };
+    let m = hw::block(top, &p).unwrap();
     let mut model = Model::new(&m, &BuildOptions::default()).unwrap();
-    let dir = golden::tools::scratch_dir("enc-core-test");
+    let dir = golden::tools::scratch_dir(&format!("{top}-test"));
     for (name, t) in tensors {
         for &qp in qps {
             let job = sim::enc_core::job(t, &p, qp, frames).unwrap();
-            let r = sim::enc_core::run(&mut model, &job, p.rtl.cabac_engines as usize, stall, qp as u64, 50_000_000).unwrap();
+            let r = sim::enc_core::run(&mut model, &job, lanes as usize, stall, qp as u64, 50_000_000).unwrap();
             eprintln!(
-                "enc_core {} {name} QP {qp}: {} pictures, {} slices, {} CUs, {} samples, {} bytes, {} bins, {} cycles: {:.3} samples/cycle, {:.2} M cycles/s, {} mismatches",
+                "{top} {} {name} QP {qp}: {} pictures, {} slices, {} CUs, {} samples, {} bytes, {} bins, {} cycles: {:.3} samples/cycle, {:.2} M cycles/s, {} mismatches",
                 cfg.replace('\n', " "),
                 r.pictures,
                 r.slices,
@@ -300,4 +306,14 @@ fn enc_core_all_modes_wide_ctu_and_wpp_slices() {
     let wide = "[bitstream]\nctu_size = 64\nmax_tu_size = 16\nsign_data_hiding = false\nchroma = \"yuv400\"\n[encoder.hw]\ncu_size = 16\nmodes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34]\n[rtl]\nsamples_per_cycle = 2\n";
     check_core(wide, &[("gaussian 256x256", golden::tensor::synth::gaussian(256, 256, 5))], &[32], 40, None);
     check_core("[bitstream]\nwpp = true\nctus_per_slice = 7\n", &[("@minilm", golden::sample::load("@minilm", None).unwrap())], &[27], 0, None);
+}
+
+/// Two whole encoder cores (`enc_multi`), slices alternating between them: CTU 16, CUs
+/// of 8, TU up to 8, one lane, 4 pictures of 40-CTU slices with backpressure, and WPP.
+#[test]
+fn enc_multi_two_cores_slices_wpp_backpressure() {
+    let t = golden::tensor::synth::row_scaled(300, 420, 3);
+    let two = SMALL.replace("[rtl]\n", "[rtl]\nencoder_cores = 2\n");
+    check_core(&two, &[("row_scaled 300x420", t.clone())], &[27], 64, None);
+    check_core(&two.replace("[bitstream]\n", "[bitstream]\nwpp = true\n"), &[("row_scaled 300x420", t)], &[22], 0, Some(2));
 }
