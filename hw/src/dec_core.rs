@@ -94,7 +94,15 @@ impl Logic for DecCore {
     fn hdl(&self) -> Verilog {
         let p = &self.cfg.0;
         let r = ReconParams::of(p).expect("checked by generate");
-        Verilog::Wrapper(Wrapper { code: crate::common::subst(TEMPLATE, &[("WL", (16 * r.lanes).to_string())]), cores: cores(p, &r) })
+        let vars = [
+            ("WL", (16 * r.lanes).to_string()),
+            ("SIDEWIRES", crate::recon::SIDE_WIRES.to_string()),
+            ("SIDEPORTS", crate::recon::SIDE_PORTS.to_string()),
+            ("SIDEITQ", crate::recon::SIDE_INV_TQ.to_string()),
+            ("SIDEIPRED", crate::recon::SIDE_INTRA_PRED.to_string()),
+            ("CORE", "dec_core".to_string()),
+        ];
+        Verilog::Wrapper(Wrapper { code: crate::common::subst(TEMPLATE, &vars), cores: cores(p, &r) })
     }
 }
 
@@ -157,30 +165,7 @@ const TEMPLATE: &str = r#"
     wire [9:0] c_pos;
     wire c_end;
     wire t_end = t_valid & t_ready & (t_kind == 2'd1);
-    // recon <-> inv_tq, intra_pred
-    wire it_valid;
-    wire it_ready;
-    wire [$WL-1:0] it_level;
-    wire [2:0] it_log2;
-    wire it_dst;
-    wire [5:0] it_qp;
-    wire ir_valid;
-    wire ir_ready;
-    wire [$WL-1:0] ir_res;
-    wire ir_last;
-    wire ip_valid;
-    wire ip_ready;
-    wire [31:0] ip_data;
-    wire [5:0] ip_mode;
-    wire [2:0] ip_log2;
-    wire ip_luma;
-    wire ip_strong;
-    wire [7:0] ip_corner;
-    wire pp_valid;
-    wire pp_ready;
-    wire [31:0] pp_sample;
-    wire pp_last;
-
+$SIDEWIRES
     dec_core_syn_dec u_syn (
         .clock(clock), .reset(s_reset),
         .sl_valid(sl_fire), .sl_ready(s_sl_ready), .sl_w(sl_w), .sl_h(sl_h), .sl_ctbx(sl_ctbx),
@@ -200,25 +185,8 @@ const TEMPLATE: &str = r#"
         .tu_log2(t_log2), .tu_cidx(t_cidx), .tu_mode(t_mode), .tu_qp(t_qp), .tu_bypass(t_bypass),
         .tu_cbf(t_cbf), .co_valid(c_valid), .co_ready(c_ready), .co_level(c_level), .co_pos(c_pos),
         .co_end(c_end),
-        .it_valid(it_valid), .it_ready(it_ready), .it_level(it_level), .it_log2(it_log2),
-        .it_dst(it_dst), .it_qp(it_qp),
-        .ir_valid(ir_valid), .ir_ready(ir_ready), .ir_res(ir_res), .ir_last(ir_last),
-        .ip_valid(ip_valid), .ip_ready(ip_ready), .ip_data(ip_data), .ip_mode(ip_mode),
-        .ip_log2(ip_log2), .ip_luma(ip_luma), .ip_strong(ip_strong), .ip_corner(ip_corner),
-        .pp_valid(pp_valid), .pp_ready(pp_ready), .pp_sample(pp_sample), .pp_last(pp_last),
-        .px_valid(px_valid), .px_ready(px_ready), .px_data(px_data), .px_last(px_last),
-        .pic_open(pic_open), .err(r_err));
-    dec_core_inv_tq u_itq (
-        .clock(clock), .reset(reset),
-        .in_valid(it_valid), .in_ready(it_ready), .in_level(it_level), .in_log2(it_log2),
-        .in_dst(it_dst), .in_qp(it_qp),
-        .out_valid(ir_valid), .out_ready(ir_ready), .out_res(ir_res), .out_last(ir_last));
-    dec_core_intra_pred u_ip (
-        .clock(clock), .reset(reset),
-        .ref_valid(ip_valid), .ref_ready(ip_ready), .ref_data(ip_data), .in_mode(ip_mode),
-        .in_log2(ip_log2), .in_luma(ip_luma), .in_strong(ip_strong), .in_corner(ip_corner),
-        .out_valid(pp_valid), .out_ready(pp_ready), .out_sample(pp_sample), .out_last(pp_last));
-
+$SIDEPORTS);
+$SIDEITQ$SIDEIPRED
     always @(posedge clock) begin
         if (reset) begin
             dst <= D_IDLE;

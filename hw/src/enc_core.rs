@@ -118,6 +118,11 @@ impl<const K: usize, const K8: usize> Logic for EncCore<K, K8> {
             ("K", K.to_string()),
             ("KM1", (K - 1).to_string()),
             ("ENGINES", engines(K)),
+            ("SIDEWIRES", crate::recon::SIDE_WIRES.to_string()),
+            ("SIDEPORTS", crate::recon::SIDE_PORTS.to_string()),
+            ("SIDEITQ", crate::recon::SIDE_INV_TQ.to_string()),
+            ("SIDEIPRED", crate::recon::SIDE_INTRA_PRED.to_string()),
+            ("CORE", "enc_core".to_string()),
         ];
         let code = crate::common::subst(&crate::common::subst(TEMPLATE, &vars), &vars);
         Verilog::Wrapper(Wrapper { code, cores: cores(p, self.independent.0) })
@@ -299,30 +304,7 @@ const TEMPLATE: &str = r#"
     wire lv_ready;
     wire [$WL-1:0] lv_data;
     wire [2:0] lv_log2;
-    // recon <-> inv_tq, intra_pred
-    wire it_valid;
-    wire it_ready;
-    wire [$WL-1:0] it_level;
-    wire [2:0] it_log2;
-    wire it_dst;
-    wire [5:0] it_qp;
-    wire ir_valid;
-    wire ir_ready;
-    wire [$WL-1:0] ir_res;
-    wire ir_last;
-    wire ip_valid;
-    wire ip_ready;
-    wire [31:0] ip_data;
-    wire [5:0] ip_mode;
-    wire [2:0] ip_log2;
-    wire ip_luma;
-    wire ip_strong;
-    wire [7:0] ip_corner;
-    wire pp_valid;
-    wire pp_ready;
-    wire [31:0] pp_sample;
-    wire pp_last;
-
+$SIDEWIRES
     enc_core_search u_srch (
         .clock(clock), .reset(reset),
         .sl_valid(sl_fire), .sl_ready(s_sl_ready), .sl_w(sl_w), .sl_h(sl_h), .sl_ctbx(sl_ctbx),
@@ -355,22 +337,10 @@ const TEMPLATE: &str = r#"
         .tu_log2(t_log2), .tu_cidx(2'd0), .tu_mode(6'd0), .tu_qp(t_qp), .tu_bypass(t_bypass),
         .tu_cbf(1'b0), .co_valid(c_valid), .co_ready(c_ready), .co_level(c_level), .co_pos(c_pos),
         .co_end(c_end),
-        .it_valid(it_valid), .it_ready(it_ready), .it_level(it_level), .it_log2(it_log2),
-        .it_dst(it_dst), .it_qp(it_qp),
-        .ir_valid(ir_valid), .ir_ready(ir_ready), .ir_res(ir_res), .ir_last(ir_last),
-        .ip_valid(ip_valid), .ip_ready(ip_ready), .ip_data(ip_data), .ip_mode(ip_mode),
-        .ip_log2(ip_log2), .ip_luma(ip_luma), .ip_strong(ip_strong), .ip_corner(ip_corner),
-        .pp_valid(pp_valid), .pp_ready(pp_ready), .pp_sample(pp_sample), .pp_last(pp_last),
-        .px_valid(px_valid), .px_ready(px_ready), .px_data(px_data), .px_last(px_last),
-        .pic_open(pic_open), .err(r_err),
+$SIDEPORTS,
         .pb_valid(pb_valid), .pb_ready(pb_ready), .pb_mode(pb_mode), .pb_run(pb_run), .pb_cbf(pb_cbf),
         .po_valid(po_valid), .po_ready(po_ready), .po_sample(po_sample), .po_last(po_last));
-    enc_core_intra_pred u_ip (
-        .clock(clock), .reset(reset),
-        .ref_valid(ip_valid), .ref_ready(ip_ready), .ref_data(ip_data), .in_mode(ip_mode),
-        .in_log2(ip_log2), .in_luma(ip_luma), .in_strong(ip_strong), .in_corner(ip_corner),
-        .out_valid(pp_valid), .out_ready(pp_ready), .out_sample(pp_sample), .out_last(pp_last));
-    enc_core_satd u_satd (
+$SIDEIPRED    enc_core_satd u_satd (
         .clock(clock), .reset(reset),
         .in_valid(sd_valid), .in_ready(sd_ready), .in_pred(sd_pred), .in_orig(sd_orig), .in_log2(sd_log2),
         .out_valid(sr_valid), .out_ready(sr_ready), .out_satd(sr_satd));
@@ -386,9 +356,4 @@ const TEMPLATE: &str = r#"
         .in_last(sh_last), .in_log2(sh_log2), .in_scan(sh_scan), .in_hide(sh_hide),
         .out_valid(so_valid), .out_ready(so_ready), .out_level(so_level), .out_last(so_last),
         .out_cbf(so_cbf));
-    enc_core_inv_tq u_itq (
-        .clock(clock), .reset(reset),
-        .in_valid(it_valid), .in_ready(it_ready), .in_level(it_level), .in_log2(it_log2),
-        .in_dst(it_dst), .in_qp(it_qp),
-        .out_valid(ir_valid), .out_ready(ir_ready), .out_res(ir_res), .out_last(ir_last));
-$ENGINES"#;
+$SIDEITQ$ENGINES"#;

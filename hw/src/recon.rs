@@ -125,6 +125,57 @@ pub fn memories(r: &ReconParams) -> Vec<Memory> {
     ]
 }
 
+/// The wires between `recon` and its `inv_tq` and `intra_pred` in a core's template.
+pub const SIDE_WIRES: &str = r#"    // recon <-> inv_tq, intra_pred
+    wire it_valid;
+    wire it_ready;
+    wire [$WL-1:0] it_level;
+    wire [2:0] it_log2;
+    wire it_dst;
+    wire [5:0] it_qp;
+    wire ir_valid;
+    wire ir_ready;
+    wire [$WL-1:0] ir_res;
+    wire ir_last;
+    wire ip_valid;
+    wire ip_ready;
+    wire [31:0] ip_data;
+    wire [5:0] ip_mode;
+    wire [2:0] ip_log2;
+    wire ip_luma;
+    wire ip_strong;
+    wire [7:0] ip_corner;
+    wire pp_valid;
+    wire pp_ready;
+    wire [31:0] pp_sample;
+    wire pp_last;
+"#;
+
+/// `recon`'s ports to `inv_tq` and `intra_pred`, the picture output and `err` in a
+/// core's instance of it (no closing parenthesis).
+pub const SIDE_PORTS: &str = r#"        .it_valid(it_valid), .it_ready(it_ready), .it_level(it_level), .it_log2(it_log2),
+        .it_dst(it_dst), .it_qp(it_qp),
+        .ir_valid(ir_valid), .ir_ready(ir_ready), .ir_res(ir_res), .ir_last(ir_last),
+        .ip_valid(ip_valid), .ip_ready(ip_ready), .ip_data(ip_data), .ip_mode(ip_mode),
+        .ip_log2(ip_log2), .ip_luma(ip_luma), .ip_strong(ip_strong), .ip_corner(ip_corner),
+        .pp_valid(pp_valid), .pp_ready(pp_ready), .pp_sample(pp_sample), .pp_last(pp_last),
+        .px_valid(px_valid), .px_ready(px_ready), .px_data(px_data), .px_last(px_last),
+        .pic_open(pic_open), .err(r_err)"#;
+
+/// A core's `inv_tq` and `intra_pred` instances (`$CORE`: the core's module prefix).
+pub const SIDE_INV_TQ: &str = r#"    $CORE_inv_tq u_itq (
+        .clock(clock), .reset(reset),
+        .in_valid(it_valid), .in_ready(it_ready), .in_level(it_level), .in_log2(it_log2),
+        .in_dst(it_dst), .in_qp(it_qp),
+        .out_valid(ir_valid), .out_ready(ir_ready), .out_res(ir_res), .out_last(ir_last));
+"#;
+pub const SIDE_INTRA_PRED: &str = r#"    $CORE_intra_pred u_ip (
+        .clock(clock), .reset(reset),
+        .ref_valid(ip_valid), .ref_ready(ip_ready), .ref_data(ip_data), .in_mode(ip_mode),
+        .in_log2(ip_log2), .in_luma(ip_luma), .in_strong(ip_strong), .in_corner(ip_corner),
+        .out_valid(pp_valid), .out_ready(pp_ready), .out_sample(pp_sample), .out_last(pp_last));
+"#;
+
 /// The reconstruction path's structs: its ports (the decoder's), any more (the
 /// encoder's probe port), and the body generator.
 macro_rules! recon_block {
