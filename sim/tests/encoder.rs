@@ -177,8 +177,15 @@ fn check_writer(cfg: &str, tensors: &[(&str, golden::tensor::Tensor)], qps: &[u8
     }
 }
 
+/// The writer alone on the default config's streams. The encoder core's tests run the
+/// same writer on the same configurations (their bytes come out of it), so in the
+/// default run this one is skipped: TCGEN_LONG=1.
 #[test]
 fn syn_enc_default_config_writes_golden_slice_data() {
+    if std::env::var_os("TCGEN_LONG").is_none() {
+        eprintln!("skipped (the encoder core's tests cover these streams): TCGEN_LONG=1 runs it");
+        return;
+    }
     check_writer("", &[("@minilm", golden::sample::load("@minilm", None).unwrap())], &[0, 22, 37], 0);
     check_writer("[bitstream]\nctus_per_slice = 7\n", &[("row_scaled 300x420", golden::tensor::synth::row_scaled(300, 420, 3))], &[12], 40);
 }
@@ -192,8 +199,13 @@ fn syn_enc_small_config_slices_pictures_and_backpressure() {
     check_writer(SMALL, &[("row_scaled 300x420", golden::tensor::synth::row_scaled(300, 420, 3))], &[4, 27], 64);
 }
 
+/// The writer alone on WPP streams (covered by the encoder core's WPP tests; TCGEN_LONG=1).
 #[test]
 fn syn_enc_wpp_streams() {
+    if std::env::var_os("TCGEN_LONG").is_none() {
+        eprintln!("skipped (the encoder core's WPP tests cover these streams): TCGEN_LONG=1 runs it");
+        return;
+    }
     check_writer("[bitstream]\nwpp = true\n", &[("@minilm", golden::sample::load("@minilm", None).unwrap())], &[27], 0);
     check_writer(&SMALL.replace("[bitstream]\n", "[bitstream]\nwpp = true\n"), &[("row_scaled 300x420", golden::tensor::synth::row_scaled(300, 420, 3))], &[22], 64);
 }
@@ -212,7 +224,9 @@ fn sdh_matches_golden_sign_hiding() {
         }
         for pressure in [false, true] {
             let t = timing(31 + nm as u64 + pressure as u64, pressure);
-            let r = cosim("sdh", &p, &CosimRun { sets: sets.clone(), timing: t, build: BuildOptions::default(), trace: None }).unwrap();
+            // backpressure on the random TUs
+            let sets = if pressure { vec![StimSet::Random { per_size: 100, only: None }] } else { sets.clone() };
+            let r = cosim("sdh", &p, &CosimRun { sets, timing: t, build: BuildOptions::default(), trace: None }).unwrap();
             for (name, s) in &r.sets {
                 eprintln!("sdh P{lanes} TU{nm}{}: {name}: {} TUs, {} cycles, {:.3} samples/cycle, {} mismatches", if pressure { " (backpressure)" } else { "" }, s.units, s.cycles, s.samples_per_cycle, s.mismatches);
                 assert_eq!(s.mismatches, 0, "sdh {name}: {}", s.first_mismatch.clone().unwrap_or_default());
@@ -316,4 +330,15 @@ fn enc_multi_two_cores_slices_wpp_backpressure() {
     let two = SMALL.replace("[rtl]\n", "[rtl]\nencoder_cores = 2\n");
     check_core(&two, &[("row_scaled 300x420", t.clone())], &[27], 64, None);
     check_core(&two.replace("[bitstream]\n", "[bitstream]\nwpp = true\n"), &[("row_scaled 300x420", t)], &[22], 0, Some(2));
+}
+
+/// Four encoder cores at the default datapath (P4, TU 32) on MiniLM cut into 12 slices
+/// (a model of four default cores takes minutes to build): TCGEN_LONG=1.
+#[test]
+fn enc_multi_four_cores_default_datapath() {
+    if std::env::var_os("TCGEN_LONG").is_none() {
+        eprintln!("skipped: four default-datapath cores take minutes to build; TCGEN_LONG=1 runs them");
+        return;
+    }
+    check_core("[bitstream]\nctus_per_slice = 12\n[rtl]\nencoder_cores = 4\n", &[("@minilm", golden::sample::load("@minilm", None).unwrap())], &[22], 0, None);
 }
