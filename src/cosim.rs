@@ -242,13 +242,8 @@ pub fn run_enc_core(a: &CosimArgs, p: golden::Params) -> Result<serde_json::Valu
     let mut ffmpeg = serde_json::Value::Null;
     if ok {
         let stream = sim::enc_core::assemble(&job, &r.slice_bytes)?;
-        let dir = golden::tools::scratch_dir("cosim-enc-core");
-        let f = dir.join("core.hevc");
-        std::fs::write(&f, &stream)?;
         let chroma = p.bitstream.chroma == golden::config::ChromaFormat::Yuv420;
-        let yuv = golden::tools::ffmpeg_decode(&f, &dir.join("core.yuv"), if chroma { "yuv420p" } else { "gray" })?;
-        let luma: Option<Vec<Vec<u8>>> = if chroma { golden::tools::luma_of_yuv420(&yuv, job.width, job.height, true) } else { Some(yuv.chunks(job.width * job.height).map(|c| c.to_vec()).collect()) };
-        let same = luma.as_ref() == Some(&job.recon);
+        let same = sim::enc_core::decodes_to_golden(&job, &stream, chroma, false)?;
         ok &= same;
         ffmpeg = serde_json::json!({ "stream_bytes": stream.len(), "decodes_to_golden_reconstruction": same });
     }

@@ -452,3 +452,12 @@ pub fn renamed(m: crate::GeneratedModule, to: &str) -> String {
     let from = &m.name;
     m.verilog.replace(&format!("module {from}("), &format!("module {to}(")).replace(&format!("{from}$"), &format!("{to}$"))
 }
+
+/// `text` (a file of modules) with every copy of the memory macro removed and one
+/// appended: a core holds blocks that each carry it.
+pub fn ram_once(text: String) -> String {
+    let ram = ram_module();
+    let mut s = text.replace(&ram, "");
+    s.push_str(&ram);
+    s
+}

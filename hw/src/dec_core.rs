@@ -122,11 +122,7 @@ fn cores(p: &golden::Params, r: &ReconParams) -> String {
     s.push_str(&renamed(blk("inv_tq"), "dec_core_inv_tq"));
     s.push_str(&renamed(blk("intra_pred"), "dec_core_intra_pred"));
     s.push_str("/* verilator lint_on DECLFILENAME */\n");
-    // the memory macro once
-    let ram = crate::common::ram_module();
-    s = s.replace(&ram, "");
-    s.push_str(&ram);
-    s
+    crate::common::ram_once(s)
 }
 
 const TEMPLATE: &str = r#"

@@ -207,10 +207,7 @@ fn cores(p: &golden::Params, independent: bool) -> String {
         s.push_str(&renamed(blk(b), &format!("enc_core_{b}")));
     }
     s.push_str("/* verilator lint_on DECLFILENAME */\n");
-    let ram = crate::common::ram_module();
-    s = s.replace(&ram, "");
-    s.push_str(&ram);
-    s
+    crate::common::ram_once(s)
 }
 
 const TEMPLATE: &str = r#"

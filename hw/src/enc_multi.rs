@@ -73,12 +73,8 @@ impl<const K: usize, const K8: usize, const K32: usize> Logic for EncMulti<K, K8
         let mut unit = self.cfg.0.clone();
         unit.rtl.cabac_engines = 1;
         let core = crate::enc_core::generate_as(&unit, true).expect("checked by generate");
-        let mut cores = format!("// the cores (hw/src/enc_core.rs) as modules of this file\n/* verilator lint_off DECLFILENAME */\n{}/* verilator lint_on DECLFILENAME */\n", renamed(core, "enc_multi_core"));
-        // the memory macro once (the core's file holds it)
-        let ram = crate::common::ram_module();
-        cores = cores.replace(&ram, "");
-        cores.push_str(&ram);
-        Verilog::Wrapper(Wrapper { code: body(K), cores })
+        let cores = format!("// the cores (hw/src/enc_core.rs) as modules of this file\n/* verilator lint_off DECLFILENAME */\n{}/* verilator lint_on DECLFILENAME */\n", renamed(core, "enc_multi_core"));
+        Verilog::Wrapper(Wrapper { code: body(K), cores: crate::common::ram_once(cores) })
     }
 }
 

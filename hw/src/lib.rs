@@ -164,13 +164,12 @@ pub fn memories(name: &str, p: &golden::Params) -> Result<Vec<(String, u64, u32)
         "res_dec" | "syn_dec" => wpp().collect(),
         "res_enc" | "syn_enc" => res_enc::memories(tu_params(p)?.1),
         "enc_core" => {
-            let nm = tu_params(p)?.1;
             let mut v = memories("recon", p)?;
             for i in 0..p.rtl.cabac_engines {
                 v.extend(memories("syn_enc", p)?.into_iter().map(|(n, w, b)| (format!("engine {i}: {n}"), w, b)));
             }
             v.extend(memories("sdh", p)?);
-            v.push(("u_orig (original CU buffer)".into(), (nm * nm / 4) as u64, 32));
+            v.extend(memories("search", p)?);
             v
         }
         "enc_multi" => {

@@ -194,13 +194,13 @@ pub fn stimulus(set: &StimSet, inv: bool, nm: usize, seed: u64) -> Box<dyn Itera
     }
 }
 
-fn pack(vals: &[i32], bits: u32) -> u64 {
+pub(crate) fn pack(vals: &[i32], bits: u32) -> u64 {
     let mask = (1u64 << bits) - 1;
     vals.iter().enumerate().fold(0u64, |a, (l, &v)| a | ((v as i64 as u64) & mask) << (bits * l as u32))
 }
 
 /// One bit per lane: the value is negative (`fwd_tq`'s `out_neg`).
-fn pack_neg(vals: &[i32]) -> u64 {
+pub(crate) fn pack_neg(vals: &[i32]) -> u64 {
     vals.iter().enumerate().fold(0u64, |a, (l, &v)| a | ((v < 0) as u64) << l)
 }
 

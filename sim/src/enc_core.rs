@@ -271,3 +271,16 @@ pub fn assemble(job: &CoreJob, slice_bytes: &[Vec<u8>]) -> Result<Vec<u8>, SimEr
     }
     Ok(out)
 }
+
+/// Decode `stream` (the core's slice data in golden's NAL units) with ffmpeg, or with
+/// libde265 when `dec265`, and say whether its pictures are golden's reconstruction
+/// (4:2:0 with flat chroma, or 4:0:0).
+pub fn decodes_to_golden(job: &CoreJob, stream: &[u8], yuv420: bool, dec265: bool) -> Result<bool, SimError> {
+    let dir = golden::tools::scratch_dir(if dec265 { "enc-core-dec265" } else { "enc-core-ffmpeg" });
+    let f = dir.join("core.hevc");
+    std::fs::write(&f, stream).map_err(|e| SimError::Other(format!("{}: {e}", f.display())))?;
+    let out = dir.join("core.yuv");
+    let yuv = if dec265 { golden::tools::dec265_decode(&f, &out) } else { golden::tools::ffmpeg_decode(&f, &out, if yuv420 { "yuv420p" } else { "gray" }) }.map_err(|e| SimError::Other(e.to_string()))?;
+    let luma = if yuv420 { golden::tools::luma_of_yuv420(&yuv, job.width, job.height, true) } else { Some(yuv.chunks(job.width * job.height).map(|c| c.to_vec()).collect()) };
+    Ok(luma.as_ref() == Some(&job.recon))
+}

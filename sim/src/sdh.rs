@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 
-use crate::blocks::{stimulus, StimSet};
+use crate::blocks::{pack, pack_neg, stimulus, StimSet};
 use crate::tb::{Beat, Expected, Reference, Rng};
 
 /// One TU as `fwd_tq` delivers it: levels, remainders, coefficient signs (raster), and
@@ -39,14 +39,13 @@ pub fn jobs(set: &StimSet, nm: usize, seed: u64) -> Vec<Job> {
 
 /// Input beats: [level (P x 16), du (P x 10), neg (P), last, log2, scan, hide].
 pub fn beats(jobs: &[Job], lanes: usize) -> Vec<Beat> {
-    let pack = |v: &[i32], bits: u32| v.iter().enumerate().fold(0u64, |a, (l, &x)| a | ((x as i64 as u64) & ((1 << bits) - 1)) << (bits * l as u32));
     let mut out = Vec::new();
     for j in jobs {
         let beats = j.level.len() / lanes;
         for b in 0..beats {
             let r = b * lanes..(b + 1) * lanes;
-            let neg = j.neg[r.clone()].iter().enumerate().fold(0u64, |a, (l, &s)| a | (s as u64) << l);
-            out.push(vec![pack(&j.level[r.clone()], 16), pack(&j.du[r], 10), neg, (b == beats - 1) as u64, j.log2 as u64, j.scan as u64, j.hide as u64]);
+            let neg: Vec<i32> = j.neg[r.clone()].iter().map(|&s| -(s as i32)).collect();
+            out.push(vec![pack(&j.level[r.clone()], 16), pack(&j.du[r], 10), pack_neg(&neg), (b == beats - 1) as u64, j.log2 as u64, j.scan as u64, j.hide as u64]);
         }
     }
     out
@@ -85,7 +84,7 @@ impl Reference for SdhRef {
         let cbf = j.level.iter().any(|&v| v != 0) as u64;
         let beats = n * n / self.lanes;
         for k in 0..beats {
-            let lv = j.level[k * self.lanes..(k + 1) * self.lanes].iter().enumerate().fold(0u64, |a, (l, &x)| a | ((x as i64 as u64) & 0xffff) << (16 * l));
+            let lv = pack(&j.level[k * self.lanes..(k + 1) * self.lanes], 16);
             out.push_back(Expected { beat: vec![lv, (k == beats - 1) as u64, cbf], unit: self.n, index: k as u32 });
         }
         self.n += 1;

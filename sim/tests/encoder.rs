@@ -242,7 +242,6 @@ fn check_core(cfg: &str, tensors: &[(&str, golden::tensor::Tensor)], qps: &[u8],
     let (top, lanes) = if p.rtl.encoder_cores > 1 { ("enc_multi", p.rtl.encoder_cores) } else { ("enc_core", p.rtl.cabac_engines) };
     let m = hw::block(top, &p).unwrap();
     let mut model = Model::new(&m, &BuildOptions::default()).unwrap();
-    let dir = golden::tools::scratch_dir(&format!("{top}-test"));
     for (name, t) in tensors {
         for &qp in qps {
             let job = sim::enc_core::job(t, &p, qp, frames).unwrap();
@@ -267,15 +266,12 @@ fn check_core(cfg: &str, tensors: &[(&str, golden::tensor::Tensor)], qps: &[u8],
             // the stream with the core's slice data decodes to golden's reconstruction in
             // ffmpeg and libde265
             let stream = sim::enc_core::assemble(&job, &r.slice_bytes).unwrap();
-            let f = dir.join(format!("{qp}.hevc"));
-            std::fs::write(&f, &stream).unwrap();
             let chroma = p.bitstream.chroma == golden::config::ChromaFormat::Yuv420;
-            let ff = golden::tools::ffmpeg_decode(&f, &dir.join("ff.yuv"), if chroma { "yuv420p" } else { "gray" }).unwrap_or_else(|e| panic!("{e}"));
-            let luma = |yuv: &[u8]| if chroma { golden::tools::luma_of_yuv420(yuv, job.width, job.height, true).expect("flat chroma, whole pictures") } else { yuv.chunks(job.width * job.height).map(|c| c.to_vec()).collect() };
-            assert!(luma(&ff) == job.recon, "{name} QP {qp}: ffmpeg's pictures differ from golden's reconstruction");
+            let ff = sim::enc_core::decodes_to_golden(&job, &stream, chroma, false).unwrap_or_else(|e| panic!("{e}"));
+            assert!(ff, "{name} QP {qp}: ffmpeg's pictures differ from golden's reconstruction");
             if chroma {
-                let de = golden::tools::dec265_decode(&f, &dir.join("de.yuv")).unwrap_or_else(|e| panic!("{e}"));
-                assert!(luma(&de) == job.recon, "{name} QP {qp}: libde265's pictures differ from golden's reconstruction");
+                let de = sim::enc_core::decodes_to_golden(&job, &stream, true, true).unwrap_or_else(|e| panic!("{e}"));
+                assert!(de, "{name} QP {qp}: libde265's pictures differ from golden's reconstruction");
             }
         }
     }
