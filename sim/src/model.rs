@@ -3,8 +3,10 @@
 //! The module's port list is read from its Verilog header; an `extern "C"` shim (set,
 //! get, eval, tick, VCD window, toggle-coverage dump) is generated for exactly those
 //! ports and built together with the Verilated model and Verilator's runtime by
-//! Verilator's own makefile (`verilator --cc --exe --build`, linked `-shared`), then
-//! loaded with `libloading`. The build is cached per (Verilog, options) hash under
+//! Verilator's own makefile (`verilator --cc --exe`, then `make`, linked `-shared`), then
+//! loaded with `libloading`. The run-time library's objects are compiled once per
+//! (options, Verilator version) and reused by every later build (they cost 6-10 s of
+//! compilation per model); the construction code is compiled at -O0. The build is cached per (Verilog, options) hash under
 //! [`cache_dir`]; concurrent builds of the same model go to private directories and
 //! the first to finish is renamed into place, so parallel tests never race.
 //!
@@ -93,8 +95,8 @@ pub struct BuildOptions {
     pub trace: bool,
     /// Build with `--coverage-toggle` (per-signal toggle counts).
     pub toggles: bool,
-    /// Compile the C++ at -O0 instead of -O2: about a third less build time for a
-    /// large netlist, slower simulation (for short gate-level checks).
+    /// Compile the per-cycle C++ at -O0 instead of -Os: less build time for a large
+    /// netlist, slower simulation (for short gate-level checks).
     pub quick_compile: bool,
 }
 
@@ -107,6 +109,12 @@ pub fn cache_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("target").join("tcgen-sim")
 }
 
+
+/// `verilator --version` (part of the run-time library's cache key).
+fn verilator_version(v: &Path) -> String {
+    static V: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    V.get_or_init(|| Command::new(v).arg("--version").output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()).clone()
+}
 
 fn fnv(parts: &[&[u8]]) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
@@ -326,9 +334,13 @@ pub fn build(m: &GeneratedModule, opts: &BuildOptions) -> Result<(PathBuf, Vec<P
     std::fs::create_dir_all(&tmp)?;
     std::fs::write(tmp.join(format!("{}.v", m.name)), &m.verilog)?;
     std::fs::write(tmp.join("shim.cpp"), &shim_src)?;
-    let mut cmd = Command::new(verilator);
+    // verilate, then make: Verilator's run-time library (verilated.o and friends, the
+    // same for every model built with these options) is compiled once per cache and
+    // copied in; its rule depends on the model's makefile, so the copies go in after
+    // verilation (newer than it) and make skips them
+    let mut cmd = Command::new(&verilator);
     cmd.current_dir(&tmp).args([
-        "--cc", "--exe", "--build", "-j", "2", "-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal",
+        "--cc", "--exe", "-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal",
         "-CFLAGS", if opts.quick_compile { "-fPIC -O0" } else { "-fPIC -O2" }, "-LDFLAGS", "-shared", "-o", "libsim.so", "--Mdir", "obj", "--top-module",
     ]);
     cmd.arg(&m.name);
@@ -342,11 +354,49 @@ pub fn build(m: &GeneratedModule, opts: &BuildOptions) -> Result<(PathBuf, Vec<P
     cmd.arg(format!("{}.v", m.name)).arg("shim.cpp");
     let out = cmd.output()?;
     let log = tmp.join("build.log");
-    std::fs::write(&log, [&out.stdout[..], &out.stderr[..]].concat())?;
-    if !out.status.success() || !tmp.join("obj/libsim.so").is_file() {
-        let text = String::from_utf8_lossy(&out.stderr);
+    let mut text = [&out.stdout[..], &out.stderr[..]].concat();
+    let runtime = root.join(format!(".runtime-{:016x}", fnv(&[flags.as_bytes(), verilator_version(&verilator).as_bytes()])));
+    let mut ok = out.status.success();
+    if ok {
+        if let Ok(rd) = std::fs::read_dir(&runtime) {
+            for e in rd.flatten() {
+                let _ = std::fs::copy(e.path(), tmp.join("obj").join(e.file_name()));
+            }
+        }
+        // construction code (`__Slow`: initial values, coverage point tables) runs once:
+        // -O0 (at -O2 it took most of a toggle-coverage build); `quick` also the
+        // per-cycle code
+        let mut make = Command::new("make");
+        make.current_dir(tmp.join("obj")).args(["-j", "2", "-f", &format!("V{}.mk", m.name), "OPT_SLOW=-O0"]);
+        if opts.quick_compile {
+            make.arg("OPT_FAST=-O0");
+        }
+        let out = make.output().map_err(|e| SimError::MissingTool(format!("make: {e} (install it: sudo apt-get install make)")))?;
+        text.extend_from_slice(&out.stdout);
+        text.extend_from_slice(&out.stderr);
+        ok = out.status.success();
+    }
+    std::fs::write(&log, &text)?;
+    if !ok || !tmp.join("obj/libsim.so").is_file() {
+        let text = String::from_utf8_lossy(&text);
         let tail: String = text.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
         return Err(SimError::Build { module: m.name.clone(), log: log.display().to_string(), tail });
+    }
+    if !runtime.is_dir() {
+        // first build with these options: keep its run-time objects for the next ones
+        let staging = root.join(format!(".rt-{}-{nanos}", std::process::id()));
+        if std::fs::create_dir_all(&staging).is_ok() {
+            let mut copied = true;
+            for e in std::fs::read_dir(tmp.join("obj"))?.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with("verilated") && name.ends_with(".o") {
+                    copied &= std::fs::copy(e.path(), staging.join(&name)).is_ok();
+                }
+            }
+            if !copied || std::fs::rename(&staging, &runtime).is_err() {
+                let _ = std::fs::remove_dir_all(&staging);
+            }
+        }
     }
     match std::fs::rename(&tmp, &dir) {
         Ok(()) => Ok((dir, ports)),
