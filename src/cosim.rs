@@ -168,23 +168,31 @@ pub fn run_core(a: &CosimArgs, mut p: golden::Params) -> Result<serde_json::Valu
     p.bitstream.max_tu_size = p.bitstream.max_tu_size.max(1 << s.log2_max_tb).min(p.bitstream.ctu_size);
     let widest = s.geometry.iter().map(|g| g.0 as u32).max().unwrap_or(0);
     p.tiling.max_frame_width = p.tiling.max_frame_width.max(widest);
-    let m = hw::block("dec_core", &p).map_err(|e| anyhow::anyhow!(e))?;
+    // several cores (rtl.decoder_cores > 1): dec_multi, slices of whole CTU rows
+    let multi = p.rtl.decoder_cores > 1;
+    if multi {
+        sim::dec_core::multi_check(&s).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    }
+    let top = if multi { "dec_multi" } else { "dec_core" };
+    let m = hw::block(top, &p).map_err(|e| anyhow::anyhow!(e))?;
     let mut model = sim::Model::new(&m, &sim::BuildOptions::default())?;
     let samples: u64 = s.geometry.iter().map(|g| (g.0 * g.1) as u64).sum();
-    let r = sim::dec_core::run(&mut model, &s, if a.backpressure { 64 } else { 0 }, a.seed, 1_000_000 + 400 * samples)?;
+    let stall = if a.backpressure { 64 } else { 0 };
+    let r = if multi { sim::dec_core::run_multi(&mut model, &s, stall, a.seed, 1_000_000 + 400 * samples)? } else { sim::dec_core::run(&mut model, &s, stall, a.seed, 1_000_000 + 400 * samples)? };
     let ok = r.mismatches == 0 && !r.errored && !r.truncated && r.pictures as usize == s.pictures.len();
     let spc = r.samples_per_cycle();
     let rate = r.cycles as f64 / r.wall_seconds.max(1e-9);
-    let j = serde_json::json!({ "core": "decoder", "input": name, "pass": ok, "ctu_size": p.bitstream.ctu_size, "max_tu_size": p.bitstream.max_tu_size, "samples_per_cycle_rtl": p.rtl.samples_per_cycle, "max_frame_width": p.tiling.max_frame_width, "report": r, "samples_per_cycle": spc, "bins_per_sample": r.bins as f64 / r.samples.max(1) as f64, "bins_per_cycle": r.bins as f64 / r.cycles.max(1) as f64, "verilator_cycles_per_second": rate, "verilator_values_per_second": rate * spc });
+    let j = serde_json::json!({ "core": "decoder", "input": name, "pass": ok, "ctu_size": p.bitstream.ctu_size, "max_tu_size": p.bitstream.max_tu_size, "samples_per_cycle_rtl": p.rtl.samples_per_cycle, "max_frame_width": p.tiling.max_frame_width, "decoder_cores": p.rtl.decoder_cores, "report": r, "samples_per_cycle": spc, "bins_per_sample": r.bins as f64 / r.samples.max(1) as f64, "bins_per_cycle": r.bins as f64 / r.cycles.max(1) as f64, "verilator_cycles_per_second": rate, "verilator_values_per_second": rate * spc });
     if a.json {
         println!("{j}");
     } else {
         println!(
-            "dec_core (CTU {}, TU up to {}, {} residual lane(s), width up to {}): {name}: {} {} slice(s), {} picture(s), {} samples, {} cycles: {:.3} samples/cycle, {} bins = {:.2} bins/sample, {:.3} bins/cycle, mismatches {}{}{}",
+            "{top} (CTU {}, TU up to {}, {} residual lane(s), width up to {}{}): {name}: {} {} slice(s), {} picture(s), {} samples, {} cycles: {:.3} samples/cycle, {} bins = {:.2} bins/sample, {:.3} bins/cycle, mismatches {}{}{}",
             p.bitstream.ctu_size,
             p.bitstream.max_tu_size,
             p.rtl.samples_per_cycle,
             p.tiling.max_frame_width,
+            if multi { format!(", {} cores", p.rtl.decoder_cores) } else { String::new() },
             if ok { "PASS" } else { "FAIL" },
             r.slices,
             r.pictures,
@@ -205,7 +213,7 @@ pub fn run_core(a: &CosimArgs, mut p: golden::Params) -> Result<serde_json::Valu
         println!("  cycles per picture {per_pic:?}; Verilator {:.2} M cycles/s = {:.2} M values/s", rate / 1e6, rate * spc / 1e6);
     }
     if !ok {
-        bail!("dec_core: {name}: {} mismatches against golden/{}{}", r.mismatches, if r.errored { ", err raised" } else { "" }, if r.truncated { ", stream ended inside a picture" } else { "" });
+        bail!("{top}: {name}: {} mismatches against golden/{}{}", r.mismatches, if r.errored { ", err raised" } else { "" }, if r.truncated { ", stream ended inside a picture" } else { "" });
     }
     Ok(j)
 }

@@ -186,6 +186,11 @@ fn cosim_decodes_a_stream_with_the_syntax_decoder_and_the_decoder_core() {
     assert_eq!(j["pass"], true, "{j}");
     let (ok, _, err) = tcgen(&["cosim", "--block", "inv_tq", "--input", &s(&o)]);
     assert!(!ok && err.contains("only the syntax decoder"), "{err}");
+    // several decoder cores take slices of whole CTU rows only: refused with the reason
+    let multi = d.join("multi.toml");
+    std::fs::write(&multi, "[bitstream]\nctus_per_slice = 3\n[rtl]\ndecoder_cores = 2\n").unwrap();
+    let (ok, _, err) = tcgen(&["cosim", "--core", "decoder", "--tensor", "@gauss:150x160:7", "--config", &s(&multi)]);
+    assert!(!ok && err.contains("whole CTU rows") && err.contains("slice 1"), "{err}");
     // the encoder's slice-data writer on a hardware-strategy stream; an RD stream is
     // outside its subset (NxN CUs, split transform trees) and refused with the reason
     let hw_s = d.join("hw.t265");

@@ -175,13 +175,16 @@ pub struct RtlParams {
     /// Whole encoder cores working side by side, slice k of the stream on core k mod
     /// this (the RTL's `enc_multi`; each core has `cabac_engines` engines).
     pub encoder_cores: u32,
+    /// Whole decoder cores working side by side, slice k of the stream on core k mod
+    /// this (the RTL's `dec_multi`; slices must be whole CTU rows).
+    pub decoder_cores: u32,
     /// Clock frequency assumed by the cycle and sizing models, in MHz.
     pub clock_mhz: f64,
 }
 
 impl Default for RtlParams {
     fn default() -> Self {
-        Self { samples_per_cycle: 4, cabac_engines: 1, encoder_cores: 1, clock_mhz: 1000.0 }
+        Self { samples_per_cycle: 4, cabac_engines: 1, encoder_cores: 1, decoder_cores: 1, clock_mhz: 1000.0 }
     }
 }
 
@@ -288,6 +291,9 @@ impl Params {
         }
         if r.encoder_cores == 0 || r.encoder_cores > 64 {
             return bad("rtl.encoder_cores must be 1..=64".into());
+        }
+        if r.decoder_cores == 0 || r.decoder_cores > 64 {
+            return bad("rtl.decoder_cores must be 1..=64".into());
         }
         if !(r.clock_mhz > 0.0 && r.clock_mhz.is_finite()) {
             return bad("rtl.clock_mhz must be positive".into());

@@ -75,6 +75,8 @@ pub struct DecCore {
     pub pic_open: Signal<Out, Bit>,
     pub err: Signal<Out, Bit>,
     pub cfg: Gen<golden::Params>,
+    /// One of several cores ([`crate::dec_multi`]): `recon`'s independent variant.
+    pub independent: Gen<bool>,
 }
 
 impl Logic for DecCore {
@@ -93,7 +95,7 @@ impl Logic for DecCore {
 
     fn hdl(&self) -> Verilog {
         let p = &self.cfg.0;
-        let r = ReconParams::of(p).expect("checked by generate");
+        let r = ReconParams { independent: self.independent.0, ..ReconParams::of(p).expect("checked by generate") };
         let vars = [
             ("WL", (16 * r.lanes).to_string()),
             ("SIDEWIRES", crate::recon::SIDE_WIRES.to_string()),
@@ -108,8 +110,15 @@ impl Logic for DecCore {
 
 /// Generate the core for the configuration `p` (module `dec_core`), or why it cannot be.
 pub fn generate(p: &golden::Params) -> Result<crate::GeneratedModule, String> {
+    generate_as(p, false)
+}
+
+/// The core; with `independent`, the variant of [`crate::dec_multi`]'s cores: every
+/// slice starts a CTU row and stands alone, and its rows come out when it ends
+/// (`px_last` on its last beat).
+pub fn generate_as(p: &golden::Params, independent: bool) -> Result<crate::GeneratedModule, String> {
     ReconParams::of(p)?;
-    let mut b = DecCore { cfg: Gen(p.clone()), ..Default::default() };
+    let mut b = DecCore { cfg: Gen(p.clone()), independent: Gen(independent), ..Default::default() };
     Ok(crate::generate(&mut b, "dec_core"))
 }
 

@@ -30,12 +30,14 @@
 //!   `intra_pred` + `satd` + `fwd_tq` + `sdh` + `inv_tq` + `syn_enc`); [`enc_multi`],
 //!   K encoder cores on the stream's slices (`rtl.encoder_cores`);
 //! - [`dec_core`] (not in [`BLOCKS`]): the decoder core, syntax decoder +
-//!   reconstruction + `inv_tq` + `intra_pred`, slice data in, raster luma out.
+//!   reconstruction + `inv_tq` + `intra_pred`, slice data in, raster luma out;
+//!   [`dec_multi`], K decoder cores on the stream's slices (`rtl.decoder_cores`).
 
 pub mod cabac_dec;
 pub mod cabac_enc;
 pub mod common;
 pub mod dec_core;
+pub mod dec_multi;
 pub mod dequant;
 pub mod enc_core;
 pub mod enc_multi;
@@ -120,6 +122,7 @@ pub fn block(name: &str, p: &golden::Params) -> Result<GeneratedModule, String> 
         }
         "recon" => Ok(recon::generate(&recon::ReconParams::of(p)?, "recon")),
         "dec_core" => dec_core::generate(p),
+        "dec_multi" => dec_multi::generate(p),
         "satd" => {
             let (_, nm) = tu_params(p)?;
             Ok(match nm {
@@ -172,6 +175,10 @@ pub fn memories(name: &str, p: &golden::Params) -> Result<Vec<(String, u64, u32)
             v.extend(memories("search", p)?);
             v
         }
+        "dec_multi" => {
+            let one = memories("dec_core", p)?;
+            (0..p.rtl.decoder_cores).flat_map(|i| one.iter().map(move |(n, w, b)| (format!("core {i}: {n}"), *w, *b))).collect()
+        }
         "enc_multi" => {
             let mut unit = p.clone();
             unit.rtl.cabac_engines = 1;
@@ -200,13 +207,17 @@ pub fn all_blocks(p: &golden::Params) -> Result<Vec<GeneratedModule>, String> {
 }
 
 /// Every module of the design ([`BLOCKS`], [`COMPOSITES`], then [`ENCODER`], and
-/// `enc_multi` when `rtl.encoder_cores` > 1), generated.
+/// `enc_multi` when `rtl.encoder_cores` > 1, `dec_multi` when `rtl.decoder_cores` > 1),
+/// generated.
 pub fn all_modules(p: &golden::Params) -> Result<Vec<GeneratedModule>, String> {
     let core = enc_core::check(p).is_ok();
     let mut v: Vec<GeneratedModule> = BLOCKS.iter().chain(COMPOSITES.iter()).chain(ENCODER.iter()).filter(|b| core || !matches!(**b, "search" | "enc_core")).map(|b| block(b, p)).collect::<Result<_, _>>()?;
     // several encoder cores (rtl.encoder_cores > 1)
     if p.rtl.encoder_cores > 1 {
         v.push(block("enc_multi", p)?);
+    }
+    if p.rtl.decoder_cores > 1 {
+        v.push(block("dec_multi", p)?);
     }
     Ok(v)
 }

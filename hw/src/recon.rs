@@ -79,10 +79,12 @@ pub struct ReconParams {
     /// Largest picture width in luma samples (the memory is this wide, rounded up to a
     /// power of two).
     pub max_width: usize,
-    /// The probe variant in one of several encoder cores ([`crate::enc_multi`]): every
-    /// slice stands alone (it need not continue a picture this block has seen: other
-    /// cores code the slices between), and no picture is read out (`px_valid` stays low;
-    /// the references of a slice come from the slice itself).
+    /// One of several cores: every slice stands alone (it need not continue a picture
+    /// this block has seen: other cores code the slices between; the references of a
+    /// slice come from the slice itself). In the probe variant of [`crate::enc_multi`]'s
+    /// cores no picture is read out (`px_valid` stays low); in the decoder variant of
+    /// [`crate::dec_multi`]'s cores slices must be whole CTU rows and each slice's rows
+    /// are read out when it ends, `px_last` on its last beat.
     pub independent: bool,
 }
 
@@ -282,7 +284,7 @@ macro_rules! recon_block {
 recon_block!(
     /// Ports; `WL` = 16P.
     Recon,
-    body,
+    dec_body,
     [],
     []
 );
@@ -329,6 +331,59 @@ fn generate_as(r: &ReconParams, name: &str, probe: bool) -> crate::GeneratedModu
         2 => g!(32),
         _ => g!(64),
     }
+}
+
+/// The decoder's body; with `independent`, the variant for one of several decoder cores
+/// ([`crate::dec_multi`]): every slice starts a CTU row and stands alone (the slices
+/// between belong to other cores), and each slice's rows are read out when the slice
+/// ends, `px_last` on the slice's last beat. A slice that does not start at CTU column 0
+/// or does not end a CTU row raises `err`.
+fn dec_body(r: &ReconParams) -> String {
+    let mut b = body(r);
+    if !r.independent {
+        return b;
+    }
+    let (c, lw) = ((1u32 << r.log2_ctb).to_string(), (r.log2_ctb + 1).to_string());
+    let mut edit = |from: &str, to: &str| {
+        assert_eq!(b.matches(from).count(), 1, "recon template changed: {from}");
+        b = b.replace(from, &to.replace("$C", &c).replace("$LW", &lw));
+    };
+    edit(
+        "if (sl_bad | (sl_new & pic_o) | (~sl_new & ~pic_o)\n                        | (~sl_new & ((sl_w != pw) | (sl_h != ph)))) begin",
+        "if (sl_bad | pic_o | (sl_ctbx != 10'd0)) begin",
+    );
+    edit(
+        "                        if (sl_new) begin\n                            pic_o <= 1'b1;\n                            row <= 10'd0;\n                            need_bank <= 1'b1;\n                        end\n",
+        "                        // every slice starts a CTU row and stands alone (dec_multi)\n                        pic_o <= 1'b1;\n                        row <= sl_ctby;\n                        need_bank <= 1'b1;\n",
+    );
+    edit("    wire unused_ok = &{", "    wire unused_ind = sl_new;\n    // the last luma block reconstructed closes a CTU row (dec_multi)\n    reg closed;\n    wire row_closed = ({1'b0, x0} + {7'd0, n} >= pw) & ({3'd0, y0} + {9'd0, n} == row_top + 16'd$C);\n    wire unused_ok = &{");
+    edit("                R_RUN: if (tu_done) begin\n", "                R_RUN: if (tu_done) begin\n                    closed <= row_closed;\n");
+    edit(
+        "                    if (h_kind == 2'd1) st <= R_SLICE;\n",
+        "                    if (h_kind == 2'd1) begin
+                        st <= R_SLICE;
+                        if (pic_o & (need_bank | ~closed)) begin
+                            // an empty slice, or one that ends inside a CTU row
+                            err_r <= 1'b1;
+                            st <= R_ERR;
+                        end else if (pic_o) begin
+                            // the slice ends before the picture does: read its last row out
+                            full[cur] <= 1'b1;
+                            lastp[cur] <= 1'b1;
+                            if (cur) begin
+                                lines1 <= $LW'd$C;
+                                bw1 <= pw[13:2];
+                            end else begin
+                                lines0 <= $LW'd$C;
+                                bw0 <= pw[13:2];
+                            end
+                            cur <= ~cur;
+                            pic_o <= 1'b0;
+                            need_bank <= 1'b1;
+                        end
+                    end\n",
+    );
+    b
 }
 
 /// The decoder's body with the probe state (see [`ReconProbe`]).

@@ -187,3 +187,158 @@ pub fn run(m: &mut Model, s: &CoreStream, stall_256: u32, seed: u64, max_cycles:
     rep.wall_seconds = t0.elapsed().as_secs_f64();
     Ok(rep)
 }
+
+/// Why `s` cannot run on several decoder cores (`dec_multi`), if it cannot: every slice
+/// must start a CTU row.
+pub fn multi_check(s: &CoreStream) -> Result<(), String> {
+    let ctbx = SL_PORTS.iter().position(|p| *p == "sl_ctbx").expect("sl_ctbx");
+    match s.slices.iter().position(|c| c.fields[ctbx] != 0) {
+        Some(i) => Err(format!(
+            "slice {i} starts at CTU column {}: several decoder cores need slices of whole CTU rows (bitstream.ctus_per_slice a multiple of the picture width in CTUs)",
+            s.slices[i].fields[ctbx]
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Run `s` on `dec_multi` (K = the width of its `bs_valid`): slice commands in stream
+/// order (slice k goes to core k mod K), each core's bytes on its own lane, each core's
+/// output rows placed by slice (a slice's rows start at its first CTU row) and every
+/// picture compared with golden's once all of its slices are out. Stalls, hang bound
+/// and `err` as in [`run`]; `picture_done` is the cycle each picture's last slice ended.
+pub fn run_multi(m: &mut Model, s: &CoreStream, stall_256: u32, seed: u64, max_cycles: u64) -> Result<CoreReport, SimError> {
+    let t0 = std::time::Instant::now();
+    let mut names: Vec<&str> = SL_PORTS[..SL_FIELDS].to_vec();
+    names.push("sl_strong");
+    let sl: Vec<_> = names.iter().map(|p| m.port(p)).collect::<Result<_, _>>()?;
+    let (sl_valid, sl_ready) = (m.port("sl_valid")?, m.port("sl_ready")?);
+    let (bs_valid, bs_ready, bs_byte, bs_last) = (m.port("bs_valid")?, m.port("bs_ready")?, m.port("bs_byte")?, m.port("bs_last")?);
+    let (px_valid, px_ready, px_data, px_last) = (m.port("px_valid")?, m.port("px_ready")?, m.port("px_data")?, m.port("px_last")?);
+    let (reset, err) = (m.port("reset")?, m.port("err")?);
+    let k = m.ports[bs_valid.0].width as usize;
+    let field = |name: &str| SL_PORTS.iter().position(|p| *p == name).expect("slice field");
+    let (fw, fh, fy) = (field("sl_w"), field("sl_h"), field("sl_ctby"));
+    let c = 1usize << s.log2_ctb;
+    let mut rng = Rng(seed ^ 0x4d55_4c54);
+    let mut rep = CoreReport { slices: s.slices.len() as u64, bins: s.bins, ..Default::default() };
+    // per core: its slices in order, the next byte, the output of its current slice
+    let lane: Vec<Vec<usize>> = (0..k).map(|i| (i..s.slices.len()).step_by(k).collect()).collect();
+    let (mut bpos, mut opos) = (vec![(0usize, 0usize); k], vec![0usize; k]);
+    let mut obuf: Vec<Vec<u8>> = vec![Vec::new(); k];
+    let npics = s.pictures.len();
+    let mut left: Vec<usize> = (0..npics).map(|p| s.slices.iter().filter(|x| x.picture as usize == p).count()).collect();
+    let mut planes: Vec<Vec<u8>> = s.geometry.iter().map(|(w, h, _, _)| vec![0u8; w * h]).collect();
+    let mut lines: Vec<usize> = vec![0; npics];
+    let mut done = 0usize;
+    m.set(sl_valid, 0);
+    m.set(bs_valid, 0);
+    m.set(px_ready, 0);
+    crate::tb::pulse_reset(m, reset);
+    let start = m.cycles;
+    let mut ci = 0usize;
+    let note = |rep: &mut CoreReport, msg: String| {
+        rep.mismatches += 1;
+        rep.first_mismatch.get_or_insert(msg);
+    };
+    while done < s.slices.len() {
+        if m.cycles - start > max_cycles {
+            return Err(SimError::Other(format!(
+                "dec_multi: not finished after {max_cycles} cycles (slice command {ci} of {}, {done} slices out): hang",
+                s.slices.len()
+            )));
+        }
+        if ci < s.slices.len() {
+            for (p, v) in sl.iter().zip(&s.slices[ci].fields) {
+                m.set(*p, *v);
+            }
+        }
+        m.set(sl_valid, (ci < s.slices.len()) as u64);
+        let (mut bv, mut bl, mut by) = (0u64, 0u64, 0u64);
+        for i in 0..k {
+            let (li, bi) = bpos[i];
+            if li < lane[i].len() && (stall_256 == 0 || (rng.next() & 255) >= stall_256 as u64) {
+                let b = &s.slices[lane[i][li]].bytes;
+                bv |= 1 << i;
+                bl |= ((bi + 1 == b.len()) as u64) << i;
+                by |= (b[bi] as u64) << (8 * i);
+            }
+        }
+        m.set(bs_valid, bv);
+        m.set(bs_last, bl);
+        m.set(bs_byte, by);
+        let pr: u64 = (0..k).map(|i| ((stall_256 == 0 || (rng.next() & 255) >= stall_256 as u64) as u64) << i).sum();
+        m.set(px_ready, pr);
+        m.eval();
+        if ci < s.slices.len() && m.get(sl_ready) != 0 {
+            ci += 1;
+        }
+        let br = m.get(bs_ready) & bv;
+        for (i, bp) in bpos.iter_mut().enumerate() {
+            if br >> i & 1 != 0 {
+                bp.1 += 1;
+                if bp.1 == s.slices[lane[i][bp.0]].bytes.len() {
+                    *bp = (bp.0 + 1, 0);
+                }
+            }
+        }
+        let (pv, pl) = (m.get(px_valid) & pr, m.get(px_last));
+        if pv != 0 {
+            let data = m.get_words(px_data);
+            for i in (0..k).filter(|i| pv >> i & 1 != 0) {
+                let d = data[i];
+                obuf[i].extend((0..4).map(|j| (d >> (8 * j)) as u8));
+                if pl >> i & 1 == 0 {
+                    continue;
+                }
+                // core i's slice is out: place its rows
+                let Some(&si) = lane[i].get(opos[i]) else {
+                    note(&mut rep, format!("core {i}: output after its last slice"));
+                    obuf[i].clear();
+                    continue;
+                };
+                opos[i] += 1;
+                done += 1;
+                let f = &s.slices[si].fields;
+                let (w, h, y0) = (f[fw] as usize, f[fh] as usize, f[fy] as usize * c);
+                let pic = s.slices[si].picture as usize;
+                let out = std::mem::take(&mut obuf[i]);
+                rep.samples += out.len() as u64;
+                if out.len() % w != 0 || y0 + out.len() / w > h {
+                    note(&mut rep, format!("slice {si} (core {i}): {} samples out from line {y0} of a {w}x{h} picture", out.len()));
+                } else {
+                    planes[pic][y0 * w..y0 * w + out.len()].copy_from_slice(&out);
+                    lines[pic] += out.len() / w;
+                }
+                left[pic] -= 1;
+                if left[pic] == 0 {
+                    rep.pictures += 1;
+                    rep.picture_done.push(m.cycles - start + 1);
+                    let (w, h, win, cf) = s.geometry[pic];
+                    if lines[pic] != h {
+                        note(&mut rep, format!("picture {pic}: {} lines out, {h} expected", lines[pic]));
+                    } else {
+                        let mut got = Picture::new(w, h, cf);
+                        got.y = std::mem::take(&mut planes[pic]);
+                        let got = got.cropped(win);
+                        let want = &s.pictures[pic];
+                        if got != *want {
+                            let what = match got.y.iter().zip(&want.y).position(|(a, b)| a != b) {
+                                Some(i) => format!("luma ({}, {}) (cropped): got {} want {}", i % want.width, i / want.width, got.y[i], want.y[i]),
+                                None => "chroma: golden's chroma planes are not flat 128".to_string(),
+                            };
+                            note(&mut rep, format!("picture {pic}: {what}"));
+                        }
+                    }
+                }
+            }
+        }
+        m.tick();
+        if m.get(err) != 0 {
+            rep.errored = true;
+            break;
+        }
+    }
+    rep.cycles = m.cycles - start;
+    rep.wall_seconds = t0.elapsed().as_secs_f64();
+    Ok(rep)
+}

@@ -499,6 +499,14 @@ impl Model {
         words[0] as u64 | (words[1] as u64) << 32
     }
 
+    /// Read a port of any width as 32-bit words, least significant first.
+    pub fn get_words(&self, id: PortId) -> Vec<u32> {
+        let mut words = vec![0u32; (self.ports[id.0].width.div_ceil(32) as usize).max(2)];
+        // SAFETY: the buffer holds every word of the port; the shim writes the port's words.
+        unsafe { (self.f_get)(self.handle, id.0 as c_int, words.as_mut_ptr()) };
+        words
+    }
+
     /// Settle combinational logic after inputs changed.
     pub fn eval(&mut self) {
         // SAFETY: valid handle.

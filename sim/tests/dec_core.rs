@@ -193,3 +193,82 @@ fn x265_streams_decode_bit_exactly_and_chroma_residuals_raise_err() {
     assert!(r.errored, "a chroma residual must raise err: {r:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Several decoder cores (`dec_multi`) on slices of whole CTU rows: every picture
+/// equals golden's, the cores share the work (cycles against one core on the same
+/// stream, `against_one`), and a slice that starts inside a CTU row is refused by the
+/// host and raises `err` in the RTL.
+fn check_multi(cfg: &str, t: &golden::tensor::Tensor, qps: &[u8], stall: u32, against_one: bool) -> Vec<(u64, u64)> {
+    let p0 = Params::from_toml_str(cfg).unwrap();
+    let m = hw::block("dec_multi", &p0).unwrap();
+    let mut model = Model::new(&m, &BuildOptions::default()).unwrap();
+    let mut one = if against_one { Some(Model::new(&hw::block("dec_core", &p0).unwrap(), &BuildOptions::default()).unwrap()) } else { None };
+    let mut cycles = Vec::new();
+    for strategy in [StrategyKind::Hw, StrategyKind::Rd] {
+        for &qp in qps {
+            let mut p = p0.clone();
+            p.encoder.strategy = strategy;
+            let enc = pipeline::encode_tensor(t, &p, RateTarget::Qp(qp)).unwrap();
+            let s = stream(&enc.encoded.annexb).unwrap();
+            sim::dec_core::multi_check(&s).unwrap();
+            let r = sim::dec_core::run_multi(&mut model, &s, stall, qp as u64, 20_000_000).unwrap();
+            let r1 = match one.as_mut() {
+                Some(one) => run(one, &s, stall, qp as u64, 20_000_000).unwrap(),
+                None => sim::dec_core::CoreReport { cycles: 0, samples: r.samples, ..Default::default() },
+            };
+            eprintln!(
+                "{cfg:?} {strategy:?} QP {qp}: {} cores, {} slices, {} pictures, {} cycles ({:.3} samples/cycle) vs one core {} ({:.2}x), {} mismatches",
+                p0.rtl.decoder_cores,
+                r.slices,
+                r.pictures,
+                r.cycles,
+                r.samples_per_cycle(),
+                r1.cycles,
+                r1.cycles as f64 / r.cycles as f64,
+                r.mismatches
+            );
+            assert!(!r.errored, "{strategy:?} QP {qp}: a core raised err");
+            assert_eq!(r.mismatches, 0, "{cfg:?} {strategy:?} QP {qp}: {}", r.first_mismatch.unwrap_or_default());
+            assert_eq!((r.pictures as usize, r.samples), (s.pictures.len(), r1.samples));
+            assert!(!r1.errored && r1.mismatches == 0);
+            cycles.push((r.cycles, r1.cycles));
+        }
+    }
+    cycles
+}
+
+#[test]
+fn several_cores_on_row_slices_match_golden_pictures() {
+    // CTU 16 on 256-wide frames: 16 CTUs per row; slices of one row, then of two rows with WPP
+    let t = golden::tensor::synth::row_scaled(400, 512, 3);
+    let two = SMALL.replace("ctus_per_slice = 40", "ctus_per_slice = 16").replace("[rtl]\n", "[rtl]\ndecoder_cores = 2\n");
+    for (a, b) in check_multi(&two, &t, &[4, 27], 64, true) {
+        assert!(a < b, "two cores took {a} cycles, one {b}");
+    }
+    let wpp = SMALL.replace("ctus_per_slice = 40", "ctus_per_slice = 32\nwpp = true").replace("[rtl]\n", "[rtl]\ndecoder_cores = 3\n");
+    check_multi(&wpp, &t, &[22], 0, false);
+    // a slice that starts inside a CTU row: the host refuses it; fed anyway, the RTL raises err
+    let p = Params::from_toml_str(&two.replace("ctus_per_slice = 16", "ctus_per_slice = 7")).unwrap();
+    let enc = pipeline::encode_tensor(&golden::tensor::synth::row_scaled(150, 160, 5), &p, RateTarget::Qp(22)).unwrap();
+    let s = stream(&enc.encoded.annexb).unwrap();
+    let e = sim::dec_core::multi_check(&s).unwrap_err();
+    assert!(e.contains("whole CTU rows"), "{e}");
+    let mut model = Model::new(&hw::block("dec_multi", &p).unwrap(), &BuildOptions::default()).unwrap();
+    let r = sim::dec_core::run_multi(&mut model, &s, 0, 1, 2_000_000).unwrap();
+    assert!(r.errored, "{r:?}");
+}
+
+/// Four cores at the default configuration on @minilm (12 one-row slices), against one
+/// core; TCGEN_LONG=1 (the default-configuration cores take minutes to build).
+#[test]
+fn four_default_cores_when_long() {
+    if std::env::var_os("TCGEN_LONG").is_none() {
+        eprintln!("skipped: set TCGEN_LONG=1 for four decoder cores at the default configuration");
+        return;
+    }
+    let t = golden::sample::load("@minilm", None).unwrap();
+    for (a, b) in check_multi("[bitstream]\nctus_per_slice = 12\n[rtl]\ndecoder_cores = 4\n", &t, &[27], 0, true) {
+        // at least 3.2x on 12 slices of unequal size
+        assert!(16 * a < 5 * b, "four cores took {a} cycles, one {b}");
+    }
+}
