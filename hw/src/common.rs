@@ -461,3 +461,26 @@ pub fn ram_once(text: String) -> String {
     s.push_str(&ram);
     s
 }
+
+/// The slice dispatcher of several whole cores ([`crate::enc_multi`],
+/// [`crate::dec_multi`]): one command port (`sl_valid`, `sl_ready`), slice k to core
+/// k mod K (`sl_k`, 2 bits: K <= 4), the cores' `u_sl_ready` and `u_err` (K bits), `err`
+/// the OR of theirs. Core i takes `sl_valid & (sl_k == i)`. For K = 2, `sl_k[1]` is
+/// unused: the caller lists it.
+pub fn round_robin(k: usize) -> String {
+    let sel = if k == 2 { "u_sl_ready[sl_k[0]]" } else { "u_sl_ready[sl_k]" };
+    subst(
+        r#"    reg [1:0] sl_k;
+    wire [$KM1:0] u_sl_ready;
+    wire [$KM1:0] u_err;
+    assign sl_ready = $SEL;
+    wire sl_fire = sl_valid & sl_ready;
+    assign err = |u_err;
+    always @(posedge clock) begin
+        if (reset) sl_k <= 2'd0;
+        else if (sl_fire) sl_k <= (sl_k == 2'd$KM1) ? 2'd0 : sl_k + 2'd1;
+    end
+"#,
+        &[("KM1", (k - 1).to_string()), ("SEL", sel.to_string())],
+    )
+}

@@ -31,7 +31,7 @@
 //!
 //! A rust-hdl Verilog wrapper; Verilator is the proof (sim/src/dec_core.rs).
 
-use crate::common::{renamed, subst, Gen};
+use crate::common::{renamed, round_robin, subst, Gen};
 use rust_hdl::prelude::*;
 
 /// Ports; `K` cores, `K8` = 8K, `K32` = 32K.
@@ -113,23 +113,10 @@ pub fn generate(p: &golden::Params) -> Result<crate::GeneratedModule, String> {
 }
 
 fn body(k: usize) -> String {
-    let sel = if k == 2 { "u_sl_ready[sl_k[0]]" } else { "u_sl_ready[sl_k]" };
-    let mut s = subst(
-        r#"
-    // dec_multi (hw/src/dec_multi.rs)
-    reg [1:0] sl_k;
-    wire [$KM1:0] u_sl_ready;
-    wire [$KM1:0] u_err;
-    assign sl_ready = $SEL;
-    wire sl_fire = sl_valid & sl_ready;
-    assign err = |u_err;$UNUSED
-    always @(posedge clock) begin
-        if (reset) sl_k <= 2'd0;
-        else if (sl_fire) sl_k <= (sl_k == 2'd$KM1) ? 2'd0 : sl_k + 2'd1;
-    end
-"#,
-        &[("KM1", (k - 1).to_string()), ("SEL", sel.to_string()), ("UNUSED", if k == 2 { "\n    wire unused_ok = sl_k[1];".to_string() } else { String::new() })],
-    );
+    let mut s = format!("\n    // dec_multi (hw/src/dec_multi.rs)\n{}", round_robin(k));
+    if k == 2 {
+        s += "    wire unused_ok = sl_k[1];\n";
+    }
     for i in 0..k {
         s += &subst(
             r#"    dec_multi_core u_c$I (

@@ -16,7 +16,7 @@
 //!
 //! A rust-hdl Verilog wrapper; Verilator is the proof (sim/src/enc_core.rs).
 
-use crate::common::{renamed, subst, Gen};
+use crate::common::{renamed, round_robin, subst, Gen};
 use rust_hdl::prelude::*;
 
 /// Ports; `K` cores, `K8` = 8K, `K32` = 32K.
@@ -104,27 +104,15 @@ pub fn generate(p: &golden::Params) -> Result<crate::GeneratedModule, String> {
 }
 
 fn body(k: usize) -> String {
-    let sel = if k == 2 { "u_sl_ready[sl_k[0]]" } else { "u_sl_ready[sl_k]" };
-    let mut s = subst(
-        r#"
-    // enc_multi (hw/src/enc_multi.rs)
-    reg [1:0] sl_k;
-    wire [$KM1:0] u_sl_ready;
-    wire [$KM1:0] u_err;
-    wire [$KM1:0] u_px_valid;
+    let mut s = format!("\n    // enc_multi (hw/src/enc_multi.rs)\n{}", round_robin(k));
+    s += &subst(
+        r#"    wire [$KM1:0] u_px_valid;
     wire [$KM1:0] u_px_last;
     wire [$KM1:0] u_pic_open;
     wire [32*$K-1:0] u_px_data;
-    assign sl_ready = $SEL;
-    wire sl_fire = sl_valid & sl_ready;
-    assign err = |u_err;
     wire unused_ok = &{1'b0, u_px_valid, u_px_last, u_pic_open, u_px_data$UNUSED};
-    always @(posedge clock) begin
-        if (reset) sl_k <= 2'd0;
-        else if (sl_fire) sl_k <= (sl_k == 2'd$KM1) ? 2'd0 : sl_k + 2'd1;
-    end
 "#,
-        &[("K", k.to_string()), ("KM1", (k - 1).to_string()), ("SEL", sel.to_string()), ("UNUSED", if k == 2 { ", sl_k[1]".to_string() } else { String::new() })],
+        &[("K", k.to_string()), ("KM1", (k - 1).to_string()), ("UNUSED", if k == 2 { ", sl_k[1]".to_string() } else { String::new() })],
     );
     for i in 0..k {
         s += &subst(

@@ -85,6 +85,21 @@ impl CoreReport {
     }
 }
 
+/// The core's luma plane `y` (decoded size), cropped with flat chroma, against golden's
+/// picture: where they first differ, if they do.
+fn differs(y: Vec<u8>, (w, h, win, cf): (usize, usize, [usize; 4], u32), want: &Picture) -> Option<String> {
+    let mut got = Picture::new(w, h, cf);
+    got.y = y;
+    let got = got.cropped(win);
+    if got == *want {
+        return None;
+    }
+    Some(match got.y.iter().zip(&want.y).position(|(a, b)| a != b) {
+        Some(i) => format!("luma ({}, {}) (cropped): got {} want {}", i % want.width, i / want.width, got.y[i], want.y[i]),
+        None => "chroma: golden's chroma planes are not flat 128".to_string(),
+    })
+}
+
 /// Run `s` through the core: slice commands and bytes as fast as it takes them (a byte
 /// gap with probability `stall_256`/256 per cycle, output backpressure with the same
 /// probability). Fails with a hang error after `max_cycles` without finishing. Stops
@@ -159,18 +174,8 @@ pub fn run(m: &mut Model, s: &CoreStream, stall_256: u32, seed: u64, max_cycles:
                 rep.picture_done.push(m.cycles - start + 1);
                 if pic.len() != w * h {
                     note(&mut rep, format!("picture {pi}: {} samples out, {} expected ({w}x{h})", pic.len(), w * h));
-                } else {
-                    let mut got = Picture::new(w, h, cf);
-                    got.y = std::mem::take(&mut pic);
-                    let got = got.cropped(win);
-                    let want = &s.pictures[pi];
-                    if got != *want {
-                        let what = match got.y.iter().zip(&want.y).position(|(a, b)| a != b) {
-                            Some(i) => format!("luma ({}, {}) (cropped): got {} want {}", i % want.width, i / want.width, got.y[i], want.y[i]),
-                            None => "chroma: golden's chroma planes are not flat 128".to_string(),
-                        };
-                        note(&mut rep, format!("picture {pi}: {what}"));
-                    }
+                } else if let Some(what) = differs(std::mem::take(&mut pic), (w, h, win, cf), &s.pictures[pi]) {
+                    note(&mut rep, format!("picture {pi}: {what}"));
                 }
                 pic.clear();
                 pi += 1;
@@ -316,18 +321,8 @@ pub fn run_multi(m: &mut Model, s: &CoreStream, stall_256: u32, seed: u64, max_c
                     let (w, h, win, cf) = s.geometry[pic];
                     if lines[pic] != h {
                         note(&mut rep, format!("picture {pic}: {} lines out, {h} expected", lines[pic]));
-                    } else {
-                        let mut got = Picture::new(w, h, cf);
-                        got.y = std::mem::take(&mut planes[pic]);
-                        let got = got.cropped(win);
-                        let want = &s.pictures[pic];
-                        if got != *want {
-                            let what = match got.y.iter().zip(&want.y).position(|(a, b)| a != b) {
-                                Some(i) => format!("luma ({}, {}) (cropped): got {} want {}", i % want.width, i / want.width, got.y[i], want.y[i]),
-                                None => "chroma: golden's chroma planes are not flat 128".to_string(),
-                            };
-                            note(&mut rep, format!("picture {pic}: {what}"));
-                        }
+                    } else if let Some(what) = differs(std::mem::take(&mut planes[pic]), (w, h, win, cf), &s.pictures[pic]) {
+                        note(&mut rep, format!("picture {pic}: {what}"));
                     }
                 }
             }

@@ -236,8 +236,10 @@ fn sdh_matches_golden_sign_hiding() {
     }
 }
 
-fn check_core(cfg: &str, tensors: &[(&str, golden::tensor::Tensor)], qps: &[u8], stall: u32, frames: Option<usize>) {
+/// Run the tensors through the core; returns the streams assembled from its bytes.
+fn check_core(cfg: &str, tensors: &[(&str, golden::tensor::Tensor)], qps: &[u8], stall: u32, frames: Option<usize>) -> Vec<Vec<u8>> {
     let p = Params::from_toml_str(cfg).unwrap();
+    let mut streams = Vec::new();
     // several cores: enc_multi, a byte lane and an original stream per core
     let (top, lanes) = if p.rtl.encoder_cores > 1 { ("enc_multi", p.rtl.encoder_cores) } else { ("enc_core", p.rtl.cabac_engines) };
     let m = hw::block(top, &p).unwrap();
@@ -273,7 +275,22 @@ fn check_core(cfg: &str, tensors: &[(&str, golden::tensor::Tensor)], qps: &[u8],
                 let de = sim::enc_core::decodes_to_golden(&job, &stream, true, true).unwrap_or_else(|e| panic!("{e}"));
                 assert!(de, "{name} QP {qp}: libde265's pictures differ from golden's reconstruction");
             }
+            streams.push(stream);
         }
+    }
+    streams
+}
+
+/// The RTL loop: streams the encoder core wrote, decoded by the decoder core
+/// (`dec_core`, same configuration), equal golden's decoder on every picture.
+fn rtl_decodes(cfg: &str, streams: &[Vec<u8>]) {
+    let p = Params::from_toml_str(cfg).unwrap();
+    let mut dec = Model::new(&hw::block("dec_core", &p).unwrap(), &BuildOptions::default()).unwrap();
+    for (i, s) in streams.iter().enumerate() {
+        let cs = sim::dec_core::stream(s).unwrap();
+        let r = sim::dec_core::run(&mut dec, &cs, 0, i as u64, 20_000_000).unwrap();
+        eprintln!("dec_core on the encoder core's stream {i}: {} pictures, {} cycles, {} mismatches", r.pictures, r.cycles, r.mismatches);
+        assert!(!r.errored && r.mismatches == 0 && r.pictures as usize == cs.pictures.len(), "stream {i}: {r:?}");
     }
 }
 
@@ -299,13 +316,15 @@ fn enc_core_default_config_matches_golden() {
 }
 
 /// CTU 16, CUs of 8, TU up to 8, one lane, two entropy engines (slices alternate):
-/// several pictures, 40-CTU slices, WPP, gaps and backpressure on every stream.
+/// several pictures, 40-CTU slices, WPP, gaps and backpressure on every stream; the
+/// decoder core decodes the core's streams to golden's pictures.
 #[test]
 fn enc_core_small_config_two_engines_slices_wpp_pictures_backpressure() {
     let t = golden::tensor::synth::row_scaled(300, 420, 3);
     let two = SMALL.replace("[rtl]\n", "[rtl]\ncabac_engines = 2\n");
-    check_core(&two, &[("row_scaled 300x420", t.clone())], &[4, 27], 64, None);
-    check_core(&two.replace("[bitstream]\n", "[bitstream]\nwpp = true\n"), &[("row_scaled 300x420", t)], &[22], 64, Some(2));
+    let mut streams = check_core(&two, &[("row_scaled 300x420", t.clone())], &[4, 27], 64, None);
+    streams.extend(check_core(&two.replace("[bitstream]\n", "[bitstream]\nwpp = true\n"), &[("row_scaled 300x420", t)], &[22], 64, Some(2)));
+    rtl_decodes(SMALL, &streams);
 }
 
 /// CTU 64, CUs and TUs of 16, two lanes, all 35 intra modes searched, no sign hiding,
