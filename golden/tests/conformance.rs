@@ -53,8 +53,16 @@ fn check(t: &Tensor, p: &Params, qp: u8, what: &str) {
 const QPS: [u8; 6] = [0, 12, 22, 32, 42, 51];
 
 fn matrix(rows: usize, cols: usize, seed: u64) {
-    let t = synth::gaussian(rows, cols, seed);
     for strategy in [StrategyKind::Hw, StrategyKind::Rd] {
+        matrix_of(rows, cols, seed, strategy);
+    }
+}
+
+/// One strategy's share of the matrix (the large sizes run as two tests, one per
+/// strategy, so that the test threads share them).
+fn matrix_of(rows: usize, cols: usize, seed: u64, strategy: StrategyKind) {
+    let t = synth::gaussian(rows, cols, seed);
+    {
         for rotate in [None, Some(7)] {
             let p = params(strategy, rotate);
             for qp in QPS {
@@ -75,8 +83,13 @@ fn matrix_256x256() {
 }
 
 #[test]
-fn matrix_384x1536_padding() {
-    matrix(384, 1536, 3);
+fn matrix_384x1536_padding_hw() {
+    matrix_of(384, 1536, 3, StrategyKind::Hw);
+}
+
+#[test]
+fn matrix_384x1536_padding_rd() {
+    matrix_of(384, 1536, 3, StrategyKind::Rd);
 }
 
 #[test]
@@ -84,10 +97,9 @@ fn matrix_1000x37_folded() {
     matrix(1000, 37, 4);
 }
 
-#[test]
-fn matrix_1920x1088() {
+fn matrix_1920x1088(strategy: StrategyKind) {
     let t = synth::laplacian(1088, 1920, 5);
-    for strategy in [StrategyKind::Hw, StrategyKind::Rd] {
+    {
         for rotate in [None, Some(9)] {
             let p = params(strategy, rotate);
             // the RD strategy is slow at this size: full QP list for hw, three QPs for rd
@@ -97,6 +109,16 @@ fn matrix_1920x1088() {
             }
         }
     }
+}
+
+#[test]
+fn matrix_1920x1088_hw() {
+    matrix_1920x1088(StrategyKind::Hw);
+}
+
+#[test]
+fn matrix_1920x1088_rd() {
+    matrix_1920x1088(StrategyKind::Rd);
 }
 
 #[test]

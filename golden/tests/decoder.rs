@@ -234,10 +234,19 @@ fn truncations_error_never_panic() {
     for &b in &nal_starts(s)[1..] {
         assert!(must_not_panic(&s[..b]).is_err(), "truncated at NAL boundary {b} decoded");
     }
-    // mid-slice, every byte of the slice data region (and a few bits in)
-    for cut in (nal_starts(s)[3] + 8..s.len()).step_by(1) {
-        assert!(must_not_panic(&s[..cut]).is_err(), "truncated at {cut} decoded");
-    }
+    // mid-slice, every byte of the slice data region (and a few bits in), the cuts
+    // shared between threads
+    let first = nal_starts(s)[3] + 8;
+    let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    std::thread::scope(|sc| {
+        for i in 0..n {
+            sc.spawn(move || {
+                for cut in (first + i..s.len()).step_by(n) {
+                    assert!(must_not_panic(&s[..cut]).is_err(), "truncated at {cut} decoded");
+                }
+            });
+        }
+    });
     assert!(matches!(must_not_panic(&[]), Err(DecodeError::Empty)));
     // container: every truncation errors
     for cut in 0..r.container.len() {
