@@ -2,6 +2,7 @@
 
 mod bench;
 mod cosim;
+mod gpu;
 mod plot;
 mod report;
 
@@ -11,6 +12,17 @@ use golden::config::{ChromaFormat, Params, StrategyKind};
 use golden::eval;
 use golden::pipeline::{self, RateTarget};
 use std::path::{Path, PathBuf};
+
+#[derive(Subcommand)]
+enum GpuCmd {
+    /// List CUDA devices and NVDEC's HEVC capabilities (4:2:0, 4:4:4, 4:0:0 8-bit), and
+    /// whether NVENC's library is present; without a GPU or the feature, say why.
+    Check {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
 
 #[derive(Parser)]
 #[command(name = "tcgen", version, about = "T.265 tensor-codec generator: golden HEVC-intra tensor codec and its hardware")]
@@ -39,6 +51,9 @@ enum Cmd {
     Report(report::ReportArgs),
     /// Print the embedded default configuration (TOML).
     Config,
+    /// The GPU reference path (build with --features nvdec): NVDEC / NVENC on this machine.
+    #[command(subcommand)]
+    Gpu(GpuCmd),
     /// The main job on the embedded default: encode, evaluate, generate Verilog, cosimulate it, write the report under --out.
     Run(RunArgs),
 }
@@ -571,6 +586,10 @@ fn main() {
         }),
         Cmd::Config => {
             print!("{}", Params::default().to_toml_string());
+            Ok(())
+        }
+        Cmd::Gpu(GpuCmd::Check { json }) => {
+            gpu::check(json);
             Ok(())
         }
         Cmd::Run(a) => run(a),
