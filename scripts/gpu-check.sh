@@ -4,9 +4,10 @@
 #       builds target/gpu-check/tcgen (release, --features nvdec, stripped), and the
 #       streams it will decode with their golden checksums under target/gpu-check/
 #   bash scripts/gpu-check.sh run       # on the GPU machine (driver, no Rust needed):
-#       runs the prepared binary: NVDEC / NVENC capabilities as JSON under ${OUT:-target/gpu-check/out}
-# What `run` covers today: device and NVDEC capability listing (`tcgen gpu check`).
-# Decoding the prepared streams on NVDEC and comparing planes is not built yet.
+#       runs the prepared binary: NVDEC capabilities, the prepared streams decoded on
+#       NVDEC against golden's decoder (every plane) and against the checksums made
+#       here, and the session sweep; JSON and text under ${OUT:-target/gpu-check/out}
+# NVENC: not built yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=target/gpu-check
@@ -26,12 +27,19 @@ case "${1:-}" in
     ls -la "$dir" "$dir/streams"
     ;;
   run)
-    out="${OUT:-$dir/out}"
-    mkdir -p "$out"
+    mkdir -p "${OUT:-$dir/out}"
+    out="$(cd "${OUT:-$dir/out}" && pwd)"
+    root="$(pwd)"
     [ -x "$dir/tcgen" ] || { echo "no $dir/tcgen: run 'bash scripts/gpu-check.sh prepare' on the development machine first" >&2; exit 2; }
     nvidia-smi > "$out/nvidia-smi.txt" 2>&1 || echo "nvidia-smi failed (see $out/nvidia-smi.txt)"
-    "$dir/tcgen" gpu check --json | tee "$out/gpu-check.json"
-    "$dir/tcgen" gpu check
+    (cd "$dir/streams" && for f in *.hevc; do
+       # golden's reconstruction of each prepared stream, checked against the checksums made on the development machine
+       ../tcgen decode "$f" --yuv "$out/${f%.hevc}.yuv" > /dev/null
+     done)
+    (cd "$out" && sha256sum -c "$root/$dir/streams/recon.sha256") | tee "$out/recon-checksums.txt"
+    rm -f "$out"/*.yuv
+    "$dir/tcgen" gpu check --json --input "$dir"/streams/*.hevc > "$out/gpu-check.json"
+    "$dir/tcgen" gpu check --input "$dir"/streams/*.hevc | tee "$out/gpu-check.txt"
     ;;
   *)
     echo "usage: bash scripts/gpu-check.sh prepare|run" >&2

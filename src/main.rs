@@ -15,13 +15,10 @@ use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
 enum GpuCmd {
-    /// List CUDA devices and NVDEC's HEVC capabilities (4:2:0, 4:4:4, 4:0:0 8-bit), and
-    /// whether NVENC's library is present; without a GPU or the feature, say why.
-    Check {
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    /// List CUDA devices and NVDEC's HEVC capabilities (4:2:0, 4:4:4, 4:0:0 8-bit), decode
+    /// streams on NVDEC against golden's decoder, sweep concurrent sessions for
+    /// throughput; without a GPU or the feature, say why.
+    Check(gpu::CheckArgs),
 }
 
 #[derive(Parser)]
@@ -588,10 +585,7 @@ fn main() {
             print!("{}", Params::default().to_toml_string());
             Ok(())
         }
-        Cmd::Gpu(GpuCmd::Check { json }) => {
-            gpu::check(json);
-            Ok(())
-        }
+        Cmd::Gpu(GpuCmd::Check(a)) => gpu::check(&a).map(|_| ()),
         Cmd::Run(a) => run(a),
         Cmd::Report(a) => report::report(&a).map(|_| ()),
     };
