@@ -381,6 +381,8 @@ pub mod nvdec {
         decoder: CUvideodecoder,
         /// (display width, display height, crop left, crop top, surface height, chroma format)
         geometry: (usize, usize, usize, usize, usize, u32),
+        /// (coded width, coded height, chroma format) the decoder was created for.
+        coded: (usize, usize, u32),
         frames: Vec<Frame>,
         /// Copy the planes to the host (else map and unmap only: throughput of the engines).
         copy: bool,
@@ -403,12 +405,22 @@ pub mod nvdec {
                 return 0;
             }
         };
+        let surfaces = (f.min_num_decode_surfaces as u32).max(1) + 2;
+        let coded = (f.coded_width as usize, f.coded_height as usize, chroma);
+        let (l, t, r, b) = (f.display_area.left.max(0) as usize, f.display_area.top.max(0) as usize, f.display_area.right.max(0) as usize, f.display_area.bottom.max(0) as usize);
+        s.geometry = (r.saturating_sub(l), b.saturating_sub(t), l, t, f.coded_height as usize, chroma);
         if !s.decoder.is_null() {
-            // SAFETY: the decoder was created by this session and is not in use.
+            if s.coded == coded {
+                // a repeated sequence header (every picture of tcgen's streams is an IDR
+                // with its parameter sets): keep the decoder and its pending pictures
+                return surfaces as c_int;
+            }
+            // SAFETY: the decoder was created by this session; the parser has flushed
+            // its pictures before a format change.
             unsafe { (s.api.destroy_decoder)(s.decoder) };
             s.decoder = std::ptr::null_mut();
         }
-        let surfaces = (f.min_num_decode_surfaces as u32).max(1) + 2;
+        s.coded = coded;
         // SAFETY: a zeroed create-info is the documented starting point (all fields plain data or null).
         let mut ci: CUVIDDECODECREATEINFO = unsafe { std::mem::zeroed() };
         ci.CodecType = f.codec;
@@ -426,8 +438,6 @@ pub mod nvdec {
         ci.ulMaxHeight = f.coded_height as _;
         ci.ulTargetWidth = f.coded_width as _;
         ci.ulTargetHeight = f.coded_height as _;
-        let (l, t, r, b) = (f.display_area.left.max(0) as usize, f.display_area.top.max(0) as usize, f.display_area.right.max(0) as usize, f.display_area.bottom.max(0) as usize);
-        s.geometry = (r.saturating_sub(l), b.saturating_sub(t), l, t, f.coded_height as usize, chroma);
         // SAFETY: ci is filled as the SDK's samples fill it; a context is current.
         let e = unsafe { (s.api.create_decoder)(&mut s.decoder, &mut ci) };
         if e != 0 {
@@ -561,7 +571,7 @@ pub mod nvdec {
     /// thread). With `copy`, the pictures come back cropped and planar; without, they are
     /// decoded and mapped only (for throughput), and the count comes back.
     pub fn decode(api: &Api, annexb: &[u8], copy: bool) -> Result<(Vec<Frame>, u64), String> {
-        let mut s = Session { api, decoder: std::ptr::null_mut(), geometry: (0, 0, 0, 0, 0, 1), frames: Vec::new(), copy, pictures: 0, error: None };
+        let mut s = Session { api, decoder: std::ptr::null_mut(), geometry: (0, 0, 0, 0, 0, 1), coded: (0, 0, 0), frames: Vec::new(), copy, pictures: 0, error: None };
         // SAFETY: zeroed parser parameters are the documented starting point.
         let mut pp: CUVIDPARSERPARAMS = unsafe { std::mem::zeroed() };
         pp.CodecType = Codec::cudaVideoCodec_HEVC;

@@ -80,8 +80,49 @@ pub struct CoreReport {
 }
 
 impl CoreReport {
+    /// Count a mismatch (the first one's description is kept).
+    fn note(&mut self, msg: String) {
+        self.mismatches += 1;
+        self.first_mismatch.get_or_insert(msg);
+    }
+
     pub fn samples_per_cycle(&self) -> f64 {
         self.samples as f64 / self.cycles.max(1) as f64
+    }
+}
+
+/// The slice, byte and output ports of `dec_core` and `dec_multi`.
+struct Ports {
+    /// The slice command's fields ([`SL_PORTS`] order, then `sl_strong`).
+    sl: Vec<crate::model::PortId>,
+    sl_valid: crate::model::PortId,
+    sl_ready: crate::model::PortId,
+    bs_valid: crate::model::PortId,
+    bs_ready: crate::model::PortId,
+    bs_byte: crate::model::PortId,
+    bs_last: crate::model::PortId,
+    px_valid: crate::model::PortId,
+    px_ready: crate::model::PortId,
+    px_data: crate::model::PortId,
+    px_last: crate::model::PortId,
+}
+
+impl Ports {
+    fn of(m: &Model) -> Result<Ports, SimError> {
+        let sl = SL_PORTS[..SL_FIELDS].iter().chain(["sl_strong"].iter()).map(|p| m.port(p)).collect::<Result<_, _>>()?;
+        Ok(Ports {
+            sl,
+            sl_valid: m.port("sl_valid")?,
+            sl_ready: m.port("sl_ready")?,
+            bs_valid: m.port("bs_valid")?,
+            bs_ready: m.port("bs_ready")?,
+            bs_byte: m.port("bs_byte")?,
+            bs_last: m.port("bs_last")?,
+            px_valid: m.port("px_valid")?,
+            px_ready: m.port("px_ready")?,
+            px_data: m.port("px_data")?,
+            px_last: m.port("px_last")?,
+        })
     }
 }
 
@@ -106,12 +147,7 @@ fn differs(y: Vec<u8>, (w, h, win, cf): (usize, usize, [usize; 4], u32), want: &
 /// at `err` (the report says so).
 pub fn run(m: &mut Model, s: &CoreStream, stall_256: u32, seed: u64, max_cycles: u64) -> Result<CoreReport, SimError> {
     let t0 = std::time::Instant::now();
-    let mut names: Vec<&str> = SL_PORTS[..SL_FIELDS].to_vec();
-    names.push("sl_strong");
-    let sl: Vec<_> = names.iter().map(|p| m.port(p)).collect::<Result<_, _>>()?;
-    let (sl_valid, sl_ready) = (m.port("sl_valid")?, m.port("sl_ready")?);
-    let (bs_valid, bs_ready, bs_byte, bs_last) = (m.port("bs_valid")?, m.port("bs_ready")?, m.port("bs_byte")?, m.port("bs_last")?);
-    let (px_valid, px_ready, px_data, px_last) = (m.port("px_valid")?, m.port("px_ready")?, m.port("px_data")?, m.port("px_last")?);
+    let Ports { sl, sl_valid, sl_ready, bs_valid, bs_ready, bs_byte, bs_last, px_valid, px_ready, px_data, px_last } = Ports::of(m)?;
     let (reset, err, pic_open) = (m.port("reset")?, m.port("err")?, m.port("pic_open")?);
     let mut rng = Rng(seed ^ 0x4445_4352);
     let mut rep = CoreReport { slices: s.slices.len() as u64, bins: s.bins, ..Default::default() };
@@ -123,10 +159,6 @@ pub fn run(m: &mut Model, s: &CoreStream, stall_256: u32, seed: u64, max_cycles:
     let (mut ci, mut bsl, mut bb) = (0usize, 0usize, 0usize);
     let mut pic: Vec<u8> = Vec::new();
     let mut pi = 0usize;
-    let note = |rep: &mut CoreReport, msg: String| {
-        rep.mismatches += 1;
-        rep.first_mismatch.get_or_insert(msg);
-    };
     while pi < s.pictures.len() {
         if m.cycles - start > max_cycles {
             return Err(SimError::Other(format!(
@@ -173,9 +205,9 @@ pub fn run(m: &mut Model, s: &CoreStream, stall_256: u32, seed: u64, max_cycles:
                 rep.samples += pic.len() as u64;
                 rep.picture_done.push(m.cycles - start + 1);
                 if pic.len() != w * h {
-                    note(&mut rep, format!("picture {pi}: {} samples out, {} expected ({w}x{h})", pic.len(), w * h));
+                    rep.note(format!("picture {pi}: {} samples out, {} expected ({w}x{h})", pic.len(), w * h));
                 } else if let Some(what) = differs(std::mem::take(&mut pic), (w, h, win, cf), &s.pictures[pi]) {
-                    note(&mut rep, format!("picture {pi}: {what}"));
+                    rep.note(format!("picture {pi}: {what}"));
                 }
                 pic.clear();
                 pi += 1;
@@ -213,12 +245,7 @@ pub fn multi_check(s: &CoreStream) -> Result<(), String> {
 /// and `err` as in [`run`]; `picture_done` is the cycle each picture's last slice ended.
 pub fn run_multi(m: &mut Model, s: &CoreStream, stall_256: u32, seed: u64, max_cycles: u64) -> Result<CoreReport, SimError> {
     let t0 = std::time::Instant::now();
-    let mut names: Vec<&str> = SL_PORTS[..SL_FIELDS].to_vec();
-    names.push("sl_strong");
-    let sl: Vec<_> = names.iter().map(|p| m.port(p)).collect::<Result<_, _>>()?;
-    let (sl_valid, sl_ready) = (m.port("sl_valid")?, m.port("sl_ready")?);
-    let (bs_valid, bs_ready, bs_byte, bs_last) = (m.port("bs_valid")?, m.port("bs_ready")?, m.port("bs_byte")?, m.port("bs_last")?);
-    let (px_valid, px_ready, px_data, px_last) = (m.port("px_valid")?, m.port("px_ready")?, m.port("px_data")?, m.port("px_last")?);
+    let Ports { sl, sl_valid, sl_ready, bs_valid, bs_ready, bs_byte, bs_last, px_valid, px_ready, px_data, px_last } = Ports::of(m)?;
     let (reset, err) = (m.port("reset")?, m.port("err")?);
     let k = m.ports[bs_valid.0].width as usize;
     let field = |name: &str| SL_PORTS.iter().position(|p| *p == name).expect("slice field");
@@ -241,10 +268,6 @@ pub fn run_multi(m: &mut Model, s: &CoreStream, stall_256: u32, seed: u64, max_c
     crate::tb::pulse_reset(m, reset);
     let start = m.cycles;
     let mut ci = 0usize;
-    let note = |rep: &mut CoreReport, msg: String| {
-        rep.mismatches += 1;
-        rep.first_mismatch.get_or_insert(msg);
-    };
     while done < s.slices.len() {
         if m.cycles - start > max_cycles {
             return Err(SimError::Other(format!(
@@ -297,7 +320,7 @@ pub fn run_multi(m: &mut Model, s: &CoreStream, stall_256: u32, seed: u64, max_c
                 }
                 // core i's slice is out: place its rows
                 let Some(&si) = lane[i].get(opos[i]) else {
-                    note(&mut rep, format!("core {i}: output after its last slice"));
+                    rep.note(format!("core {i}: output after its last slice"));
                     obuf[i].clear();
                     continue;
                 };
@@ -309,7 +332,7 @@ pub fn run_multi(m: &mut Model, s: &CoreStream, stall_256: u32, seed: u64, max_c
                 let out = std::mem::take(&mut obuf[i]);
                 rep.samples += out.len() as u64;
                 if out.len() % w != 0 || y0 + out.len() / w > h {
-                    note(&mut rep, format!("slice {si} (core {i}): {} samples out from line {y0} of a {w}x{h} picture", out.len()));
+                    rep.note(format!("slice {si} (core {i}): {} samples out from line {y0} of a {w}x{h} picture", out.len()));
                 } else {
                     planes[pic][y0 * w..y0 * w + out.len()].copy_from_slice(&out);
                     lines[pic] += out.len() / w;
@@ -320,9 +343,9 @@ pub fn run_multi(m: &mut Model, s: &CoreStream, stall_256: u32, seed: u64, max_c
                     rep.picture_done.push(m.cycles - start + 1);
                     let (w, h, win, cf) = s.geometry[pic];
                     if lines[pic] != h {
-                        note(&mut rep, format!("picture {pic}: {} lines out, {h} expected", lines[pic]));
+                        rep.note(format!("picture {pic}: {} lines out, {h} expected", lines[pic]));
                     } else if let Some(what) = differs(std::mem::take(&mut planes[pic]), (w, h, win, cf), &s.pictures[pic]) {
-                        note(&mut rep, format!("picture {pic}: {what}"));
+                        rep.note(format!("picture {pic}: {what}"));
                     }
                 }
             }

@@ -216,15 +216,14 @@ fn check_multi(cfg: &str, t: &golden::tensor::Tensor, qps: &[u8], stall: u32, ag
                 Some(one) => run(one, &s, stall, qp as u64, 20_000_000).unwrap(),
                 None => sim::dec_core::CoreReport { cycles: 0, samples: r.samples, ..Default::default() },
             };
+            let vs = if r1.cycles > 0 { format!(" vs one core {} ({:.2}x)", r1.cycles, r1.cycles as f64 / r.cycles as f64) } else { String::new() };
             eprintln!(
-                "{cfg:?} {strategy:?} QP {qp}: {} cores, {} slices, {} pictures, {} cycles ({:.3} samples/cycle) vs one core {} ({:.2}x), {} mismatches",
+                "{cfg:?} {strategy:?} QP {qp}: {} cores, {} slices, {} pictures, {} cycles ({:.3} samples/cycle){vs}, {} mismatches",
                 p0.rtl.decoder_cores,
                 r.slices,
                 r.pictures,
                 r.cycles,
                 r.samples_per_cycle(),
-                r1.cycles,
-                r1.cycles as f64 / r.cycles as f64,
                 r.mismatches
             );
             assert!(!r.errored, "{strategy:?} QP {qp}: a core raised err");
