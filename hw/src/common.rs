@@ -484,3 +484,9 @@ pub fn round_robin(k: usize) -> String {
         &[("KM1", (k - 1).to_string()), ("SEL", sel.to_string())],
     )
 }
+
+/// Other modules inside a block's file (its sub-blocks, or its cores), after a comment
+/// saying which: the design's one lint waiver (DECLFILENAME) wraps them.
+pub fn in_file(comment: &str, verilog: &str) -> String {
+    format!("// {comment}\n/* verilator lint_off DECLFILENAME */\n{verilog}/* verilator lint_on DECLFILENAME */\n")
+}

@@ -125,13 +125,11 @@ pub fn generate_as(p: &golden::Params, independent: bool) -> Result<crate::Gener
 /// The four blocks as modules of this file.
 fn cores(p: &golden::Params, r: &ReconParams) -> String {
     let blk = |n: &str| crate::block(n, p).expect("parameters checked by ReconParams::of");
-    let mut s = String::from("// the core's blocks (hw/src/{syn_dec,recon,inv_tq,intra_pred}.rs) as modules of this file\n/* verilator lint_off DECLFILENAME */\n");
-    s.push_str(&renamed(blk("syn_dec"), "dec_core_syn_dec"));
+    let mut s = renamed(blk("syn_dec"), "dec_core_syn_dec");
     s.push_str(&renamed(crate::recon::generate(r, "recon"), "dec_core_recon"));
     s.push_str(&renamed(blk("inv_tq"), "dec_core_inv_tq"));
     s.push_str(&renamed(blk("intra_pred"), "dec_core_intra_pred"));
-    s.push_str("/* verilator lint_on DECLFILENAME */\n");
-    crate::common::ram_once(s)
+    crate::common::ram_once(crate::common::in_file("the core's blocks (hw/src/{syn_dec,recon,inv_tq,intra_pred}.rs) as modules of this file", &s))
 }
 
 const TEMPLATE: &str = r#"

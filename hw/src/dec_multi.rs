@@ -31,7 +31,7 @@
 //!
 //! A rust-hdl Verilog wrapper; Verilator is the proof (sim/src/dec_core.rs).
 
-use crate::common::{renamed, round_robin, subst, Gen};
+use crate::common::{in_file, renamed, round_robin, subst, Gen};
 use rust_hdl::prelude::*;
 
 /// Ports; `K` cores, `K8` = 8K, `K32` = 32K.
@@ -87,7 +87,7 @@ impl<const K: usize, const K8: usize, const K32: usize> Logic for DecMulti<K, K8
 
     fn hdl(&self) -> Verilog {
         let core = crate::dec_core::generate_as(&self.cfg.0, true).expect("checked by generate");
-        let cores = format!("// the cores (hw/src/dec_core.rs) as modules of this file\n/* verilator lint_off DECLFILENAME */\n{}/* verilator lint_on DECLFILENAME */\n", renamed(core, "dec_multi_core"));
+        let cores = in_file("the cores (hw/src/dec_core.rs) as modules of this file", &renamed(core, "dec_multi_core"));
         Verilog::Wrapper(Wrapper { code: body(K), cores: crate::common::ram_once(cores) })
     }
 }

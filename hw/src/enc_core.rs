@@ -200,14 +200,12 @@ fn engines(k: usize) -> String {
 fn cores(p: &golden::Params, independent: bool) -> String {
     let blk = |n: &str| crate::block(n, p).expect("parameters checked by generate");
     let r = ReconParams { independent, ..ReconParams::of(p).expect("checked by generate") };
-    let mut s = String::from("// the core's blocks (hw/src/{search,recon,intra_pred,satd,fwd_tq,sdh,inv_tq,syn_enc}.rs) as modules of this file\n/* verilator lint_off DECLFILENAME */\n");
-    s.push_str(&renamed(crate::search::generate(p).expect("checked"), "enc_core_search"));
+    let mut s = renamed(crate::search::generate(p).expect("checked"), "enc_core_search");
     s.push_str(&renamed(crate::recon::generate_probe(&r, "recon"), "enc_core_recon"));
     for b in ["intra_pred", "satd", "fwd_tq", "sdh", "inv_tq", "syn_enc"] {
         s.push_str(&renamed(blk(b), &format!("enc_core_{b}")));
     }
-    s.push_str("/* verilator lint_on DECLFILENAME */\n");
-    crate::common::ram_once(s)
+    crate::common::ram_once(crate::common::in_file("the core's blocks (hw/src/{search,recon,intra_pred,satd,fwd_tq,sdh,inv_tq,syn_enc}.rs) as modules of this file", &s))
 }
 
 const TEMPLATE: &str = r#"

@@ -16,7 +16,7 @@
 //!
 //! A rust-hdl Verilog wrapper; Verilator is the proof (sim/src/enc_core.rs).
 
-use crate::common::{renamed, round_robin, subst, Gen};
+use crate::common::{in_file, renamed, round_robin, subst, Gen};
 use rust_hdl::prelude::*;
 
 /// Ports; `K` cores, `K8` = 8K, `K32` = 32K.
@@ -73,7 +73,7 @@ impl<const K: usize, const K8: usize, const K32: usize> Logic for EncMulti<K, K8
         let mut unit = self.cfg.0.clone();
         unit.rtl.cabac_engines = 1;
         let core = crate::enc_core::generate_as(&unit, true).expect("checked by generate");
-        let cores = format!("// the cores (hw/src/enc_core.rs) as modules of this file\n/* verilator lint_off DECLFILENAME */\n{}/* verilator lint_on DECLFILENAME */\n", renamed(core, "enc_multi_core"));
+        let cores = in_file("the cores (hw/src/enc_core.rs) as modules of this file", &renamed(core, "enc_multi_core"));
         Verilog::Wrapper(Wrapper { code: body(K), cores: crate::common::ram_once(cores) })
     }
 }

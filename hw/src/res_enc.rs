@@ -117,8 +117,8 @@ impl<const NM: usize, const WL: usize> Logic for ResEnc<NM, WL> {
 fn engine_core() -> String {
     let m = crate::generate(&mut crate::cabac_enc::CabacEnc::default(), "res_enc_cabac_enc");
     format!(
-        "// the arithmetic encoding engine (hw/src/cabac_enc.rs) as a module of this file\n/* verilator lint_off DECLFILENAME */\n{}/* verilator lint_on DECLFILENAME */\n{}",
-        m.verilog,
+        "{}{}",
+        crate::common::in_file("the arithmetic encoding engine (hw/src/cabac_enc.rs) as a module of this file", &m.verilog),
         crate::common::ram_module()
     )
 }

@@ -131,7 +131,7 @@ impl<const L: u32> Logic for SynDec<L> {
 fn res_dec_core() -> String {
     let m = crate::generate(&mut crate::res_dec::ResDec::default(), "syn_dec_res_dec");
     // a second module in this block's file: the one lint waiver of the design
-    format!("// the residual parser (hw/src/res_dec.rs) as a module of this file\n/* verilator lint_off DECLFILENAME */\n{}/* verilator lint_on DECLFILENAME */\n", m.verilog)
+    crate::common::in_file("the residual parser (hw/src/res_dec.rs) as a module of this file", &m.verilog)
 }
 
 fn body(log2_ctb: u32) -> String {

@@ -136,7 +136,7 @@ pub fn generate(p: &golden::Params) -> Result<crate::GeneratedModule, String> {
 fn res_enc_core(p: &golden::Params) -> String {
     let m = crate::block("res_enc", p).expect("parameters checked by generate");
     let v = crate::common::renamed(m, "syn_enc_res_enc");
-    format!("// the residual binarizer (hw/src/res_enc.rs) as a module of this file\n/* verilator lint_off DECLFILENAME */\n{v}/* verilator lint_on DECLFILENAME */\n")
+    crate::common::in_file("the residual binarizer (hw/src/res_enc.rs) as a module of this file", &v)
 }
 
 fn body(p: &golden::Params) -> String {
