@@ -38,8 +38,7 @@ case "${1:-}" in
      done)
     (cd "$out" && sha256sum -c "$root/$dir/streams/recon.sha256") | tee "$out/recon-checksums.txt"
     rm -f "$out"/*.yuv
-    "$dir/tcgen" gpu check --json --input "$dir"/streams/*.hevc > "$out/gpu-check.json"
-    "$dir/tcgen" gpu check --input "$dir"/streams/*.hevc | tee "$out/gpu-check.txt"
+    "$dir/tcgen" gpu check --input "$dir"/streams/*.hevc --json-out "$out/gpu-check.json" | tee "$out/gpu-check.txt"
     ;;
   *)
     echo "usage: bash scripts/gpu-check.sh prepare|run" >&2

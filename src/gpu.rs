@@ -67,11 +67,7 @@ fn probe_nvdec() -> Result<Probe, String> {
     // cudarc's dynamic loading panics when the library is missing: look first
     // SAFETY: loading a system library runs its initializers; libcuda's are the driver's.
     unsafe { libloading::Library::new("libcuda.so.1") }.map_err(|e| format!("no NVIDIA driver (libcuda.so.1: {e})"))?;
-    // SAFETY: as above, NVIDIA's video decoder library.
-    let cuvid = unsafe { libloading::Library::new("libnvcuvid.so.1") }.map_err(|e| format!("no NVDEC library (libnvcuvid.so.1: {e})"))?;
-    type GetCaps = unsafe extern "C" fn(*mut CUVIDDECODECAPS) -> u32;
-    // SAFETY: cuvidGetDecoderCaps has this signature in every Video Codec SDK since 8.1.
-    let get_caps: libloading::Symbol<GetCaps> = unsafe { cuvid.get(b"cuvidGetDecoderCaps\0") }.map_err(|e| format!("libnvcuvid.so.1 has no cuvidGetDecoderCaps: {e}"))?;
+    let api = nvdec::Api::load().map_err(|e| format!("no NVDEC library ({e})"))?;
     let n = cudarc::driver::result::init()
         .and_then(|_| cudarc::driver::result::device::get_count())
         .map_err(|e| format!("CUDA driver present but not usable: {e:?}"))?;
@@ -92,7 +88,7 @@ fn probe_nvdec() -> Result<Probe, String> {
             caps.eChromaFormat = chroma;
             caps.nBitDepthMinus8 = 0;
             // SAFETY: caps is a valid, writable CUVIDDECODECAPS; a context is current.
-            let r = unsafe { get_caps(&mut caps) };
+            let r = unsafe { (api.get_caps)(&mut caps) };
             if r != 0 {
                 return Err(format!("device {ordinal}: cuvidGetDecoderCaps failed (CUresult {r})"));
             }
@@ -136,6 +132,9 @@ pub struct CheckArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also write the result as JSON to this file (one run for both forms).
+    #[arg(long)]
+    pub json_out: Option<std::path::PathBuf>,
 }
 
 /// One stream decoded on NVDEC against golden's decoder.
@@ -159,9 +158,10 @@ pub struct Throughput {
     pub luma_mb_per_s: f64,
 }
 
-/// The streams of the check: (name, Annex-B).
+/// The streams of the check: (name, Annex-B); `sweep` is the throughput stream,
+/// checked too when no `--input` is given.
 #[cfg(feature = "nvdec")]
-fn streams(a: &CheckArgs) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+fn streams(a: &CheckArgs, sweep: &[u8]) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     use anyhow::Context;
     if !a.input.is_empty() {
         return a
@@ -182,7 +182,7 @@ fn streams(a: &CheckArgs) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
         let e = golden::pipeline::encode_tensor(&minilm, &p, golden::pipeline::RateTarget::Qp(27)).map_err(|e| anyhow::anyhow!("@minilm: {e}"))?;
         out.push((format!("@minilm {strategy:?} QP 27"), e.encoded.annexb));
     }
-    out.push(("@laplace:1088x1920 Hw QP 27".into(), throughput_stream()?));
+    out.push(("@laplace:1088x1920 Hw QP 27".into(), sweep.to_vec()));
     Ok(out)
 }
 
@@ -201,8 +201,9 @@ fn decode_checks(a: &CheckArgs) -> anyhow::Result<(Vec<StreamCheck>, Vec<Through
     let ctx = cudarc::driver::CudaContext::new(0).map_err(|e| anyhow::anyhow!("device 0: {e:?}"))?;
     ctx.bind_to_thread().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let api = nvdec::Api::load().map_err(|e| anyhow::anyhow!(e))?;
+    let one = throughput_stream()?;
     let mut checks = Vec::new();
-    for (name, annexb) in streams(a)? {
+    for (name, annexb) in streams(a, &one)? {
         let want = golden::decoder::decode(&annexb).map_err(|e| anyhow::anyhow!("{name}: golden decoder: {e}"))?;
         let (bit_exact, detail, pictures) = match nvdec::decode(&api, &annexb, true) {
             Err(e) => (false, format!("NVDEC: {e}"), 0),
@@ -222,7 +223,6 @@ fn decode_checks(a: &CheckArgs) -> anyhow::Result<(Vec<StreamCheck>, Vec<Through
         checks.push(StreamCheck { name, pictures, bit_exact, detail });
     }
     // throughput: every session decodes the 1920x1088 picture `reps` times (map, no copy)
-    let one = throughput_stream()?;
     let big: Vec<u8> = (0..a.reps.max(1)).flat_map(|_| one.iter().copied()).collect();
     let luma = 1920.0 * 1088.0;
     let mut sweep = Vec::new();
@@ -265,6 +265,9 @@ pub fn check(a: &CheckArgs) -> anyhow::Result<serde_json::Value> {
         j["streams"] = serde_json::to_value(&checks)?;
         j["throughput"] = serde_json::to_value(&sweep)?;
         j["golden_cpu_luma_mb_per_s"] = serde_json::json!(golden_mb_s);
+    }
+    if let Some(f) = &a.json_out {
+        std::fs::write(f, j.to_string()).map_err(|e| anyhow::anyhow!("writing {}: {e}", f.display()))?;
     }
     if a.json {
         println!("{j}");
@@ -311,11 +314,12 @@ pub fn check(a: &CheckArgs) -> anyhow::Result<serde_json::Value> {
 pub mod nvdec {
     use nvidia_video_codec_sdk::sys::cuviddec::{
         cudaVideoChromaFormat_enum as Chroma, cudaVideoCodec_enum as Codec, cudaVideoCreateFlags_enum as CreateFlags, cudaVideoDeinterlaceMode_enum as Deint,
-        cudaVideoSurfaceFormat_enum as Surface, CUvideodecoder, CUVIDDECODECREATEINFO, CUVIDPICPARAMS, CUVIDPROCPARAMS,
+        cudaVideoSurfaceFormat_enum as Surface, CUvideodecoder, CUVIDDECODECAPS, CUVIDDECODECREATEINFO, CUVIDPICPARAMS, CUVIDPROCPARAMS,
     };
     use nvidia_video_codec_sdk::sys::nvcuvid::{CUvideopacketflags, CUvideoparser, CUVIDEOFORMAT, CUVIDPARSERDISPINFO, CUVIDPARSERPARAMS, CUVIDSOURCEDATAPACKET};
     use std::ffi::{c_int, c_uint, c_ulonglong, c_void};
 
+    type GetCaps = unsafe extern "C" fn(*mut CUVIDDECODECAPS) -> u32;
     type CreateParser = unsafe extern "C" fn(*mut CUvideoparser, *mut CUVIDPARSERPARAMS) -> u32;
     type ParseData = unsafe extern "C" fn(CUvideoparser, *mut CUVIDSOURCEDATAPACKET) -> u32;
     type DestroyParser = unsafe extern "C" fn(CUvideoparser) -> u32;
@@ -328,6 +332,7 @@ pub mod nvdec {
     /// libnvcuvid's entry points.
     pub struct Api {
         _lib: libloading::Library,
+        pub(super) get_caps: GetCaps,
         create_parser: CreateParser,
         parse: ParseData,
         destroy_parser: DestroyParser,
@@ -352,6 +357,7 @@ pub mod nvdec {
                 }};
             }
             Ok(Api {
+                get_caps: sym!("cuvidGetDecoderCaps", GetCaps),
                 create_parser: sym!("cuvidCreateVideoParser", CreateParser),
                 parse: sym!("cuvidParseVideoData", ParseData),
                 destroy_parser: sym!("cuvidDestroyVideoParser", DestroyParser),
@@ -499,14 +505,14 @@ pub mod nvdec {
         let (cw, ch) = if cf == 3 { (w, h) } else { (w.div_ceil(2), h.div_ceil(2)) };
         // the surface: luma rows, then (NV12) interleaved CbCr rows at half height, or
         // (YUV444) the Cb and Cr planes at full height, each `pitch` apart
-        let rows = |src_y: usize, x_bytes: usize, width_bytes: usize, height: usize, plane: usize| -> Result<Vec<u8>, String> {
+        let rows = |plane: u64, x_bytes: usize, src_y: usize, width_bytes: usize, height: usize| -> Result<Vec<u8>, String> {
             let mut out = vec![0u8; width_bytes * height];
             let m = cudarc::driver::sys::CUDA_MEMCPY2D {
                 srcXInBytes: x_bytes,
                 srcY: src_y,
                 srcMemoryType: cudarc::driver::sys::CUmemorytype::CU_MEMORYTYPE_DEVICE,
                 srcHost: std::ptr::null(),
-                srcDevice: dptr + (plane * pitch * surface_h) as u64,
+                srcDevice: plane,
                 srcArray: std::ptr::null_mut(),
                 srcPitch: pitch,
                 dstXInBytes: 0,
@@ -526,40 +532,14 @@ pub mod nvdec {
             }
             Ok(out)
         };
-        let mut planes = rows(t, l, w, h, 0)?;
+        let mut planes = rows(dptr, l, t, w, h)?;
         if cf == 3 {
-            planes.extend(rows(t, l, w, h, 1)?);
-            planes.extend(rows(t, l, w, h, 2)?);
+            for k in 1..3u64 {
+                planes.extend(rows(dptr + k * (pitch * surface_h) as u64, l, t, w, h)?);
+            }
         } else {
-            // NV12: the CbCr plane starts one (even) surface height below the luma
-            let surface_h = (surface_h + 1) & !1;
-            let uv = {
-                let mut out = vec![0u8; 2 * cw * ch];
-                let c = cudarc::driver::sys::CUDA_MEMCPY2D {
-                    srcXInBytes: l & !1,
-                    srcY: t / 2,
-                    srcMemoryType: cudarc::driver::sys::CUmemorytype::CU_MEMORYTYPE_DEVICE,
-                    srcHost: std::ptr::null(),
-                    srcDevice: dptr + (pitch * surface_h) as u64,
-                    srcArray: std::ptr::null_mut(),
-                    srcPitch: pitch,
-                    dstXInBytes: 0,
-                    dstY: 0,
-                    dstMemoryType: cudarc::driver::sys::CUmemorytype::CU_MEMORYTYPE_HOST,
-                    dstHost: out.as_mut_ptr() as *mut c_void,
-                    dstDevice: 0,
-                    dstArray: std::ptr::null_mut(),
-                    dstPitch: 2 * cw,
-                    WidthInBytes: 2 * cw,
-                    Height: ch,
-                };
-                // SAFETY: inside the mapped NV12 surface's chroma plane; out holds 2cw x ch bytes.
-                let e = unsafe { cudarc::driver::sys::cuMemcpy2D_v2(&c) };
-                if e != cudarc::driver::sys::CUresult::CUDA_SUCCESS {
-                    return Err(format!("cuMemcpy2D (chroma): {e:?}"));
-                }
-                out
-            };
+            // NV12: the interleaved CbCr plane starts one (even) surface height below the luma
+            let uv = rows(dptr + (pitch * ((surface_h + 1) & !1)) as u64, l & !1, t / 2, 2 * cw, ch)?;
             planes.extend(uv.iter().step_by(2));
             planes.extend(uv.iter().skip(1).step_by(2));
         }
@@ -618,13 +598,14 @@ mod tests {
     /// and .hevc) all decode in golden, and the sweep's stream is one 1920x1088 picture.
     #[test]
     fn streams_of_the_check_decode_in_golden() {
-        let a = CheckArgs { input: vec![], sessions: vec![1], reps: 1, json: true };
-        let s = streams(&a).unwrap();
+        let a = CheckArgs { input: vec![], sessions: vec![1], reps: 1, json: true, json_out: None };
+        let sweep = throughput_stream().unwrap();
+        let s = streams(&a, &sweep).unwrap();
         assert_eq!(s.len(), 3);
         for (name, annexb) in &s {
             assert!(!golden::decoder::decode(annexb).unwrap().is_empty(), "{name}");
         }
-        let big = golden::decoder::decode(&throughput_stream().unwrap()).unwrap();
+        let big = golden::decoder::decode(&sweep).unwrap();
         assert_eq!((big.len(), big[0].width, big[0].height), (1, 1920, 1088));
         let dir = std::env::temp_dir().join(format!("tcgen-gpu-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -633,7 +614,7 @@ mod tests {
         let t = golden::sample::load("@minilm", None).unwrap();
         let e = golden::pipeline::encode_tensor(&t, &golden::Params::default(), golden::pipeline::RateTarget::Qp(30)).unwrap();
         std::fs::write(&c, &e.container).unwrap();
-        let from_files = streams(&CheckArgs { input: vec![h, c], ..a }).unwrap();
+        let from_files = streams(&CheckArgs { input: vec![h, c], ..a }, &sweep).unwrap();
         assert_eq!(from_files[0].1, s[0].1);
         assert_eq!(from_files[1].1, e.encoded.annexb);
         let _ = std::fs::remove_dir_all(&dir);
