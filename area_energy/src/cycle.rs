@@ -1,9 +1,9 @@
 //! Cycle model: latency and throughput of every block as functions of the config
 //! (`rtl.samples_per_cycle` P, `bitstream.max_tu_size`, the TU-size mix, CABAC bins
 //! per value measured by golden/), checked against Verilator cycle counts in
-//! `sim/tests/cycle_model.rs`.
+//! `area_energy/tests/cycle_model.rs`.
 //!
-//! Two levels:
+//! Three parts:
 //! - closed forms for steady streams ([`tq_period`], [`tq_values_per_cycle`],
 //!   [`cabac_values_per_cycle`]) used by the sizing model;
 //! - a control-level model of the transform blocks ([`tq_run`]): the handshake and
@@ -11,7 +11,9 @@
 //!   row register and column sweep, output buffer and drain, 2-entry output FIFO)
 //!   stepped cycle by cycle without the datapath, so that any TU-size mix (real tensors
 //!   split into TUs) gets its cycle count. It is a transcription of the RTL's control
-//!   equations (see the block docs); Verilator is the check, not this.
+//!   equations (see the block docs); Verilator is the check, not this;
+//! - the residual parser `hw::res_dec` per coded block ([`residual_events`]): its
+//!   state machine's phases counted from the block's levels.
 //!
 //! Cycle convention (as `sim::tb::Report::busy_cycles`): cycle 0 is the first cycle
 //! after reset, the input is valid from cycle 0 until the stream ends, the output is
@@ -186,6 +188,178 @@ pub fn dequant_busy_cycles(n: u64) -> u64 {
     }
 }
 
+/// What `residual_coding()` of one coded transform block costs the parser, counted
+/// from its levels with the same traversal as golden's writer
+/// (`golden::residual::code_residual`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ResidualEvents {
+    /// Context-coded bins: last position prefixes, coded_sub_block_flag, sig, gt1, gt2.
+    pub decisions: u64,
+    /// Bypass bins of the last position suffixes.
+    pub last_suffix: u64,
+    /// Sign bins (bypass).
+    pub signs: u64,
+    /// coeff_abs_level_remaining: prefix bins and suffix bins (bypass).
+    pub rem_prefix: u64,
+    pub rem_suffix: u64,
+    /// Coefficients with a coeff_abs_level_remaining.
+    pub remaining: u64,
+    /// Non-zero coefficients.
+    pub coefficients: u64,
+    /// Sub-blocks whose coded_sub_block_flag is inferred (the last and the first).
+    pub inferred_subblocks: u64,
+    /// Sub-blocks with coded_sub_block_flag 0.
+    pub skipped_subblocks: u64,
+    /// Cycles of `hw::res_dec` for the block (op 1, from the command cycle to the end
+    /// beat), output always ready and the bit buffer never short; see
+    /// [`residual_events`].
+    pub res_dec_cycles: u64,
+}
+
+impl ResidualEvents {
+    pub fn bins(&self) -> u64 {
+        self.decisions + self.last_suffix + self.signs + self.rem_prefix + self.rem_suffix
+    }
+    pub fn add(&mut self, o: &ResidualEvents) {
+        self.decisions += o.decisions;
+        self.last_suffix += o.last_suffix;
+        self.signs += o.signs;
+        self.rem_prefix += o.rem_prefix;
+        self.rem_suffix += o.rem_suffix;
+        self.remaining += o.remaining;
+        self.coefficients += o.coefficients;
+        self.inferred_subblocks += o.inferred_subblocks;
+        self.skipped_subblocks += o.skipped_subblocks;
+        self.res_dec_cycles += o.res_dec_cycles;
+    }
+}
+
+/// [`ResidualEvents`] of a block of `1 << log2` squared levels (raster, at least one
+/// non-zero), scan `scan_idx`, sign hiding as signalled (and not transquant bypass).
+///
+/// `res_dec_cycles` follows `hw::res_dec`'s state machine phase by phase: the command
+/// cycle; one cycle per last-position prefix bin and per suffix bin; one to place the
+/// last position; per sub-block from the last one down: one cycle for its
+/// coded_sub_block_flag (decoded or inferred), then (if coded) one per scan position
+/// visited by the significance phase (the inferred DC included), one per greater1
+/// flag, one for greater2, the signs two per cycle, and per coefficient either one
+/// cycle (no remaining level) or one per prefix bin plus the suffix bins two per
+/// cycle; one end cycle.
+pub fn residual_events(levels: &[i32], log2: u32, scan_idx: u32, sign_hiding: bool) -> ResidualEvents {
+    use golden::residual::{scan_table, GROUP_IDX};
+    let n = 1usize << log2;
+    let scan = scan_table(log2, scan_idx);
+    let lvs: Vec<i32> = scan.iter().map(|&r| levels[r as usize]).collect();
+    let mut e = ResidualEvents::default();
+    let Some(last_pos) = (0..n * n).rev().find(|&p| lvs[p] != 0) else { return e };
+    let raster = scan[last_pos] as usize;
+    let (mut lx, mut ly) = (raster % n, raster / n);
+    if scan_idx == 2 {
+        std::mem::swap(&mut lx, &mut ly);
+    }
+    let cmax = (log2 << 1) - 1;
+    let mut cyc = 1u64; // the command cycle (PH_IDLE)
+    for c in [lx, ly] {
+        let g = GROUP_IDX[c] as u32;
+        e.decisions += (g + (g < cmax) as u32) as u64;
+        cyc += (g + (g < cmax) as u32) as u64;
+        if g > 3 {
+            e.last_suffix += ((g >> 1) - 1) as u64;
+            cyc += ((g >> 1) - 1) as u64;
+        }
+    }
+    cyc += 1; // PH_LAST
+    let last_sb = last_pos >> 4;
+    for i in (0..=last_sb).rev() {
+        let sub = &lvs[i * 16..i * 16 + 16];
+        let any = sub.iter().any(|&v| v != 0);
+        let mut infer_dc = false;
+        cyc += 1; // PH_CSBF
+        if i < last_sb && i > 0 {
+            e.decisions += 1;
+            if !any {
+                e.skipped_subblocks += 1;
+                continue;
+            }
+            infer_dc = true;
+        } else {
+            e.inferred_subblocks += 1;
+        }
+        let start = if i == last_sb { (last_pos & 15) as i32 - 1 } else { 15 };
+        cyc += (start + 1) as u64; // PH_SIG: every position visited, an inferred DC too
+        let mut sig_pos = Vec::with_capacity(16);
+        if i == last_sb {
+            sig_pos.push(last_pos & 15);
+        }
+        for k in (0..=start).rev() {
+            let sig = sub[k as usize] != 0;
+            if k == 0 && infer_dc {
+                sig_pos.push(0);
+                continue;
+            }
+            e.decisions += 1;
+            if sig {
+                sig_pos.push(k as usize);
+                infer_dc = false;
+            }
+        }
+        let nsig = sig_pos.len();
+        if nsig == 0 {
+            continue;
+        }
+        e.coefficients += nsig as u64;
+        let abs: Vec<u32> = sig_pos.iter().map(|&k| sub[k].unsigned_abs()).collect();
+        let mut first_g2 = None;
+        for (j, &a) in abs.iter().enumerate().take(8) {
+            e.decisions += 1;
+            cyc += 1;
+            if a > 1 && first_g2.is_none() {
+                first_g2 = Some(j);
+            }
+        }
+        if first_g2.is_some() {
+            e.decisions += 1;
+            cyc += 1;
+        }
+        let hidden = sign_hiding && sig_pos[0] as i32 - sig_pos[nsig - 1] as i32 > 3;
+        let nsign = (nsig - hidden as usize) as u64;
+        e.signs += nsign;
+        cyc += nsign.div_ceil(2);
+        let mut rice = 0u32;
+        let mut first_coeff2 = 1u32;
+        for (j, &a) in abs.iter().enumerate() {
+            let base = if j < 8 { 2 + first_coeff2 } else { 1 };
+            if a >= base {
+                let v = a - base;
+                e.remaining += 1;
+                if (v >> rice) < 3 {
+                    e.rem_prefix += ((v >> rice) + 1) as u64;
+                    e.rem_suffix += rice as u64;
+                    cyc += ((v >> rice) + 1) as u64 + (rice as u64).div_ceil(2);
+                } else {
+                    let mut len = rice;
+                    let mut code = v - (3 << rice);
+                    while code >= (1 << len) {
+                        code -= 1 << len;
+                        len += 1;
+                    }
+                    e.rem_prefix += (3 + len + 1 - rice) as u64;
+                    e.rem_suffix += len as u64;
+                    cyc += (3 + len + 1 - rice) as u64 + (len as u64).div_ceil(2);
+                }
+                rice = golden::residual::next_rice(rice, a as u64);
+            } else {
+                cyc += 1; // PH_COEF: the level is out without a bin
+            }
+            if a >= 2 {
+                first_coeff2 = 0;
+            }
+        }
+    }
+    e.res_dec_cycles = cyc + 1; // PH_END
+    e
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,5 +385,48 @@ mod tests {
     fn four_by_four_at_four_lanes_is_one_tu_per_four_cycles() {
         assert_eq!(tq_period(2, 4), 4);
         assert!((tq_values_per_cycle(5, 4) - 1024.0 / 263.0).abs() < 1e-12);
+    }
+}
+
+#[cfg(test)]
+mod residual_tests {
+    use super::*;
+    use golden::cabac::{BinSink, Ctx};
+
+    struct Count(u64, u64);
+    impl BinSink for Count {
+        fn bin(&mut self, _c: &mut Ctx, _b: u32) {
+            self.0 += 1;
+        }
+        fn bypass(&mut self, _b: u32) {
+            self.1 += 1;
+        }
+        fn terminate(&mut self, _b: u32) {}
+    }
+
+    /// The event counts add up to exactly the bins golden's writer emits, context-coded
+    /// and bypass apart, on random blocks of every size and scan.
+    #[test]
+    fn events_count_the_writers_bins() {
+        let mut rng = golden::tensor::synth::SplitMix64::new(5);
+        for trial in 0..3000 {
+            let log2 = 2 + (trial % 4) as u32;
+            let scan_idx = if log2 <= 3 { (trial / 4 % 3) as u32 } else { 0 };
+            let n = 1usize << (2 * log2);
+            let density = (rng.next_u64() % 100) as u64;
+            let big = 1 + (rng.next_u64() % 200) as i64;
+            let mut lv: Vec<i32> = (0..n)
+                .map(|_| if rng.next_u64() % 100 < density { ((rng.next_u64() % (2 * big as u64 + 1)) as i64 - big) as i32 } else { 0 })
+                .collect();
+            if lv.iter().all(|&v| v == 0) {
+                lv[(rng.next_u64() % n as u64) as usize] = 1;
+            }
+            let sdh = trial % 2 == 0;
+            let mut ctx = golden::cabac::Contexts::new(30);
+            let mut c = Count(0, 0);
+            golden::residual::code_residual(&mut c, &mut ctx, &lv, log2, 0, scan_idx, sdh);
+            let e = residual_events(&lv, log2, scan_idx, sdh);
+            assert_eq!((e.decisions, e.last_suffix + e.signs + e.rem_prefix + e.rem_suffix), (c.0, c.1), "trial {trial}");
+        }
     }
 }

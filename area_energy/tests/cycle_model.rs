@@ -149,3 +149,49 @@ fn dequant_one_per_cycle() {
     );
     assert_eq!(rep.busy_cycles, dequant_busy_cycles(n));
 }
+
+/// `res_dec`: the residual parser's cycles per transform block (the phase-by-phase
+/// count of `area_energy::cycle::residual_events`) equal Verilator's exactly: the
+/// cycles of a substream of real blocks (every coded luma block of golden's @minilm
+/// streams: hardware strategy at QP 27, rd at QP 12 and 37) minus those of the same
+/// substream without its blocks (initialization, the closing terminate bin, reset)
+/// are the sum of the per-block model.
+#[test]
+fn res_dec_blocks() {
+    use golden::pipeline::{encode_tensor, RateTarget};
+    use sim::res_dec::{encode, run, Op};
+    let p0 = golden::Params::default();
+    let m = hw::block("res_dec", &p0).unwrap();
+    let mut model = sim::Model::new(&m, &BuildOptions::default()).unwrap();
+    let t = golden::sample::default_tensor();
+    for (strategy, qp) in [(golden::config::StrategyKind::Hw, 27u8), (golden::config::StrategyKind::Rd, 12), (golden::config::StrategyKind::Rd, 37)] {
+        let mut p = p0.clone();
+        p.encoder.strategy = strategy;
+        let e = encode_tensor(&t, &p, RateTarget::Qp(qp)).unwrap();
+        let tr = golden::decoder::decode_traced(&e.encoded.annexb).unwrap();
+        let mut ops = Vec::new();
+        let mut predicted = 0u64;
+        for r in tr.records.iter().filter(|r| r.cbf).take(3000) {
+            let n = 1usize << r.log2;
+            let mut levels = vec![0i32; n * n];
+            for &(pos, l) in &r.levels {
+                levels[pos as usize] = l;
+            }
+            let scan = golden::residual::scan_idx_for(r.log2 as u32, r.c_idx as u32, r.mode, false);
+            let sdh = p.bitstream.sign_data_hiding && !r.bypass;
+            predicted += area_energy::cycle::residual_events(&levels, r.log2 as u32, scan, sdh).res_dec_cycles;
+            ops.push(Op::Tu { log2: r.log2 as u32, chroma: r.c_idx > 0, scan, sdh, levels });
+        }
+        let blocks = ops.len();
+        let mut cycles = |ops: Vec<Op>| {
+            let mut ctx = golden::cabac::Contexts::new(qp as i32);
+            let s = encode(qp, true, ops, &mut ctx);
+            let r = run(&mut model, &[s], &Timing::default()).unwrap();
+            assert_eq!(r.mismatches, 0);
+            r.cycles
+        };
+        let (with, without) = (cycles(ops), cycles(Vec::new()));
+        eprintln!("res_dec {strategy:?} QP {qp}: {blocks} blocks, Verilator {} cycles for them, model {predicted}", with - without);
+        assert_eq!(with - without, predicted, "{strategy:?} QP {qp}");
+    }
+}

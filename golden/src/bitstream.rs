@@ -287,7 +287,7 @@ pub fn pps(b: &BitstreamParams, transquant_bypass: bool) -> Vec<u8> {
     w.ue(0);
     w.se(0); // init_qp_minus26
     w.flag(false); // constrained_intra_pred
-    w.flag(false); // transform_skip_enabled
+    w.flag(b.transform_skip); // transform_skip_enabled
     w.flag(false); // cu_qp_delta_enabled
     w.se(0); // cb_qp_offset
     w.se(0); // cr_qp_offset

@@ -42,6 +42,9 @@ pub struct BitstreamParams {
     pub max_tu_depth_intra: u32,
     /// Sign data hiding (PPS sign_data_hiding_enabled_flag).
     pub sign_data_hiding: bool,
+    /// Transform skip for 4x4 luma TUs (PPS transform_skip_enabled_flag): the RD
+    /// strategy codes a 4x4 TU's residual in the sample domain where that costs less.
+    pub transform_skip: bool,
     /// Strong intra smoothing for 32x32 luma (SPS flag).
     pub strong_intra_smoothing: bool,
     /// Wavefront parallel processing (entropy_coding_sync_enabled_flag).
@@ -59,6 +62,7 @@ impl Default for BitstreamParams {
             max_tu_size: 32,
             max_tu_depth_intra: 2,
             sign_data_hiding: true,
+            transform_skip: false,
             strong_intra_smoothing: true,
             wpp: false,
             ctus_per_slice: 0,

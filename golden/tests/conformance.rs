@@ -18,7 +18,8 @@ fn params(strategy: StrategyKind, rotate: Option<u64>) -> Params {
 }
 
 /// Encode `t` at `qp`, decode the stream with ffmpeg and dec265, compare every plane.
-fn check(t: &Tensor, p: &Params, qp: u8, what: &str) {
+/// Returns the encoder's frame statistics.
+fn check(t: &Tensor, p: &Params, qp: u8, what: &str) -> Vec<golden::encoder::FrameStats> {
     let r = pipeline::encode_tensor(t, p, pipeline::RateTarget::Qp(qp)).unwrap_or_else(|e| panic!("{what}: encode: {e}"));
     let (w, h) = (r.header.layout.frame_width as usize, r.header.layout.frame_height as usize);
     let dir = tools::scratch_dir("conf");
@@ -48,6 +49,7 @@ fn check(t: &Tensor, p: &Params, qp: u8, what: &str) {
     let q = golden::tensor::tile::from_frames(&luma, &r.header.layout).unwrap();
     assert_eq!(q, r.q_recon, "{what}: restored int8 differs");
     let _ = std::fs::remove_dir_all(&dir);
+    r.encoded.frames
 }
 
 const QPS: [u8; 6] = [0, 12, 22, 32, 42, 51];
@@ -170,6 +172,34 @@ fn bitstream_options() {
             }
         }
     }
+}
+
+/// Transform skip (PPS transform_skip_enabled_flag): the RD strategy codes 4x4 luma
+/// TUs in the sample domain where J is lower. Laplacian data picks it often; the
+/// shipped real tensor at high rates; with and without sign hiding, with WPP.
+#[test]
+fn transform_skip() {
+    let lap = synth::laplacian(256, 256, 5);
+    let minilm = golden::sample::default_tensor();
+    let runs: &[(&str, &Tensor, &str, &[u8])] = &[
+        ("laplacian", &lap, "[bitstream]\ntransform_skip = true\n", &[0, 12, 22, 32, 42]),
+        ("laplacian", &lap, "[bitstream]\ntransform_skip = true\nsign_data_hiding = false\nwpp = true\n", &[4, 27]),
+        ("@minilm", &minilm, "[bitstream]\ntransform_skip = true\n", &[12]),
+    ];
+    for (name, t, conf, qps) in runs {
+        let p = Params::from_toml_str(conf).unwrap();
+        let mut used = 0;
+        for &qp in *qps {
+            let what = format!("{name} ({}) QP {qp}", conf.replace('\n', " "));
+            used += check(t, &p, qp, &what).iter().map(|f| f.transform_skip_tus).sum::<u64>();
+        }
+        assert!(used > 0, "{name} ({conf}): no TU chose transform skip");
+    }
+    // the hardware strategy never codes 4x4 TUs: the flag in the PPS changes nothing else
+    let mut p = Params::from_toml_str("[bitstream]\ntransform_skip = true\n").unwrap();
+    p.encoder.strategy = StrategyKind::Hw;
+    let stats = check(&minilm, &p, 27, "@minilm hw with transform_skip");
+    assert_eq!(stats.iter().map(|f| f.transform_skip_tus).sum::<u64>(), 0);
 }
 
 /// Several frames in one stream (a tensor larger than the maximum frame).

@@ -336,4 +336,15 @@ mod tests {
         assert_eq!(super::makespan(&[5, 7], 1), 12);
         assert_eq!(super::makespan(&[], 3), 0);
     }
+
+    /// A stream whose PPS enables transform skip (golden's RD option) is refused
+    /// with the reason, before any simulation.
+    #[test]
+    fn transform_skip_streams_are_refused() {
+        let p = golden::config::Params::from_toml_str("[bitstream]\ntransform_skip = true\n").unwrap();
+        let t = golden::tensor::synth::laplacian(144, 144, 3);
+        let r = golden::pipeline::encode_tensor(&t, &p, golden::pipeline::RateTarget::Qp(12)).unwrap();
+        let e = super::jobs(&r.encoded.annexb).err().expect("refused").to_string();
+        assert!(e.contains("transform_skip_enabled_flag") && e.contains("outside the decoder core's subset"), "{e}");
+    }
 }

@@ -27,6 +27,8 @@ pub struct FrameState<'a> {
     pub mode: Vec<u8>,
     pub tu_log2: Vec<u8>,
     pub cbf: Vec<bool>,
+    /// transform_skip_flag of the luma TU covering the unit (4x4 TUs only).
+    pub ts: Vec<bool>,
     pub levels: Vec<i32>,
     pub slice_of_ctu: Vec<u32>,
     /// The PPS enables cu_transquant_bypass (the flag is coded in every CU).
@@ -42,7 +44,7 @@ pub struct Snapshot {
     size: usize,
     recon: Vec<u8>,
     levels: Vec<i32>,
-    units: Vec<(bool, u8, bool, u8, u8, bool)>,
+    units: Vec<(bool, u8, bool, u8, u8, bool, bool)>,
 }
 
 impl<'a> FrameState<'a> {
@@ -69,6 +71,7 @@ impl<'a> FrameState<'a> {
             mode: vec![1; units],
             tu_log2: vec![0; units],
             cbf: vec![false; units],
+            ts: vec![false; units],
             levels: vec![0; w * h],
             slice_of_ctu,
             bypass_enabled: false,
@@ -143,7 +146,7 @@ impl<'a> FrameState<'a> {
         for y in (y0..y0 + size_y).step_by(4) {
             for x in (x0..x0 + size_x).step_by(4) {
                 let u = self.unit(x, y);
-                units.push((self.decoded[u], self.cu_log2[u], self.nxn[u], self.mode[u], self.tu_log2[u], self.cbf[u]));
+                units.push((self.decoded[u], self.cu_log2[u], self.nxn[u], self.mode[u], self.tu_log2[u], self.cbf[u], self.ts[u]));
             }
         }
         Snapshot { x0, y0, size, recon, levels, units }
@@ -169,6 +172,7 @@ impl<'a> FrameState<'a> {
                 self.mode[u] = t.3;
                 self.tu_log2[u] = t.4;
                 self.cbf[u] = t.5;
+                self.ts[u] = t.6;
             }
         }
     }

@@ -39,6 +39,8 @@ pub struct FrameStats {
     pub bins: u64,
     pub slices: usize,
     pub substreams: usize,
+    /// Luma TUs coded with transform_skip_flag = 1.
+    pub transform_skip_tus: u64,
 }
 
 /// An encoded sequence: the Annex-B stream and the encoder's reconstruction.
@@ -180,5 +182,6 @@ pub fn encode_frame(p: &Params, w: usize, h: usize, orig: &[u8], qp: u8, bypass:
         }
     }
     stats.bytes = out.len() - before;
+    stats.transform_skip_tus = st.ts.iter().filter(|&&t| t).count() as u64;
     (st.recon, stats)
 }

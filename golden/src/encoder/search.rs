@@ -7,7 +7,9 @@
 //!   the configured rounding offset, sign hiding as signalled.
 //! * [`rd_ctu`]: the rate-distortion strategy: CU quadtree, 2Nx2N/NxN, TU quadtree and
 //!   intra mode chosen by J = SSE + lambda * bits, with bits counted exactly by the
-//!   CABAC bit counter on the current context states; SATD pre-selection of modes.
+//!   CABAC bit counter on the current context states; SATD pre-selection of modes;
+//!   with `bitstream.transform_skip`, each 4x4 luma TU also tries transform skip and
+//!   keeps it where J is lower.
 
 use super::frame::FrameState;
 use super::syntax::{code_cu_header, code_tu_leaf, mode_code, split_cu_ctx, tu_split_coded, ModeCode};
@@ -155,23 +157,37 @@ fn code_tu_with(sc: &mut TuScratch, st: &mut FrameState, ctx: &Contexts, x0: usi
         record_tu(st, x0, y0, log2, mode, &lv[..n * n]);
         return 0;
     }
-    forward(&res[..n * n], n, n == 4, &mut coef[..n * n]);
-    match q {
-        Quant::Deadzone(off) => {
-            quantize(&coef[..n * n], log2, st.qp, off, &mut lv[..n * n], &mut du[..n * n]);
+    let cbf = transform_quantize(st.qp, log2, scan_idx, q, sdh, false, ctx, &res[..n * n], coef, lv, du, d, rec);
+    let mut ts = false;
+    if n == 4 && st.p.bitstream.transform_skip {
+        if let Quant::Rdoq(lambda) = q {
+            // transform skip: the same quantizer on the residual scaled to the 4x4
+            // transform's range; kept where J = SSE + lambda * rate is lower
+            let mut alt = TsAlt { lv: [0; 16], du: [0; 16], coef: [0; 16], d: [0; 16], rec: [0; 16] };
+            let TsAlt { lv: alv, du: adu, coef: acoef, d: ad, rec: arec } = &mut alt;
+            let acbf = transform_quantize(st.qp, log2, scan_idx, q, sdh, true, ctx, &res[..16], acoef, alv, adu, ad, arec);
+            let j = |cbf: bool, lv: &[i32], rec: &[i32], ts: bool| {
+                let mut c = ctx.clone();
+                let mut bc = BitCounter::default();
+                bc.bin(&mut c.cbf_luma[0], cbf as u32);
+                if cbf {
+                    bc.bin(&mut c.transform_skip[0], ts as u32);
+                    crate::residual::code_residual(&mut bc, &mut c, lv, 2, 0, scan_idx, sdh);
+                }
+                let sse: u64 = (0..16).map(|i| {
+                    let e = (pred[i] + if cbf { rec[i] } else { 0 }).clamp(0, 255) - (pred[i] + res[i]);
+                    (e * e) as u64
+                }).sum();
+                sse as f64 + lambda * bits(&bc)
+            };
+            if acbf && j(acbf, &alv[..], &arec[..], true) < j(cbf, &lv[..16], &rec[..16], false) {
+                lv[..16].copy_from_slice(&alv[..]);
+                rec[..16].copy_from_slice(&arec[..]);
+                ts = true;
+            }
         }
-        Quant::Rdoq(lambda) => {
-            super::rdoq::rdoq(&coef[..n * n], log2, st.qp, scan_idx, lambda, ctx, &mut lv[..n * n], &mut du[..n * n]);
-        }
-    }
-    if sdh {
-        sign_hide(&mut lv[..n * n], &coef[..n * n], &du[..n * n], scan_table(log2, scan_idx));
     }
     let cbf = lv[..n * n].iter().any(|&v| v != 0);
-    if cbf {
-        dequantize(&lv[..n * n], log2, st.qp, &mut d[..n * n]);
-        inverse(&d[..n * n], n, n == 4, &mut rec[..n * n]);
-    }
     let mut sse = 0u64;
     for y in 0..n {
         for x in 0..n {
@@ -182,7 +198,60 @@ fn code_tu_with(sc: &mut TuScratch, st: &mut FrameState, ctx: &Contexts, x0: usi
         }
     }
     record_tu(st, x0, y0, log2, mode, &lv[..n * n]);
+    if ts {
+        st.set_units(x0, y0, 4, |s, u| s.ts[u] = true);
+    }
     sse
+}
+
+/// Work arrays of the transform-skip alternative of a 4x4 TU.
+struct TsAlt {
+    lv: [i32; 16],
+    du: [i32; 16],
+    coef: [i32; 16],
+    d: [i32; 16],
+    rec: [i32; 16],
+}
+
+/// Transform (or, with `ts`, the 4x4 transform skip scaling r << 5), quantize, sign
+/// hiding, dequantize and inverse one TU residual. Leaves the levels in `lv` and the
+/// reconstructed residual in `rec`; returns whether any level is non-zero.
+#[allow(clippy::too_many_arguments)]
+fn transform_quantize(qp: u8, log2: u32, scan_idx: u32, q: Quant, sdh: bool, ts: bool, ctx: &Contexts, res: &[i32], coef: &mut [i32], lv: &mut [i32], du: &mut [i32], d: &mut [i32], rec: &mut [i32]) -> bool {
+    let n = 1usize << log2;
+    let nn = n * n;
+    if ts {
+        // 8.6.4.2 with extended precision off: r = d << 7 then >> 12 in the decoder,
+        // i.e. a gain of 2^-5 that the encoder undoes (HM's xTransformSkip)
+        for i in 0..nn {
+            coef[i] = res[i] << 5;
+        }
+    } else {
+        forward(&res[..nn], n, n == 4, &mut coef[..nn]);
+    }
+    match q {
+        Quant::Deadzone(off) => {
+            quantize(&coef[..nn], log2, qp, off, &mut lv[..nn], &mut du[..nn]);
+        }
+        Quant::Rdoq(lambda) => {
+            super::rdoq::rdoq(&coef[..nn], log2, qp, scan_idx, lambda, ctx, &mut lv[..nn], &mut du[..nn]);
+        }
+    }
+    if sdh {
+        sign_hide(&mut lv[..nn], &coef[..nn], &du[..nn], scan_table(log2, scan_idx));
+    }
+    let cbf = lv[..nn].iter().any(|&v| v != 0);
+    if cbf {
+        dequantize(&lv[..nn], log2, qp, &mut d[..nn]);
+        if ts {
+            for i in 0..nn {
+                rec[i] = ((d[i] << 7) + 2048) >> 12;
+            }
+        } else {
+            inverse(&d[..nn], n, n == 4, &mut rec[..nn]);
+        }
+    }
+    cbf
 }
 
 /// Store a reconstructed TU's levels and mark its units (decoded, mode, size, cbf).
@@ -195,6 +264,7 @@ fn record_tu(st: &mut FrameState, x0: usize, y0: usize, log2: u32, mode: u8, lv:
         s.mode[u] = mode;
         s.tu_log2[u] = log2 as u8;
         s.cbf[u] = cbf;
+        s.ts[u] = false;
     });
 }
 

@@ -91,6 +91,10 @@ pub fn code_tu_leaf<S: BinSink>(s: &mut S, ctx: &mut Contexts, st: &FrameState, 
         let n = 1usize << log2;
         st.load_levels(x0, y0, n, &mut lv[..n * n]);
         let scan = scan_idx_for(log2, 0, st.mode[u], false);
+        if st.p.bitstream.transform_skip && log2 == 2 && !st.lossless {
+            // transform_skip_flag, the first element of residual_coding()
+            s.bin(&mut ctx.transform_skip[0], st.ts[u] as u32);
+        }
         code_residual(s, ctx, &lv[..n * n], log2, 0, scan, st.p.bitstream.sign_data_hiding && !st.lossless);
     }
 }

@@ -1,0 +1,48 @@
+//! Where the decoder core's cycles go: Verilator's `dec_core` cycles on golden's
+//! @minilm streams next to the residual parser's exact share (the sum of
+//! `cycle::residual_events(..).res_dec_cycles`, equal to Verilator's `res_dec` by
+//! `tests/cycle_model.rs`) and the CU-level bins that `syn_dec` asks for one at a time.
+//! The rest is `syn_dec`'s own states and the reconstruction path's back-pressure:
+//! what a core-level model still has to count.
+//!
+//! `cargo run --release -p area_energy --example dec_cycles [QP...]` (needs verilator).
+use area_energy::cycle::{residual_events, ResidualEvents};
+use golden::config::{Params, StrategyKind};
+use golden::pipeline::{self, RateTarget};
+use sim::{BuildOptions, Model};
+
+fn main() {
+    let qps: Vec<u8> = std::env::args().skip(1).map(|a| a.parse().expect("QP")).collect();
+    let qps = if qps.is_empty() { vec![12, 22, 27, 37, 45] } else { qps };
+    let p0 = Params::default();
+    let m = hw::block("dec_core", &p0).unwrap();
+    let mut model = Model::new(&m, &BuildOptions::default()).unwrap();
+    let t = golden::sample::default_tensor();
+    println!("| strategy | QP | dec_core cycles | res_dec cycles | CU-level bins | rest | rest per CU-level bin | luma TUs |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for strategy in [StrategyKind::Hw, StrategyKind::Rd] {
+        for &qp in &qps {
+            let mut p = p0.clone();
+            p.encoder.strategy = strategy;
+            let enc = pipeline::encode_tensor(&t, &p, RateTarget::Qp(qp)).unwrap();
+            let s = sim::dec_core::stream(&enc.encoded.annexb).unwrap();
+            let r = sim::dec_core::run(&mut model, &s, 0, 1, 50_000_000).unwrap();
+            assert_eq!(r.mismatches, 0);
+            let tr = golden::decoder::decode_traced(&enc.encoded.annexb).unwrap();
+            let mut ev = ResidualEvents::default();
+            for rec in tr.records.iter().filter(|r| r.cbf) {
+                let n = 1usize << rec.log2;
+                let mut lv = vec![0i32; n * n];
+                for &(pos, l) in &rec.levels {
+                    lv[pos as usize] = l;
+                }
+                let si = golden::residual::scan_idx_for(rec.log2 as u32, rec.c_idx as u32, rec.mode, false);
+                ev.add(&residual_events(&lv, rec.log2 as u32, si, p.bitstream.sign_data_hiding && !rec.bypass));
+            }
+            let cu_bins = tr.bins - ev.bins();
+            let rest = r.cycles as i64 - ev.res_dec_cycles as i64;
+            let luma = tr.records.iter().filter(|r| r.c_idx == 0).count();
+            println!("| {strategy:?} | {qp} | {} | {} | {cu_bins} | {rest} | {:.2} | {luma} |", r.cycles, ev.res_dec_cycles, rest as f64 / cu_bins as f64);
+        }
+    }
+}
