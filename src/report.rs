@@ -130,6 +130,28 @@ struct RatePoint {
     bins_per_value: f64,
 }
 
+/// The decoder core as a whole: its cycle model on the input's hardware-strategy
+/// stream at the operating point (area_energy::core_cycles, equal to Verilator's
+/// dec_core count on every stream of area_energy/tests/cycle_model.rs).
+#[derive(Serialize, Clone)]
+struct DecoderCoreRow {
+    qp: u8,
+    cycles: u64,
+    /// Tensor values decoded (the frames' padding excluded).
+    values: u64,
+    /// Luma samples of the frames (padding included).
+    frame_samples: u64,
+    values_per_cycle: f64,
+    /// Share of the cycles the residual parser (res_dec) is busy.
+    res_dec_busy_share: f64,
+    /// Logic of the synthesized blocks inside the core (res_dec, inv_tq, intra_pred)
+    /// plus the core's memories (CTU-row banks, coefficient memory, WPP storage), um2.
+    area_um2: f64,
+    memory_um2: f64,
+    /// What the area leaves out.
+    area_scope: &'static str,
+}
+
 /// A core built from measured blocks, each replicated to the target rate.
 #[derive(Serialize)]
 struct CoreSizing {
@@ -331,6 +353,47 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
             .ok_or_else(|| anyhow!("block {n} missing"))
     };
 
+    // the decoder core as a whole (its cycle model on the operating point's stream)
+    let dec_core_row = {
+        let t = golden::sample::load(&a.input, None).map_err(|e| anyhow!("{}: {e}", a.input))?;
+        let mut q = p.clone();
+        q.encoder.strategy = StrategyKind::Hw;
+        let e = pipeline::encode_tensor(&t, &q, RateTarget::Qp(op.qp)).map_err(|e| anyhow!("{}: {e}", a.input))?;
+        match hw::dec_core::generate(&p) {
+            Err(why) => {
+                eprintln!("note: no decoder core for this configuration ({why}): no core row");
+                None
+            }
+            Ok(_) => {
+                let m = area_energy::core_cycles::dec_core(&area_energy::core_cycles::DecCoreConfig::of(&p), &e.encoded.annexb)
+                    .map_err(|e| anyhow!("decoder core model: {e}"))?;
+                let values = t.data.len() as u64;
+                let frame_samples = e.prepared.layout.frame_width as u64 * e.prepared.layout.frame_height as u64 * e.prepared.frames.len() as u64;
+                let mems: Vec<area::Memory> = hw::memories("dec_core", &p)
+                    .map_err(|e| anyhow!(e))?
+                    .into_iter()
+                    .map(|(name, words, width)| area::Memory { name, words, width })
+                    .collect();
+                let memory_um2: f64 = mems.iter().map(|m| m.area_um2(&node)).sum();
+                let logic_um2: f64 = ["res_dec", "inv_tq", "intra_pred"]
+                    .iter()
+                    .map(|b| row(b).map(|r| r.area.cell_um2 - r.area.memory_um2))
+                    .sum::<Result<f64>>()?;
+                Some(DecoderCoreRow {
+                    qp: op.qp,
+                    cycles: m.cycles,
+                    values,
+                    frame_samples,
+                    values_per_cycle: values as f64 / m.cycles.max(1) as f64,
+                    res_dec_busy_share: m.res_dec_busy as f64 / m.cycles.max(1) as f64,
+                    area_um2: logic_um2 + memory_um2,
+                    memory_um2,
+                    area_scope: "logic of res_dec, inv_tq and intra_pred as synthesized here, plus the core's memories; syn_dec's CU-level state machine and recon's control and adders are not synthesized by the report",
+                })
+            }
+        }
+    };
+
     // cycle model: values per cycle of each block at the operating point
     let lanes = p.rtl.samples_per_cycle;
     let tu_log2 = p
@@ -397,6 +460,21 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
             }
             sizings.push(cs);
         }
+        if let Some(d) = &dec_core_row {
+            // whole decoder cores at the model's rate; energy as the blocks' sum
+            let pj = sizings.iter().find(|z| z.core == "decoder" && z.target == t.name).map(|z| z.pj_per_value).unwrap_or(0.0);
+            let s = sizing::size(&t, op.bits_per_value, d.values_per_cycle, p.rtl.clock_mhz, d.area_um2, node.utilization.value, pj);
+            sizings.push(CoreSizing {
+                core: "decoder core (cycle model)",
+                target: t.name.into(),
+                values_per_s: v,
+                clock_mhz: p.rtl.clock_mhz,
+                blocks: vec![("dec_core".into(), d.values_per_cycle, s.instances)],
+                area_mm2: s.area_mm2,
+                power_w: s.power_w,
+                pj_per_value: s.pj_per_value,
+            });
+        }
     }
     let design = &sizing::targets()[0];
     let dv = design.values_per_s(op.bits_per_value);
@@ -436,6 +514,11 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         ),
         ("tcgen dec blocks".to_string(), dec.area_mm2),
     ];
+    let dec_core_z = sizings.iter().find(|z| z.core == "decoder core (cycle model)" && z.target == design.name);
+    let mut area_items = area_items;
+    if let Some(z) = dec_core_z {
+        area_items.push(("tcgen dec cores (model)".to_string(), z.area_mm2));
+    }
     let energy_items = vec![
         ("H.265 enc (model)".to_string(), h265_enc.pj_per_value()),
         (
@@ -545,8 +628,9 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         "rd_strategy": rd_points,
         "cycle_model": { "tu_log2": tu_log2, "lanes": lanes, "transform_values_per_cycle": tq_vpc, "decoder_values_per_cycle": dec_vpc, "encoder_values_per_cycle": enc_vpc },
         "sizing": sizings,
+        "decoder_core_model": dec_core_row,
         "reference": { "h265_encoder": h265_enc, "h265_decoder": h265_dec, "table_ii": reference::TABLE_II, "table_ii_values_per_s": reference::TABLE_II_VALUES_PER_S },
-        "scope": "tcgen rows are the blocks built so far (decoder: res_dec, the residual parser with its engine and contexts, + inv_tq + intra_pred; encoder: fwd_tq + inv_tq + cabac_enc), each replicated to the target rate; the CU-level parser (syn_dec's state machine), reconstruction, line buffers, the encoder's intra search, binarizer and bit packing are not in them yet",
+        "scope": "'decoder core (cycle model)' rows are whole dec_cores at the rate of the core's cycle model on the input (see decoder_core_model); the other tcgen rows are the blocks built so far (decoder: res_dec, the residual parser with its engine and contexts, + inv_tq + intra_pred; encoder: fwd_tq + inv_tq + cabac_enc), each replicated to the target rate; the CU-level parser (syn_dec's state machine), reconstruction, line buffers, the encoder's intra search, binarizer and bit packing are not in them yet",
     });
     write_atomic(
         &a.out.join("report.json"),
@@ -560,6 +644,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         &op,
         &hw_points,
         &sizings,
+        dec_core_row.as_ref(),
         &h265_enc,
         &h265_dec,
         dv,
@@ -583,6 +668,7 @@ fn markdown(
     op: &RatePoint,
     hw_points: &[RatePoint],
     sizings: &[CoreSizing],
+    dec_core: Option<&DecoderCoreRow>,
     enc: &reference::CodecModel,
     dec: &reference::CodecModel,
     dv: f64,
@@ -653,6 +739,20 @@ fn markdown(
             z.pj_per_value
         );
     }
+    if let Some(d) = dec_core {
+        s += &format!(
+            "\n## Decoder core (cycle model)\n\nThe whole `dec_core` on the input's hardware-strategy stream at QP {}: {} cycles for {} values ({} frame samples): {:.4} values/cycle, the residual parser busy {:.1}% of the cycles (area_energy::core_cycles, equal to Verilator's count on the streams of area_energy/tests/cycle_model.rs). Area {:.1} um2 ({:.1} um2 memories): {}.\n",
+            d.qp,
+            d.cycles,
+            d.values,
+            d.frame_samples,
+            d.values_per_cycle,
+            100.0 * d.res_dec_busy_share,
+            d.area_um2,
+            d.memory_um2,
+            d.area_scope
+        );
+    }
     let scale = dv / reference::TABLE_II_VALUES_PER_S;
     s += &format!(
         "\n## Against the full video codec at {:.2} G values/s\n\nTable II rows scaled linearly from {:.2} G elements/s.\n\n| | area mm2 | pJ/value |\n|---|---|---|\n",
@@ -680,18 +780,16 @@ fn markdown(
         dec.kept_area_mm2(),
         dec.pj_per_value()
     );
-    for core in ["encoder", "decoder"] {
+    for core in ["encoder", "decoder", "decoder core (cycle model)"] {
         if let Some(z) = sizings
             .iter()
             .find(|z| z.core == core && z.values_per_s == dv)
         {
-            s += &format!(
-                "| tcgen {core} blocks built so far | {:.4} | {:.2} |\n",
-                z.area_mm2, z.pj_per_value
-            );
+            let what = if core.ends_with("model)") { format!("tcgen {core}") } else { format!("tcgen {core} blocks built so far") };
+            s += &format!("| {what} | {:.4} | {:.2} |\n", z.area_mm2, z.pj_per_value);
         }
     }
-    s += "\nTargets (100 Gbit/s, ASAP7): decoder <= 0.1 mm2 and 5 pJ/value, encoder <= 0.5 mm2 and 20 pJ/value. The tcgen rows hold only the blocks built so far (see `scope` in report.json).\n";
+    s += "\nTargets (100 Gbit/s, ASAP7): decoder <= 0.1 mm2 and 5 pJ/value, encoder <= 0.5 mm2 and 20 pJ/value. The 'blocks built so far' rows replicate each block on its own (see `scope` in report.json); the 'decoder core (cycle model)' row is whole decoder cores, memories included, at the rate the core's cycle model gives on the input.\n";
     s
 }
 

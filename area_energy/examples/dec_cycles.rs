@@ -1,9 +1,7 @@
-//! Where the decoder core's cycles go: Verilator's `dec_core` cycles on golden's
-//! @minilm streams next to the residual parser's exact share (the sum of
-//! `cycle::residual_events(..).res_dec_cycles`, equal to Verilator's `res_dec` by
-//! `tests/cycle_model.rs`) and the CU-level bins that `syn_dec` asks for one at a time.
-//! The rest is `syn_dec`'s own states and the reconstruction path's back-pressure:
-//! what a core-level model still has to count.
+//! The decoder core's cycles: Verilator's `dec_core` on golden's @minilm streams next
+//! to the core model (`area_energy::core_cycles::dec_core`) and the residual parser's
+//! exact share (the sum of `cycle::residual_events(..).res_dec_cycles`), with the
+//! CU-level bins that `syn_dec` asks for one at a time.
 //!
 //! `cargo run --release -p area_energy --example dec_cycles [QP...]` (needs verilator).
 use area_energy::cycle::{residual_events, ResidualEvents};
@@ -18,7 +16,7 @@ fn main() {
     let m = hw::block("dec_core", &p0).unwrap();
     let mut model = Model::new(&m, &BuildOptions::default()).unwrap();
     let t = golden::sample::default_tensor();
-    println!("| strategy | QP | dec_core cycles | res_dec cycles | CU-level bins | rest | rest per CU-level bin | luma TUs |");
+    println!("| strategy | QP | dec_core cycles | model | model error | res_dec cycles | CU-level bins | luma TUs |");
     println!("|---|---|---|---|---|---|---|---|");
     for strategy in [StrategyKind::Hw, StrategyKind::Rd] {
         for &qp in &qps {
@@ -40,9 +38,15 @@ fn main() {
                 ev.add(&residual_events(&lv, rec.log2 as u32, si, p.bitstream.sign_data_hiding && !rec.bypass));
             }
             let cu_bins = tr.bins - ev.bins();
-            let rest = r.cycles as i64 - ev.res_dec_cycles as i64;
             let luma = tr.records.iter().filter(|r| r.c_idx == 0).count();
-            println!("| {strategy:?} | {qp} | {} | {} | {cu_bins} | {rest} | {:.2} | {luma} |", r.cycles, ev.res_dec_cycles, rest as f64 / cu_bins as f64);
+            let mt = area_energy::core_cycles::dec_core(&area_energy::core_cycles::DecCoreConfig::of(&p), &enc.encoded.annexb).unwrap();
+            println!(
+                "| {strategy:?} | {qp} | {} | {} | {:+.2}% | {} | {cu_bins} | {luma} |",
+                r.cycles,
+                mt.cycles,
+                (mt.cycles as f64 / r.cycles as f64 - 1.0) * 100.0,
+                ev.res_dec_cycles
+            );
         }
     }
 }

@@ -59,6 +59,18 @@ pub fn tq_values_per_cycle(log2: u32, lanes: u32) -> f64 {
 /// Control-level run of a TU stream (TU sizes as log2) through a transform block with
 /// `lanes` samples per cycle.
 pub fn tq_run(block: Tq, lanes: u32, tus: &[u32]) -> TqTiming {
+    tq_run_impl(block, lanes, tus, None)
+}
+
+/// The cycle of every output beat of one TU of 2^`log2` alone through the block (input
+/// from cycle 0, output always ready), for the core model.
+pub fn tq_out_cycles(block: Tq, lanes: u32, log2: u32) -> Vec<u64> {
+    let mut v = Vec::new();
+    tq_run_impl(block, lanes, &[log2], Some(&mut v));
+    v
+}
+
+fn tq_run_impl(block: Tq, lanes: u32, tus: &[u32], mut out: Option<&mut Vec<u64>>) -> TqTiming {
     let p = lanes as u64;
     let beats_of = |l: u32| (1u64 << (2 * l)) / p;
     let total_out: u64 = tus.iter().map(|&l| beats_of(l)).sum();
@@ -107,6 +119,9 @@ pub fn tq_run(block: Tq, lanes: u32, tus: &[u32]) -> TqTiming {
         };
         let in_ready = s0.is_none() || s0_fire;
         if o_pop {
+            if let Some(o) = out.as_mut() {
+                o.push(cycle);
+            }
             t.beats_out += 1;
             if t.beats_out == 1 {
                 t.first_output = cycle;
@@ -246,6 +261,52 @@ impl ResidualEvents {
 /// cycle (no remaining level) or one per prefix bin plus the suffix bins two per
 /// cycle; one end cycle.
 pub fn residual_events(levels: &[i32], log2: u32, scan_idx: u32, sign_hiding: bool) -> ResidualEvents {
+    walk_residual(levels, log2, scan_idx, sign_hiding, None)
+}
+
+/// One cycle of `res_dec` on a block, after its command cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// No output involved.
+    Plain,
+    /// The coefficient phase: the engine request waits for room in the output FIFO.
+    Room,
+    /// An output beat (a level, or the end beat last): waits for room.
+    Emit,
+}
+
+/// The cycles of `res_dec` on a block after its command cycle, in order (the count
+/// is `residual_events(..).res_dec_cycles - 1`), for the core model.
+pub fn residual_steps(levels: &[i32], log2: u32, scan_idx: u32, sign_hiding: bool) -> Vec<Step> {
+    let mut v = Vec::new();
+    walk_residual(levels, log2, scan_idx, sign_hiding, Some(&mut v));
+    v
+}
+
+/// Cycle counter of [`walk_residual`], optionally recording the steps.
+struct Cycles<'a> {
+    n: u64,
+    steps: Option<&'a mut Vec<Step>>,
+}
+
+impl Cycles<'_> {
+    fn plain(&mut self, k: u64) {
+        self.n += k;
+        if let Some(s) = self.steps.as_mut() {
+            s.extend(std::iter::repeat(Step::Plain).take(k as usize));
+        }
+    }
+    /// A coefficient of `k` cycles: its level goes out in the last.
+    fn coef(&mut self, k: u64) {
+        self.n += k;
+        if let Some(s) = self.steps.as_mut() {
+            s.extend(std::iter::repeat(Step::Room).take(k as usize - 1));
+            s.push(Step::Emit);
+        }
+    }
+}
+
+fn walk_residual(levels: &[i32], log2: u32, scan_idx: u32, sign_hiding: bool, steps: Option<&mut Vec<Step>>) -> ResidualEvents {
     use golden::residual::{scan_table, GROUP_IDX};
     let n = 1usize << log2;
     let scan = scan_table(log2, scan_idx);
@@ -258,23 +319,23 @@ pub fn residual_events(levels: &[i32], log2: u32, scan_idx: u32, sign_hiding: bo
         std::mem::swap(&mut lx, &mut ly);
     }
     let cmax = (log2 << 1) - 1;
-    let mut cyc = 1u64; // the command cycle (PH_IDLE)
+    let mut cyc = Cycles { n: 1, steps }; // the command cycle (PH_IDLE), not a step
     for c in [lx, ly] {
         let g = GROUP_IDX[c] as u32;
         e.decisions += (g + (g < cmax) as u32) as u64;
-        cyc += (g + (g < cmax) as u32) as u64;
+        cyc.plain((g + (g < cmax) as u32) as u64);
         if g > 3 {
             e.last_suffix += ((g >> 1) - 1) as u64;
-            cyc += ((g >> 1) - 1) as u64;
+            cyc.plain(((g >> 1) - 1) as u64);
         }
     }
-    cyc += 1; // PH_LAST
+    cyc.plain(1); // PH_LAST
     let last_sb = last_pos >> 4;
     for i in (0..=last_sb).rev() {
         let sub = &lvs[i * 16..i * 16 + 16];
         let any = sub.iter().any(|&v| v != 0);
         let mut infer_dc = false;
-        cyc += 1; // PH_CSBF
+        cyc.plain(1); // PH_CSBF
         if i < last_sb && i > 0 {
             e.decisions += 1;
             if !any {
@@ -286,7 +347,7 @@ pub fn residual_events(levels: &[i32], log2: u32, scan_idx: u32, sign_hiding: bo
             e.inferred_subblocks += 1;
         }
         let start = if i == last_sb { (last_pos & 15) as i32 - 1 } else { 15 };
-        cyc += (start + 1) as u64; // PH_SIG: every position visited, an inferred DC too
+        cyc.plain((start + 1) as u64); // PH_SIG: every position visited, an inferred DC too
         let mut sig_pos = Vec::with_capacity(16);
         if i == last_sb {
             sig_pos.push(last_pos & 15);
@@ -312,19 +373,19 @@ pub fn residual_events(levels: &[i32], log2: u32, scan_idx: u32, sign_hiding: bo
         let mut first_g2 = None;
         for (j, &a) in abs.iter().enumerate().take(8) {
             e.decisions += 1;
-            cyc += 1;
+            cyc.plain(1);
             if a > 1 && first_g2.is_none() {
                 first_g2 = Some(j);
             }
         }
         if first_g2.is_some() {
             e.decisions += 1;
-            cyc += 1;
+            cyc.plain(1);
         }
         let hidden = sign_hiding && sig_pos[0] as i32 - sig_pos[nsig - 1] as i32 > 3;
         let nsign = (nsig - hidden as usize) as u64;
         e.signs += nsign;
-        cyc += nsign.div_ceil(2);
+        cyc.plain(nsign.div_ceil(2));
         let mut rice = 0u32;
         let mut first_coeff2 = 1u32;
         for (j, &a) in abs.iter().enumerate() {
@@ -335,7 +396,7 @@ pub fn residual_events(levels: &[i32], log2: u32, scan_idx: u32, sign_hiding: bo
                 if (v >> rice) < 3 {
                     e.rem_prefix += ((v >> rice) + 1) as u64;
                     e.rem_suffix += rice as u64;
-                    cyc += ((v >> rice) + 1) as u64 + (rice as u64).div_ceil(2);
+                    cyc.coef(((v >> rice) + 1) as u64 + (rice as u64).div_ceil(2));
                 } else {
                     let mut len = rice;
                     let mut code = v - (3 << rice);
@@ -345,18 +406,23 @@ pub fn residual_events(levels: &[i32], log2: u32, scan_idx: u32, sign_hiding: bo
                     }
                     e.rem_prefix += (3 + len + 1 - rice) as u64;
                     e.rem_suffix += len as u64;
-                    cyc += (3 + len + 1 - rice) as u64 + (len as u64).div_ceil(2);
+                    cyc.coef((3 + len + 1 - rice) as u64 + (len as u64).div_ceil(2));
                 }
                 rice = golden::residual::next_rice(rice, a as u64);
             } else {
-                cyc += 1; // PH_COEF: the level is out without a bin
+                cyc.coef(1); // PH_COEF: the level is out without a bin
             }
             if a >= 2 {
                 first_coeff2 = 0;
             }
         }
     }
-    e.res_dec_cycles = cyc + 1; // PH_END
+    // PH_END: the end beat
+    cyc.n += 1;
+    if let Some(s) = cyc.steps.as_mut() {
+        s.push(Step::Emit);
+    }
+    e.res_dec_cycles = cyc.n;
     e
 }
 

@@ -6,9 +6,11 @@
 //! publication or library, node, and scaling rule.
 //!
 //! - [`source`]: provenance of table entries;
+//! - [`cycle`], [`core_cycles`]: cycle models of the blocks and of the decoder core;
 //! - [`reference`]: parametric full-video-codec (H.265) encoder and decoder models.
 
 pub mod area;
+pub mod core_cycles;
 pub mod cycle;
 pub mod energy;
 pub mod reference;

@@ -195,3 +195,90 @@ fn res_dec_blocks() {
         assert_eq!(with - without, predicted, "{strategy:?} QP {qp}");
     }
 }
+
+/// The decoder core model (`area_energy::core_cycles::dec_core`) against Verilator's
+/// `dec_core` on whole streams of golden's encoder: real and synthetic tensors, both
+/// strategies, QPs from near-lossless to 51, slices and WPP, three configurations
+/// (the default CTU 32 / P = 4 / TU 32, CTU 16 / P = 2 / TU 16, CTU 64 / P = 1 / TU 8).
+#[test]
+fn dec_core_whole_streams() {
+    use golden::config::StrategyKind::{Hw, Rd};
+    use golden::pipeline::{encode_tensor, RateTarget};
+    let minilm = golden::sample::default_tensor();
+    let rows = golden::tensor::synth::row_scaled(200, 328, 3);
+    let lap = golden::tensor::synth::laplacian(144, 400, 9);
+    type Run<'a> = (&'a str, &'a golden::tensor::Tensor, golden::config::StrategyKind, u8);
+    let cases: Vec<(&str, Vec<Run>)> = vec![
+        ("", vec![("@minilm", &minilm, Hw, 22), ("@minilm", &minilm, Rd, 37), ("@minilm", &minilm, Rd, 51), ("row_scaled", &rows, Rd, 0)]),
+        ("[bitstream]\nctus_per_slice = 7\nwpp = true\n", vec![("@minilm", &minilm, Rd, 27), ("laplacian", &lap, Hw, 12)]),
+        (
+            "[bitstream]\nctu_size = 16\nmax_tu_size = 16\nwpp = true\nctus_per_slice = 11\n[rtl]\nsamples_per_cycle = 2\n[encoder.hw]\ncu_size = 8\n[encoder.rd]\nmax_cu_size = 16\n",
+            vec![("row_scaled", &rows, Hw, 30), ("row_scaled", &rows, Rd, 17), ("laplacian", &lap, Rd, 42)],
+        ),
+        (
+            "[bitstream]\nctu_size = 64\nmax_tu_size = 8\n[rtl]\nsamples_per_cycle = 1\n[encoder.hw]\ncu_size = 8\n",
+            vec![("row_scaled", &rows, Hw, 25), ("laplacian", &lap, Rd, 32)],
+        ),
+    ];
+    let mut worst = 0f64;
+    for (cfg, runs) in cases {
+        let p0 = golden::Params::from_toml_str(cfg).unwrap();
+        let m = hw::block("dec_core", &p0).unwrap();
+        let mut model = sim::Model::new(&m, &BuildOptions::default()).unwrap();
+        for (name, t, strategy, qp) in runs {
+            let mut p = p0.clone();
+            p.encoder.strategy = strategy;
+            let e = encode_tensor(t, &p, RateTarget::Qp(qp)).unwrap();
+            let s = sim::dec_core::stream(&e.encoded.annexb).unwrap();
+            let r = sim::dec_core::run(&mut model, &s, 0, 1, 50_000_000).unwrap();
+            assert_eq!(r.mismatches, 0);
+            let mt = area_energy::core_cycles::dec_core(&area_energy::core_cycles::DecCoreConfig::of(&p), &e.encoded.annexb).unwrap();
+            let err = mt.cycles as f64 / r.cycles as f64 - 1.0;
+            worst = worst.max(err.abs());
+            eprintln!(
+                "dec_core {:?} {name} {strategy:?} QP {qp}: {} slices, Verilator {} cycles, model {} ({:+.3}%)",
+                cfg.replace('\n', " "),
+                s.slices.len(),
+                r.cycles,
+                mt.cycles,
+                100.0 * err
+            );
+            assert!(err.abs() <= 0.02, "{cfg:?} {name} {strategy:?} QP {qp}: model {} vs Verilator {}", mt.cycles, r.cycles);
+        }
+    }
+    eprintln!("dec_core model: largest difference {:.3}%", 100.0 * worst);
+}
+
+/// The same model with several cores (`dec_multi`, slice k on core k mod K, the
+/// cores' independent `recon`) against Verilator, one-row slices of @minilm.
+#[test]
+fn dec_multi_whole_streams() {
+    use golden::config::StrategyKind::{Hw, Rd};
+    use golden::pipeline::{encode_tensor, RateTarget};
+    let t = golden::sample::default_tensor();
+    let p0 = golden::Params::from_toml_str("[bitstream]\nctus_per_slice = 12\n[rtl]\ndecoder_cores = 3\n").unwrap();
+    let m = hw::block("dec_multi", &p0).unwrap();
+    let mut model = sim::Model::new(&m, &BuildOptions::default()).unwrap();
+    for (strategy, qp) in [(Hw, 27u8), (Rd, 37), (Rd, 51)] {
+        let mut p = p0.clone();
+        p.encoder.strategy = strategy;
+        let e = encode_tensor(&t, &p, RateTarget::Qp(qp)).unwrap();
+        let s = sim::dec_core::stream(&e.encoded.annexb).unwrap();
+        let r = sim::dec_core::run_multi(&mut model, &s, 0, 1, 20_000_000).unwrap();
+        assert_eq!(r.mismatches, 0);
+        let cfg = area_energy::core_cycles::DecCoreConfig::of(&p);
+        let mt = area_energy::core_cycles::dec_cores(&cfg, 3, &e.encoded.annexb).unwrap();
+        let one = area_energy::core_cycles::dec_core(&cfg, &e.encoded.annexb).unwrap();
+        let err = mt.cycles as f64 / r.cycles as f64 - 1.0;
+        eprintln!(
+            "dec_multi 3 cores @minilm {strategy:?} QP {qp}: {} slices, Verilator {} cycles, model {} ({:+.3}%); model of one core {} ({:.2}x)",
+            s.slices.len(),
+            r.cycles,
+            mt.cycles,
+            100.0 * err,
+            one.cycles,
+            one.cycles as f64 / mt.cycles as f64
+        );
+        assert!(err.abs() <= 0.02, "{strategy:?} QP {qp}: model {} vs Verilator {}", mt.cycles, r.cycles);
+    }
+}

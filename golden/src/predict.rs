@@ -121,14 +121,21 @@ pub fn filter_flag(mode: u8, n: usize) -> bool {
     min_dist > thres
 }
 
-/// Filtering process of neighbouring samples (8.4.4.2.3).
-pub fn filter(r: &Refs, n: usize, strong_enabled: bool) -> Refs {
+/// Whether the filtering of 8.4.4.2.3 is the strong intra smoothing (bilinear) for
+/// these references (32x32, enabled, both sides flat enough), given that filtering
+/// applies ([`filter_flag`]).
+pub fn strong_applies(r: &Refs, n: usize, strong_enabled: bool) -> bool {
     let n2 = 2 * n;
-    if strong_enabled
+    strong_enabled
         && n == 32
         && (r.corner + r.top[n2 - 1] - 2 * r.top[n - 1]).abs() < 8
         && (r.corner + r.left[n2 - 1] - 2 * r.left[n - 1]).abs() < 8
-    {
+}
+
+/// Filtering process of neighbouring samples (8.4.4.2.3).
+pub fn filter(r: &Refs, n: usize, strong_enabled: bool) -> Refs {
+    let n2 = 2 * n;
+    if strong_applies(r, n, strong_enabled) {
         let mut f = r.clone();
         for i in 0..63 {
             f.left[i] = ((63 - i as i32) * r.corner + (i as i32 + 1) * r.left[63] + 32) >> 6;

@@ -116,6 +116,8 @@ pub struct TuRecord {
     pub bypass: bool,
     pub cbf: bool,
     pub levels: Vec<(u16, i32)>,
+    /// The block's references went through strong intra smoothing (32x32 luma).
+    pub strong: bool,
 }
 
 /// What [`decode_traced`] returns.
@@ -126,6 +128,11 @@ pub struct Traced {
     pub records: Vec<TuRecord>,
     /// CABAC bins of all slices.
     pub bins: u64,
+    /// Per slice segment in decoding order: the bins outside residual_coding (coding
+    /// quadtree, coding unit, transform tree flags, end_of_slice_segment_flag,
+    /// end_of_subset_one_bit), in decoding order: what a syntax decoder asks its engine
+    /// for besides the residuals.
+    pub syntax_bins: Vec<Vec<u8>>,
 }
 
 /// [`decode`], also returning every transform block's [`TuRecord`] in decoding order
@@ -133,8 +140,9 @@ pub struct Traced {
 pub fn decode_traced(data: &[u8]) -> Result<Traced, DecodeError> {
     let mut trace = Vec::new();
     let mut bins = 0u64;
-    let pictures = decode_inner(data, Some((&mut trace, &mut bins)))?;
-    Ok(Traced { pictures, records: trace, bins })
+    let mut syntax_bins = Vec::new();
+    let pictures = decode_inner(data, Some((&mut trace, &mut bins, &mut syntax_bins)))?;
+    Ok(Traced { pictures, records: trace, bins, syntax_bins })
 }
 
 /// A slice segment as the host hands it to the RTL decoder core: its parameter sets
@@ -208,7 +216,7 @@ fn walk(data: &[u8], mut on_slice: impl FnMut(&Sps, &Pps, ps::SliceHeader, Vec<u
     Ok(())
 }
 
-fn decode_inner(data: &[u8], mut trace: Option<(&mut Vec<TuRecord>, &mut u64)>) -> Result<Vec<Picture>, DecodeError> {
+fn decode_inner(data: &[u8], mut trace: Option<(&mut Vec<TuRecord>, &mut u64, &mut Vec<Vec<u8>>)>) -> Result<Vec<Picture>, DecodeError> {
     let mut out = Vec::new();
     // the picture being decoded, its PPS id, and its conformance window
     let mut cur: Option<(slice::PicState, u32, [usize; 4])> = None;
@@ -243,9 +251,10 @@ fn decode_inner(data: &[u8], mut trace: Option<(&mut Vec<TuRecord>, &mut u64)>) 
             return Err(DecodeError::Invalid("slice does not match its picture's size".into()));
         }
         slice::decode_slice(&rbsp, sps, pps, &sh, st)?;
-        if let (Some((t, bins)), Some(st_t)) = (trace.as_mut(), st.trace.as_mut()) {
+        if let (Some((t, bins, sb)), Some(st_t)) = (trace.as_mut(), st.trace.as_mut()) {
             t.append(st_t);
             **bins += std::mem::take(&mut st.bins);
+            sb.append(&mut st.syntax_bins);
         }
         Ok(())
     })?;

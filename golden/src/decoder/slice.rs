@@ -29,6 +29,8 @@ pub struct PicState {
     pub ctbs_decoded: usize,
     /// When set, every transform block's record is appended (see `decode_traced`).
     pub trace: Option<Vec<super::TuRecord>>,
+    /// With a trace: per slice segment, its bins outside residual_coding.
+    pub syntax_bins: Vec<Vec<u8>>,
     /// Index of the picture in the stream (for the trace).
     pub picture: u32,
     /// CABAC bins decoded in this picture's slices.
@@ -53,6 +55,7 @@ impl PicState {
             slice_of_ctb: vec![usize::MAX; ctbs_w * ctbs_h],
             ctbs_decoded: 0,
             trace: None,
+            syntax_bins: Vec::new(),
             picture: 0,
             bins: 0,
         }
@@ -129,6 +132,10 @@ struct SliceDec<'a, 'b> {
     coeffs: Vec<i32>,
     tmp: Vec<i32>,
     res: Vec<i32>,
+    /// With a trace: every bin outside residual_coding, in decoding order.
+    log: Option<Vec<u8>>,
+    /// With a trace: the block being reconstructed uses strong intra smoothing.
+    strong_now: bool,
 }
 
 type R<T> = Result<T, DecodeError>;
@@ -143,6 +150,7 @@ pub fn decode_slice(rbsp: &[u8], sps: &Sps, pps: &Pps, sh: &SliceHeader, st: &mu
     if start >= rbsp.len() {
         return Err(DecodeError::Truncated("slice data"));
     }
+    let log = st.trace.as_ref().map(|_| Vec::new());
     let mut d = SliceDec {
         sps,
         pps,
@@ -160,6 +168,8 @@ pub fn decode_slice(rbsp: &[u8], sps: &Sps, pps: &Pps, sh: &SliceHeader, st: &mu
         coeffs: vec![0; 1024],
         tmp: vec![0; 1024],
         res: vec![0; 1024],
+        log,
+        strong_now: false,
     };
     if !d.cabac.init_ok() {
         return Err(bad("CABAC offset initialized to 510 or 511 (9.3.2.5)"));
@@ -190,6 +200,7 @@ pub fn decode_slice(rbsp: &[u8], sps: &Sps, pps: &Pps, sh: &SliceHeader, st: &mu
             wpp_saved = Some(d.ctx.clone());
         }
         let end = d.cabac.terminate();
+        d.note(end);
         if d.cabac.overrun > 16 {
             return Err(DecodeError::Truncated("slice data"));
         }
@@ -203,7 +214,9 @@ pub fn decode_slice(rbsp: &[u8], sps: &Sps, pps: &Pps, sh: &SliceHeader, st: &mu
             return Err(bad("slice data runs past the last CTB"));
         }
         if pps.wpp && addr % d.st.ctbs_w == 0 {
-            if d.cabac.terminate() != 1 {
+            let one = d.cabac.terminate();
+            d.note(one);
+            if one != 1 {
                 return Err(bad("end_of_subset_one_bit is not 1"));
             }
             let next = d.cabac.finish().map_err(|m| if m.contains("truncated") { DecodeError::Truncated("slice data") } else { bad(m) })?;
@@ -221,13 +234,40 @@ pub fn decode_slice(rbsp: &[u8], sps: &Sps, pps: &Pps, sh: &SliceHeader, st: &mu
     if pps.wpp && substreams != sh.num_entry_points + 1 {
         return Err(bad("number of WPP substreams disagrees with num_entry_point_offsets"));
     }
+    if let Some(l) = d.log.take() {
+        d.st.syntax_bins.push(l);
+    }
     Ok(())
 }
 
 impl<'a, 'b> SliceDec<'a, 'b> {
     fn bin(&mut self, f: impl Fn(&mut Contexts) -> &mut Ctx) -> u32 {
         let c = f(&mut self.ctx);
-        self.cabac.decision(c)
+        let b = self.cabac.decision(c);
+        self.note(b);
+        b
+    }
+
+    /// Log a bin outside residual_coding (traced decodes only).
+    #[inline]
+    fn note(&mut self, b: u32) {
+        if let Some(l) = self.log.as_mut() {
+            l.push(b as u8);
+        }
+    }
+
+    fn byp(&mut self) -> u32 {
+        let b = self.cabac.bypass();
+        self.note(b);
+        b
+    }
+
+    fn byp_bits(&mut self, n: u32) -> u32 {
+        let mut v = 0;
+        for _ in 0..n {
+            v = (v << 1) | self.byp();
+        }
+        v
     }
 
     fn coding_quadtree(&mut self, x0: usize, y0: usize, log2: u32, depth: u32) -> R<()> {
@@ -322,16 +362,16 @@ impl<'a, 'b> SliceDec<'a, 'b> {
             let b = if y > ctb_top && self.st.available(x, y, x as i32, y as i32 - 1) { self.st.mode[self.st.unit(x, y - 1)] } else { 1 };
             let mpm = predict::mpm_list(a, b);
             let m = if prev[i] {
-                let idx = if self.cabac.bypass() == 0 {
+                let idx = if self.byp() == 0 {
                     0
-                } else if self.cabac.bypass() == 0 {
+                } else if self.byp() == 0 {
                     1
                 } else {
                     2
                 };
                 mpm[idx]
             } else {
-                let mut m = self.cabac.bypass_bits(5) as u8;
+                let mut m = self.byp_bits(5) as u8;
                 let mut s = mpm;
                 s.sort_unstable();
                 for c in s {
@@ -351,7 +391,7 @@ impl<'a, 'b> SliceDec<'a, 'b> {
         }
         let mut chroma_mode = 0;
         if self.sps.chroma_format_idc != 0 {
-            let v = if self.bin(|c| &mut c.chroma_pred_mode[0]) == 0 { 4 } else { self.cabac.bypass_bits(2) };
+            let v = if self.bin(|c| &mut c.chroma_pred_mode[0]) == 0 { 4 } else { self.byp_bits(2) };
             let luma = modes[0];
             chroma_mode = match v {
                 4 => luma,
@@ -417,16 +457,16 @@ impl<'a, 'b> SliceDec<'a, 'b> {
             if v == 5 {
                 // EG0 suffix
                 let mut k = 0;
-                while self.cabac.bypass() == 1 {
+                while self.byp() == 1 {
                     k += 1;
                     if k > 16 {
                         return Err(bad("cu_qp_delta_abs too long"));
                     }
                 }
-                v += ((1u32 << k) - 1) + self.cabac.bypass_bits(k);
+                v += ((1u32 << k) - 1) + self.byp_bits(k);
             }
             let mut delta = v as i32;
-            if v > 0 && self.cabac.bypass() == 1 {
+            if v > 0 && self.byp() == 1 {
                 delta = -delta;
             }
             if !(-26..=25).contains(&delta) {
@@ -461,6 +501,7 @@ impl<'a, 'b> SliceDec<'a, 'b> {
             bypass: self.cu_transquant_bypass,
             cbf,
             levels,
+            strong: self.strong_now,
         };
         if let Some(t) = self.st.trace.as_mut() {
             t.push(r);
@@ -480,7 +521,9 @@ impl<'a, 'b> SliceDec<'a, 'b> {
             predict::gather(plane, plane_w, x, y, n, unit, |xn, yn| st.available(xl, yl, xn * sub as i32, yn * sub as i32))
         };
         let mut pred = [0i32; 1024];
+        self.strong_now = false;
         if c_idx == 0 && predict::filter_flag(mode, n) {
+            self.strong_now = self.st.trace.is_some() && predict::strong_applies(&refs, n, self.sps.strong_intra_smoothing);
             let f = predict::filter(&refs, n, self.sps.strong_intra_smoothing);
             predict::predict(&f, n, mode, true, &mut pred);
         } else {
