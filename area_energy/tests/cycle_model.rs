@@ -196,10 +196,15 @@ fn res_dec_blocks() {
     }
 }
 
+/// The configuration of sim/tests/dec_core.rs's small tests (CTU 16, TU 8, one lane,
+/// frames up to 256 wide), so that the Verilator builds are shared.
+const SMALL: &str = "[bitstream]\nctu_size = 16\nmax_tu_size = 8\nctus_per_slice = 40\n[encoder.rd]\nmax_cu_size = 16\n[encoder.hw]\ncu_size = 8\n[rtl]\nsamples_per_cycle = 1\n[tiling]\nmax_frame_width = 256\nmax_frame_height = 256\n";
+
 /// The decoder core model (`area_energy::core_cycles::dec_core`) against Verilator's
 /// `dec_core` on whole streams of golden's encoder: real and synthetic tensors, both
-/// strategies, QPs from near-lossless to 51, slices and WPP, three configurations
-/// (the default CTU 32 / P = 4 / TU 32, CTU 16 / P = 2 / TU 16, CTU 64 / P = 1 / TU 8).
+/// strategies, QPs from lossless to 51, slices and WPP, several pictures, three
+/// configurations (the default CTU 32 / P = 4 / TU 32, CTU 16 / P = 1 / TU 8, CTU 64 /
+/// P = 2 / TU 16).
 #[test]
 fn dec_core_whole_streams() {
     use golden::config::StrategyKind::{Hw, Rd};
@@ -207,26 +212,32 @@ fn dec_core_whole_streams() {
     let minilm = golden::sample::default_tensor();
     let rows = golden::tensor::synth::row_scaled(200, 328, 3);
     let lap = golden::tensor::synth::laplacian(144, 400, 9);
-    type Run<'a> = (&'a str, &'a golden::tensor::Tensor, golden::config::StrategyKind, u8);
+    type Run<'a> = (&'a str, &'a str, &'a golden::tensor::Tensor, golden::config::StrategyKind, u8);
+    let small_wpp = SMALL.replace("ctus_per_slice = 40", "ctus_per_slice = 11\nwpp = true");
     let cases: Vec<(&str, Vec<Run>)> = vec![
-        ("", vec![("@minilm", &minilm, Hw, 22), ("@minilm", &minilm, Rd, 37), ("@minilm", &minilm, Rd, 51), ("row_scaled", &rows, Rd, 0)]),
-        ("[bitstream]\nctus_per_slice = 7\nwpp = true\n", vec![("@minilm", &minilm, Rd, 27), ("laplacian", &lap, Hw, 12)]),
         (
-            "[bitstream]\nctu_size = 16\nmax_tu_size = 16\nwpp = true\nctus_per_slice = 11\n[rtl]\nsamples_per_cycle = 2\n[encoder.hw]\ncu_size = 8\n[encoder.rd]\nmax_cu_size = 16\n",
-            vec![("row_scaled", &rows, Hw, 30), ("row_scaled", &rows, Rd, 17), ("laplacian", &lap, Rd, 42)],
+            "",
+            vec![
+                ("", "@minilm", &minilm, Hw, 22),
+                ("", "@minilm", &minilm, Rd, 37),
+                ("", "@minilm", &minilm, Rd, 51),
+                ("", "row_scaled", &rows, Rd, 0),
+                ("[bitstream]\nctus_per_slice = 7\nwpp = true\n", "@minilm", &minilm, Rd, 27),
+                ("[bitstream]\nctus_per_slice = 7\nwpp = true\n", "laplacian", &lap, Hw, 12),
+            ],
         ),
+        (SMALL, vec![(SMALL, "row_scaled", &rows, Hw, 30), (&small_wpp, "row_scaled", &rows, Rd, 17), (&small_wpp, "laplacian", &lap, Rd, 42)]),
         (
-            "[bitstream]\nctu_size = 64\nmax_tu_size = 8\n[rtl]\nsamples_per_cycle = 1\n[encoder.hw]\ncu_size = 8\n",
-            vec![("row_scaled", &rows, Hw, 25), ("laplacian", &lap, Rd, 32)],
+            "[bitstream]\nctu_size = 64\nmax_tu_size = 16\n[rtl]\nsamples_per_cycle = 2\n[encoder.hw]\ncu_size = 16\n",
+            vec![("[bitstream]\nctu_size = 64\nmax_tu_size = 16\n[encoder.hw]\ncu_size = 16\n[rtl]\nsamples_per_cycle = 2\n", "row_scaled", &rows, Hw, 25), ("[bitstream]\nctu_size = 64\nmax_tu_size = 16\n[rtl]\nsamples_per_cycle = 2\n", "laplacian", &lap, Rd, 32)],
         ),
     ];
     let mut worst = 0f64;
-    for (cfg, runs) in cases {
-        let p0 = golden::Params::from_toml_str(cfg).unwrap();
-        let m = hw::block("dec_core", &p0).unwrap();
+    for (rtl, runs) in cases {
+        let m = hw::block("dec_core", &golden::Params::from_toml_str(rtl).unwrap()).unwrap();
         let mut model = sim::Model::new(&m, &BuildOptions::default()).unwrap();
-        for (name, t, strategy, qp) in runs {
-            let mut p = p0.clone();
+        for (cfg, name, t, strategy, qp) in runs {
+            let mut p = golden::Params::from_toml_str(cfg).unwrap();
             p.encoder.strategy = strategy;
             let e = encode_tensor(t, &p, RateTarget::Qp(qp)).unwrap();
             let s = sim::dec_core::stream(&e.encoded.annexb).unwrap();
@@ -236,9 +247,10 @@ fn dec_core_whole_streams() {
             let err = mt.cycles as f64 / r.cycles as f64 - 1.0;
             worst = worst.max(err.abs());
             eprintln!(
-                "dec_core {:?} {name} {strategy:?} QP {qp}: {} slices, Verilator {} cycles, model {} ({:+.3}%)",
+                "dec_core {:?} {name} {strategy:?} QP {qp}: {} slices, {} pictures, Verilator {} cycles, model {} ({:+.3}%)",
                 cfg.replace('\n', " "),
                 s.slices.len(),
+                r.pictures,
                 r.cycles,
                 mt.cycles,
                 100.0 * err
@@ -250,28 +262,32 @@ fn dec_core_whole_streams() {
 }
 
 /// The same model with several cores (`dec_multi`, slice k on core k mod K, the
-/// cores' independent `recon`) against Verilator, one-row slices of @minilm.
+/// cores' independent `recon`) against Verilator: three cores (sim's configuration)
+/// on one-row slices, and two-row slices with WPP.
 #[test]
 fn dec_multi_whole_streams() {
     use golden::config::StrategyKind::{Hw, Rd};
     use golden::pipeline::{encode_tensor, RateTarget};
-    let t = golden::sample::default_tensor();
-    let p0 = golden::Params::from_toml_str("[bitstream]\nctus_per_slice = 12\n[rtl]\ndecoder_cores = 3\n").unwrap();
+    let t = golden::tensor::synth::row_scaled(400, 512, 3);
+    let three = SMALL.replace("ctus_per_slice = 40", "ctus_per_slice = 16").replace("[rtl]\n", "[rtl]\ndecoder_cores = 3\n");
+    let p0 = golden::Params::from_toml_str(&three).unwrap();
     let m = hw::block("dec_multi", &p0).unwrap();
     let mut model = sim::Model::new(&m, &BuildOptions::default()).unwrap();
-    for (strategy, qp) in [(Hw, 27u8), (Rd, 37), (Rd, 51)] {
-        let mut p = p0.clone();
+    let wpp = three.replace("ctus_per_slice = 16", "ctus_per_slice = 32\nwpp = true");
+    for (cfg, strategy, qp) in [(&three, Hw, 27u8), (&three, Rd, 4), (&wpp, Rd, 22)] {
+        let mut p = golden::Params::from_toml_str(cfg).unwrap();
         p.encoder.strategy = strategy;
         let e = encode_tensor(&t, &p, RateTarget::Qp(qp)).unwrap();
         let s = sim::dec_core::stream(&e.encoded.annexb).unwrap();
         let r = sim::dec_core::run_multi(&mut model, &s, 0, 1, 20_000_000).unwrap();
         assert_eq!(r.mismatches, 0);
-        let cfg = area_energy::core_cycles::DecCoreConfig::of(&p);
-        let mt = area_energy::core_cycles::dec_cores(&cfg, 3, &e.encoded.annexb).unwrap();
-        let one = area_energy::core_cycles::dec_core(&cfg, &e.encoded.annexb).unwrap();
+        let dc = area_energy::core_cycles::DecCoreConfig::of(&p);
+        let mt = area_energy::core_cycles::dec_cores(&dc, 3, &e.encoded.annexb).unwrap();
+        let one = area_energy::core_cycles::dec_core(&dc, &e.encoded.annexb).unwrap();
         let err = mt.cycles as f64 / r.cycles as f64 - 1.0;
         eprintln!(
-            "dec_multi 3 cores @minilm {strategy:?} QP {qp}: {} slices, Verilator {} cycles, model {} ({:+.3}%); model of one core {} ({:.2}x)",
+            "dec_multi 3 cores {strategy:?} QP {qp}{}: {} slices, Verilator {} cycles, model {} ({:+.3}%); model of one core {} ({:.2}x)",
+            if cfg.contains("wpp") { " WPP" } else { "" },
             s.slices.len(),
             r.cycles,
             mt.cycles,
