@@ -172,7 +172,7 @@ impl Walker<'_> {
     /// coding_quadtree from S_CQT (the node at (x, y) of 2^log2, inside the picture at
     /// least at its first sample); returns after the node's last CU (S_ADVT/S_ADVC
     /// cycles are added by the caller).
-    fn cqt(&mut self, x: usize, y: usize, log2: u32, depth: u32) -> Result<(), String> {
+    fn cqt(&mut self, x: usize, y: usize, log2: u32) -> Result<(), String> {
         let size = 1usize << log2;
         let in_pic = x + size <= self.w && y + size <= self.h;
         let split = if in_pic && log2 > 3 {
@@ -195,7 +195,7 @@ impl Walker<'_> {
                 self.cyc(1);
             }
             if cx < self.w && cy < self.h {
-                self.cqt(cx, cy, log2 - 1, depth + 1)?;
+                self.cqt(cx, cy, log2 - 1)?;
             }
         }
         // S_ADVC: the last child done, up one level
@@ -365,7 +365,7 @@ fn programs(annexb: &[u8]) -> Result<Vec<SliceProg>, String> {
         loop {
             let (cx, cy) = (addr % cw, addr / cw);
             wk.cyc(1); // S_CTU
-            wk.cqt(cx << log2_ctb, cy << log2_ctb, log2_ctb, 0)?;
+            wk.cqt(cx << log2_ctb, cy << log2_ctb, log2_ctb)?;
             // S_ADVC at depth 0 -> S_CTUEND
             wk.cyc(1);
             let end = wk.ask(false)?; // end_of_slice_segment_flag

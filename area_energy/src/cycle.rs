@@ -293,14 +293,14 @@ impl Cycles<'_> {
     fn plain(&mut self, k: u64) {
         self.n += k;
         if let Some(s) = self.steps.as_mut() {
-            s.extend(std::iter::repeat(Step::Plain).take(k as usize));
+            s.extend(std::iter::repeat_n(Step::Plain, k as usize));
         }
     }
     /// A coefficient of `k` cycles: its level goes out in the last.
     fn coef(&mut self, k: u64) {
         self.n += k;
         if let Some(s) = self.steps.as_mut() {
-            s.extend(std::iter::repeat(Step::Room).take(k as usize - 1));
+            s.extend(std::iter::repeat_n(Step::Room, k as usize - 1));
             s.push(Step::Emit);
         }
     }
@@ -479,7 +479,7 @@ mod residual_tests {
             let log2 = 2 + (trial % 4) as u32;
             let scan_idx = if log2 <= 3 { (trial / 4 % 3) as u32 } else { 0 };
             let n = 1usize << (2 * log2);
-            let density = (rng.next_u64() % 100) as u64;
+            let density = rng.next_u64() % 100;
             let big = 1 + (rng.next_u64() % 200) as i64;
             let mut lv: Vec<i32> = (0..n)
                 .map(|_| if rng.next_u64() % 100 < density { ((rng.next_u64() % (2 * big as u64 + 1)) as i64 - big) as i32 } else { 0 })
