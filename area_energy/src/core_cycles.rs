@@ -411,14 +411,7 @@ fn run_schedule(cfg: &DecCoreConfig, b: &Block, tq_cache: &mut std::collections:
     let p = cfg.lanes as u64;
     // intra_pred: N reference beats from the first cycle, the first prediction 3 cycles
     // after the last, plus the projection of the side references (negative angles)
-    let mut extra = if b.strong { 16 } else { 0 };
-    if (11..=17).contains(&b.mode) || (19..=25).contains(&b.mode) {
-        let angle = golden::predict::INTRA_PRED_ANGLE[b.mode as usize - 2];
-        let lo = (n as i32 * angle) >> 5;
-        if lo < -1 {
-            extra = ((-lo - 1) as u64).div_ceil(4);
-        }
-    }
+    let extra = if b.strong { 16 } else { 0 } + crate::cycle::intra_projection_cycles(b.log2, b.mode);
     let beats = n * n / 4;
     let pred0 = n - 1 + 3 + extra;
     let words = n * n / p;

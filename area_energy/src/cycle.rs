@@ -203,6 +203,68 @@ pub fn dequant_busy_cycles(n: u64) -> u64 {
     }
 }
 
+/// `intra_pred`'s projection cycles for `mode` at N = 2^`log2`: the side references
+/// of a negative angle with (N * intraPredAngle) >> 5 < -1, written 4 per cycle.
+pub fn intra_projection_cycles(log2: u32, mode: u8) -> u64 {
+    if !(11..=17).contains(&mode) && !(19..=25).contains(&mode) {
+        return 0;
+    }
+    let angle = golden::predict::INTRA_PRED_ANGLE[mode as usize - 2];
+    let lo = ((1i32 << log2) * angle) >> 5;
+    if lo < -1 {
+        ((-lo - 1) as u64).div_ceil(4)
+    } else {
+        0
+    }
+}
+
+/// `intra_pred`: cycles of one N x N job on a stream (references every cycle, output
+/// always ready): N reference beats, a flush cycle, 16 for strong intra smoothing, the
+/// projection, N^2/4 prediction beats (loading does not overlap the prediction).
+pub fn intra_pred_job_cycles(log2: u32, mode: u8, strong: bool) -> u64 {
+    let n = 1u64 << log2;
+    n + 1 + if strong { 16 } else { 0 } + intra_projection_cycles(log2, mode) + n * n / 4
+}
+
+/// `sdh`: cycles of one N x N TU (`levels` raster, as `fwd_tq` gives them) at `lanes`
+/// levels per beat, input every cycle and output always ready, up to its first load
+/// cycle of the next TU: the load (N^2/P), with hiding and a non-zero level the walk
+/// over the groups (one cycle each, plus 16/P reads and 2 cycles per group with a
+/// non-zero level), and the read-out: a read only while the 2-entry output FIFO and
+/// the read in flight leave room, so 2 beats per 3 cycles.
+pub fn sdh_tu_cycles(levels: &[i32], log2: u32, lanes: u32, hide: bool) -> u64 {
+    let n = 1usize << log2;
+    let beats = (n * n) as u64 / lanes as u64;
+    // load: a beat per cycle
+    let mut c = beats;
+    if hide && levels.iter().any(|&v| v != 0) {
+        let groups = n * n / 16;
+        let nonzero = (0..groups)
+            .filter(|g| {
+                let (gx, gy) = (g % (n / 4), g / (n / 4));
+                (0..16).any(|k| levels[(gy * 4 + k / 4) * n + gx * 4 + k % 4] != 0)
+            })
+            .count() as u64;
+        c += groups as u64 + nonzero * (16 / lanes as u64 + 2);
+    }
+    // read-out: a read is issued while the 2-entry FIFO and the read in flight leave
+    // room (memory latency one cycle, the FIFO popped every cycle); the state ends when
+    // the last beat has left the FIFO
+    let (mut issued, mut inf, mut cnt) = (0u64, false, 0u64);
+    loop {
+        c += 1;
+        let issue = issued < beats && cnt + (inf as u64) < 2;
+        if issued == beats && !inf && cnt == 0 {
+            break;
+        }
+        let pop = cnt > 0;
+        cnt = cnt + inf as u64 - pop as u64;
+        inf = issue;
+        issued += issue as u64;
+    }
+    c
+}
+
 /// What `residual_coding()` of one coded transform block costs the parser, counted
 /// from its levels with the same traversal as golden's writer
 /// (`golden::residual::code_residual`).
@@ -393,21 +455,11 @@ fn walk_residual(levels: &[i32], log2: u32, scan_idx: u32, sign_hiding: bool, st
             if a >= base {
                 let v = a - base;
                 e.remaining += 1;
-                if (v >> rice) < 3 {
-                    e.rem_prefix += ((v >> rice) + 1) as u64;
-                    e.rem_suffix += rice as u64;
-                    cyc.coef(((v >> rice) + 1) as u64 + (rice as u64).div_ceil(2));
-                } else {
-                    let mut len = rice;
-                    let mut code = v - (3 << rice);
-                    while code >= (1 << len) {
-                        code -= 1 << len;
-                        len += 1;
-                    }
-                    e.rem_prefix += (3 + len + 1 - rice) as u64;
-                    e.rem_suffix += len as u64;
-                    cyc.coef((3 + len + 1 - rice) as u64 + (len as u64).div_ceil(2));
-                }
+                let (prefix, suffix) = golden::residual::remaining_lengths(v, rice);
+                e.rem_prefix += prefix as u64;
+                e.rem_suffix += suffix as u64;
+                // prefix bins one per cycle, suffix bins two per cycle
+                cyc.coef(prefix as u64 + (suffix as u64).div_ceil(2));
                 rice = golden::residual::next_rice(rice, a as u64);
             } else {
                 cyc.coef(1); // PH_COEF: the level is out without a bin

@@ -298,3 +298,42 @@ fn dec_multi_whole_streams() {
         assert!(err.abs() <= 0.02, "{strategy:?} QP {qp}: model {} vs Verilator {}", mt.cycles, r.cycles);
     }
 }
+
+/// `intra_pred` on job streams (known-answer, random, real-tensor blocks): the busy
+/// cycles are the sum of `cycle::intra_pred_job_cycles` and one.
+#[test]
+fn intra_pred_jobs() {
+    let p = golden::Params::default();
+    let m = hw::block("intra_pred", &p).unwrap();
+    let mut model = sim::Model::new(&m, &BuildOptions::default()).unwrap();
+    for (name, set) in sets(&p) {
+        let jobs = sim::intra_pred::jobs(&set, 3);
+        let r = sim::intra_pred::run(&mut model, &jobs, &Timing::default()).unwrap();
+        assert_eq!(r.mismatches, 0);
+        // the jobs back to back, and one cycle for the last beat through the output FIFO
+        let sum: u64 = jobs.iter().map(|j| area_energy::cycle::intra_pred_job_cycles(j.log2, j.mode, j.takes_strong())).sum::<u64>() + 1;
+        eprintln!("intra_pred {name}: {} jobs, Verilator {} busy cycles, model {sum}", jobs.len(), r.busy_cycles);
+        assert!((r.busy_cycles as f64 / sum as f64 - 1.0).abs() <= 0.02);
+    }
+}
+
+/// `sdh` on TU streams (known-answer, random, tensor blocks; hiding on for 7 TUs in 8)
+/// at P = 4 / TU 32 and P = 1 / TU 8: the busy cycles against the sum of
+/// `cycle::sdh_tu_cycles`.
+#[test]
+fn sdh_tus() {
+    for (lanes, nm) in [(4u32, 32u32), (1, 8)] {
+        let p = params(lanes, nm);
+        for (name, set) in sets(&p) {
+            let timing = Timing { seed: 9, ..Default::default() };
+            let jobs = sim::sdh::jobs(&set, nm as usize, timing.seed);
+            // back to back; the last TU's cycle that returns to loading is not busy
+            let sum: u64 = jobs.iter().map(|j| area_energy::cycle::sdh_tu_cycles(&j.level, j.log2, lanes, j.hide)).sum::<u64>() - 1;
+            let r = cosim("sdh", &p, &CosimRun { sets: vec![set], timing, build: BuildOptions::default(), trace: None }).unwrap();
+            let rep = &r.sets[0].1;
+            assert_eq!(rep.mismatches, 0);
+            eprintln!("sdh P={lanes} TU {nm} {name}: {} TUs, Verilator {} busy cycles, model {sum}", jobs.len(), rep.busy_cycles);
+            assert!((rep.busy_cycles as f64 / sum as f64 - 1.0).abs() <= 0.02);
+        }
+    }
+}

@@ -265,6 +265,23 @@ fn code_last_prefix<S: BinSink>(s: &mut S, ctxs: &mut [crate::cabac::Ctx; 18], p
     }
 }
 
+/// Lengths (prefix bins, suffix bins) of coeff_abs_level_remaining(`value`) with Rice
+/// parameter `rice` ([`code_remaining`]'s binarization).
+#[inline]
+pub fn remaining_lengths(value: u32, rice: u32) -> (u32, u32) {
+    if (value >> rice) < 3 {
+        ((value >> rice) + 1, rice)
+    } else {
+        let mut len = rice;
+        let mut code = value - (3 << rice);
+        while code >= (1 << len) {
+            code -= 1 << len;
+            len += 1;
+        }
+        (3 + len + 1 - rice, len)
+    }
+}
+
 /// coeff_abs_level_remaining binarization (prefix TR cMax 4<<k, suffix EG(k+1)).
 #[inline]
 pub fn code_remaining<S: BinSink>(s: &mut S, value: u32, rice: u32) {
@@ -449,6 +466,27 @@ pub fn scan_order_cached(size: usize, scan_idx: u32) -> &'static [(u8, u8)] {
 mod tests {
     use super::*;
     use crate::cabac::BitCounter;
+
+    /// remaining_lengths counts exactly the bins code_remaining emits.
+    #[test]
+    fn remaining_lengths_match_the_binarization() {
+        struct Count(u32);
+        impl crate::cabac::BinSink for Count {
+            fn bin(&mut self, _c: &mut crate::cabac::Ctx, _b: u32) {}
+            fn bypass(&mut self, _b: u32) {
+                self.0 += 1;
+            }
+            fn terminate(&mut self, _b: u32) {}
+        }
+        for rice in 0..=4 {
+            for v in (0..3000u32).chain([32765, 65535]) {
+                let mut c = Count(0);
+                code_remaining(&mut c, v, rice);
+                let (p, s) = remaining_lengths(v, rice);
+                assert_eq!(p + s, c.0, "value {v} rice {rice}");
+            }
+        }
+    }
 
     #[test]
     fn lookup_tables_match_definitions() {

@@ -25,10 +25,12 @@
 //! permuted into scan order; one cycle evaluates first/last position, parity, the 16
 //! costs and their minimum (ties: the highest scan position, as golden's descending
 //! loop with a strict comparison), and writes the changed level back (a masked lane
-//! write). Then the TU is read out, P per cycle, through a 2-entry output FIFO.
-//! Cycles per N x N TU: N^2/P (load) + groups + (16/P + 2) per non-zero group + N^2/P
-//! + 2 (out); the next TU loads when the last beat is out. Without hiding the walk is
-//! skipped.
+//! write). Then the TU is read out through a 2-entry output FIFO: a read is issued
+//! only while the FIFO and the read in flight leave room, so 2 beats of P per 3 cycles.
+//! Cycles per N x N TU: N^2/P (load) + groups + (16/P + 2) per non-zero group + about
+//! 3N^2/(2P) (out); the next TU loads when the last beat is out. Without hiding, or
+//! for a TU of zeros, the walk is skipped (`area_energy::cycle::sdh_tu_cycles`, equal
+//! to Verilator's count).
 //!
 //! A rust-hdl Verilog wrapper (memory, for-loops over the group's entries, tables
 //! generated from `golden::residual::scan_order`); Verilator is the proof

@@ -20,17 +20,8 @@ fn cost_bits(c: u32) -> f64 {
 
 /// Bits of coeff_abs_level_remaining(value) with Rice parameter `k`.
 fn remaining_bits(value: u32, k: u32) -> f64 {
-    if (value >> k) < 3 {
-        ((value >> k) + 1 + k) as f64
-    } else {
-        let mut len = k;
-        let mut code = value - (3 << k);
-        while code >= (1 << len) {
-            code -= 1 << len;
-            len += 1;
-        }
-        (3 + len + 1 - k + len) as f64
-    }
+    let (prefix, suffix) = crate::residual::remaining_lengths(value, k);
+    (prefix + suffix) as f64
 }
 
 /// Running level-coding state inside a coefficient group.
