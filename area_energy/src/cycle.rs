@@ -3,7 +3,7 @@
 //! per value measured by golden/), checked against Verilator cycle counts in
 //! `area_energy/tests/cycle_model.rs`.
 //!
-//! Three parts:
+//! Parts:
 //! - closed forms for steady streams ([`tq_period`], [`tq_values_per_cycle`],
 //!   [`cabac_values_per_cycle`]) used by the sizing model;
 //! - a control-level model of the transform blocks ([`tq_run`]): the handshake and
@@ -13,7 +13,9 @@
 //!   split into TUs) gets its cycle count. It is a transcription of the RTL's control
 //!   equations (see the block docs); Verilator is the check, not this;
 //! - the residual parser `hw::res_dec` per coded block ([`residual_events`]): its
-//!   state machine's phases counted from the block's levels.
+//!   state machine's phases counted from the block's levels; `intra_pred` per job
+//!   ([`intra_pred_job_cycles`]), `sdh` per TU ([`sdh_tu_cycles`]) and `satd` on a
+//!   block stream ([`satd_run`]). The cores are in [`crate::core_cycles`].
 //!
 //! Cycle convention (as `sim::tb::Report::busy_cycles`): cycle 0 is the first cycle
 //! after reset, the input is valid from cycle 0 until the stream ends, the output is
@@ -263,6 +265,117 @@ pub fn sdh_tu_cycles(levels: &[i32], log2: u32, lanes: u32, hide: bool) -> u64 {
         issued += issue as u64;
     }
     c
+}
+
+/// `satd`: busy cycles of a stream of blocks (sizes as log2; input every cycle, output
+/// always ready), `hw::satd`'s control transcribed: 4-sample beats into band banks (a
+/// band: 8 rows of an NxN block, or a whole 4x4 block), a band that would start in a
+/// bank whose job is not done stalls the input; each band is a job for the column unit
+/// (one column of one tile per cycle: 8 per tile, 4 for a 4x4), one job may wait for
+/// it; a block's SATD goes into a 2-entry output FIFO with its last job's last column.
+pub fn satd_run(blocks: &[u32]) -> u64 {
+    #[derive(Clone, Copy, Default)]
+    struct Job {
+        bank: usize,
+        is4: bool,
+        last: bool,
+        tiles: u32,
+    }
+    let mut bi = 0usize; // block being input
+    let mut bcnt = 0u64;
+    let mut wbank = 0usize;
+    let mut busy = [false; 2];
+    let mut p: Option<Job> = None;
+    let (mut p_tile, mut p_col) = (0u32, 0u32);
+    let mut q: Option<Job> = None;
+    let mut o_count = 0u32;
+    let mut out = 0usize;
+    let mut cycle = 0u64;
+    loop {
+        // ---- input ----
+        let (mut fire, mut job_in) = (false, None);
+        let mut band_end_bank = None;
+        if let Some(&lg) = blocks.get(bi) {
+            let lgb = lg - 2;
+            let xb = bcnt & ((1 << lgb) - 1);
+            let row = bcnt >> lgb;
+            let is4 = lg == 2;
+            let nbeats = 1u64 << (2 * lgb + 2);
+            let last = bcnt + 1 == nbeats;
+            let row_end = xb == (1 << lgb) - 1;
+            let band_start = bcnt == 0 || (!is4 && row % 8 == 0 && xb == 0);
+            let band_end = if is4 { row % 4 == 3 } else { row % 8 == 7 && row_end };
+            fire = !(band_start && busy[wbank]);
+            if fire && band_end {
+                job_in = Some(Job { bank: wbank, is4, last, tiles: if is4 { 0 } else { (1 << (lg - 3)) - 1 } });
+                band_end_bank = Some(wbank);
+            }
+            if fire {
+                if last {
+                    bcnt = 0;
+                    bi += 1;
+                } else {
+                    bcnt += 1;
+                }
+            }
+        }
+        // ---- column unit ----
+        let o_room = o_count != 2;
+        let pop = o_count != 0;
+        let mut push = false;
+        let mut p_free = p.is_none();
+        let mut cleared = None;
+        if let Some(j) = p {
+            let lastcol = if j.is4 { p_col == 3 } else { p_col == 7 };
+            let p_end = lastcol && p_tile == j.tiles;
+            let step = !(p_end && j.last && !o_room);
+            push = p_end && j.last && o_room;
+            if step {
+                if lastcol {
+                    p_col = 0;
+                    p_tile += 1;
+                } else {
+                    p_col += 1;
+                }
+                if p_end {
+                    cleared = Some(j.bank);
+                    p_free = true;
+                }
+            }
+        }
+        // ---- registers ----
+        if let Some(b) = band_end_bank {
+            wbank ^= 1;
+            busy[b] = true;
+        }
+        if let Some(b) = cleared {
+            busy[b] = false;
+        }
+        if p_free {
+            if let Some(w) = q {
+                p = Some(w);
+                q = job_in;
+            } else {
+                p = job_in;
+            }
+            p_tile = 0;
+            p_col = 0;
+        } else if job_in.is_some() {
+            q = job_in;
+        }
+        o_count = o_count + push as u32 - pop as u32;
+        if pop {
+            out += 1;
+            if out == blocks.len() {
+                return cycle + 1;
+            }
+        }
+        let _ = fire;
+        cycle += 1;
+        if cycle > 1 << 40 {
+            return cycle;
+        }
+    }
 }
 
 /// What `residual_coding()` of one coded transform block costs the parser, counted

@@ -337,3 +337,23 @@ fn sdh_tus() {
         }
     }
 }
+
+/// `satd` on block streams (known-answer with mixed sizes, random, real-tensor blocks)
+/// at TU 32 and TU 8: busy cycles against `cycle::satd_run`.
+#[test]
+fn satd_blocks() {
+    for nm in [32u32, 8] {
+        let p = params(4, nm);
+        for (name, set) in sets(&p) {
+            let timing = Timing { seed: 13, ..Default::default() };
+            let jobs = sim::satd::jobs(&set, nm as usize, timing.seed);
+            let sizes: Vec<u32> = jobs.iter().map(|j| j.log2).collect();
+            let model = area_energy::cycle::satd_run(&sizes);
+            let r = cosim("satd", &p, &CosimRun { sets: vec![set], timing, build: BuildOptions::default(), trace: None }).unwrap();
+            let rep = &r.sets[0].1;
+            assert_eq!(rep.mismatches, 0);
+            eprintln!("satd TU {nm} {name}: {} blocks, Verilator {} busy cycles, model {model}", jobs.len(), rep.busy_cycles);
+            assert!((rep.busy_cycles as f64 / model as f64 - 1.0).abs() <= 0.02);
+        }
+    }
+}
