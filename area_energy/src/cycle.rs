@@ -293,7 +293,7 @@ pub fn satd_run(blocks: &[u32]) -> u64 {
     let mut cycle = 0u64;
     loop {
         // ---- input ----
-        let (mut fire, mut job_in) = (false, None);
+        let mut job_in = None;
         let mut band_end_bank = None;
         if let Some(&lg) = blocks.get(bi) {
             let lgb = lg - 2;
@@ -303,9 +303,9 @@ pub fn satd_run(blocks: &[u32]) -> u64 {
             let nbeats = 1u64 << (2 * lgb + 2);
             let last = bcnt + 1 == nbeats;
             let row_end = xb == (1 << lgb) - 1;
-            let band_start = bcnt == 0 || (!is4 && row % 8 == 0 && xb == 0);
+            let band_start = bcnt == 0 || (!is4 && row.is_multiple_of(8) && xb == 0);
             let band_end = if is4 { row % 4 == 3 } else { row % 8 == 7 && row_end };
-            fire = !(band_start && busy[wbank]);
+            let fire = !(band_start && busy[wbank]);
             if fire && band_end {
                 job_in = Some(Job { bank: wbank, is4, last, tiles: if is4 { 0 } else { (1 << (lg - 3)) - 1 } });
                 band_end_bank = Some(wbank);
@@ -370,7 +370,6 @@ pub fn satd_run(blocks: &[u32]) -> u64 {
                 return cycle + 1;
             }
         }
-        let _ = fire;
         cycle += 1;
         if cycle > 1 << 40 {
             return cycle;
