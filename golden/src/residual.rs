@@ -265,12 +265,12 @@ fn code_last_prefix<S: BinSink>(s: &mut S, ctxs: &mut [crate::cabac::Ctx; 18], p
     }
 }
 
-/// Lengths (prefix bins, suffix bins) of coeff_abs_level_remaining(`value`) with Rice
-/// parameter `rice` ([`code_remaining`]'s binarization).
+/// coeff_abs_level_remaining(`value`) with Rice parameter `rice` (prefix TR cMax
+/// 4<<k, suffix EG(k+1)): (prefix bins: ones then a zero, suffix length, suffix bits).
 #[inline]
-pub fn remaining_lengths(value: u32, rice: u32) -> (u32, u32) {
+pub fn remaining_binarization(value: u32, rice: u32) -> (u32, u32, u32) {
     if (value >> rice) < 3 {
-        ((value >> rice) + 1, rice)
+        ((value >> rice) + 1, rice, value & ((1 << rice) - 1))
     } else {
         let mut len = rice;
         let mut code = value - (3 << rice);
@@ -278,36 +278,31 @@ pub fn remaining_lengths(value: u32, rice: u32) -> (u32, u32) {
             code -= 1 << len;
             len += 1;
         }
-        (3 + len + 1 - rice, len)
+        (3 + len + 1 - rice, len, code)
     }
 }
 
-/// coeff_abs_level_remaining binarization (prefix TR cMax 4<<k, suffix EG(k+1)).
+/// Lengths (prefix bins, suffix bins) of coeff_abs_level_remaining(`value`).
+#[inline]
+pub fn remaining_lengths(value: u32, rice: u32) -> (u32, u32) {
+    let (p, l, _) = remaining_binarization(value, rice);
+    (p, l)
+}
+
+/// coeff_abs_level_remaining binarization ([`remaining_binarization`]).
 #[inline]
 pub fn code_remaining<S: BinSink>(s: &mut S, value: u32, rice: u32) {
-    if (value >> rice) < 3 {
-        let len = value >> rice;
-        s.bypass_bits((1 << (len + 1)) - 2, len + 1);
-        s.bypass_bits(value & ((1 << rice) - 1), rice);
+    let (plen, len, code) = remaining_binarization(value, rice);
+    // prefix: (plen-1) ones then a zero (plen <= 32 for 16-bit levels)
+    if plen < 32 {
+        s.bypass_bits((1u32 << plen) - 2, plen);
     } else {
-        let mut len = rice;
-        let mut code = value - (3 << rice);
-        while code >= (1 << len) {
-            code -= 1 << len;
-            len += 1;
+        for _ in 0..plen - 1 {
+            s.bypass(1);
         }
-        let plen = 3 + len + 1 - rice;
-        // prefix: (plen-1) ones then a zero (plen <= 32 for 16-bit levels)
-        if plen < 32 {
-            s.bypass_bits((1u32 << plen) - 2, plen);
-        } else {
-            for _ in 0..plen - 1 {
-                s.bypass(1);
-            }
-            s.bypass(0);
-        }
-        s.bypass_bits(code, len);
+        s.bypass(0);
     }
+    s.bypass_bits(code, len);
 }
 
 /// Code residual_coding() for one TU. `levels` are raster (y*N + x), at least one
