@@ -108,6 +108,8 @@ struct SliceProg {
     blocks: Vec<Block>,
     /// The slice's first CTB (0 starts a picture).
     first_ctb: usize,
+    /// log2 of the CTU size.
+    log2_ctb: u32,
     pic_w: usize,
     pic_h: usize,
 }
@@ -311,9 +313,7 @@ impl Walker<'_> {
 
 /// Contexts initialization (op 0): PH_CINIT per context, PH_EINIT.
 fn init_steps(align: bool) -> Vec<Step> {
-    let mut v = vec![Step::Plain; CTX_COUNT as usize + 1 + align as usize];
-    v.shrink_to_fit();
-    v
+    vec![Step::Plain; CTX_COUNT as usize + 1 + align as usize]
 }
 
 /// The slices of `annexb` as programs for the model.
@@ -390,7 +390,7 @@ fn programs(annexb: &[u8]) -> Result<Vec<SliceProg>, String> {
         if wk.bi != wk.bins.len() || wk.ri != recs.len() {
             return Err(format!("slice {si}: {} of {} syntax bins, {} of {} records walked", wk.bi, wk.bins.len(), wk.ri, recs.len()));
         }
-        out.push(SliceProg { uops: wk.uops, blocks: wk.blocks, first_ctb: sh.address, pic_w: sps.width, pic_h: sps.height });
+        out.push(SliceProg { uops: wk.uops, blocks: wk.blocks, first_ctb: sh.address, log2_ctb, pic_w: sps.width, pic_h: sps.height });
     }
     Ok(out)
 }
@@ -880,8 +880,7 @@ impl<'a> Core<'a> {
 /// independent variant).
 pub fn dec_cores(cfg: &DecCoreConfig, cores: usize, annexb: &[u8]) -> Result<DecCoreTiming, String> {
     let progs = programs(annexb)?;
-    let log2_ctb = golden::decoder::slices(annexb).map_err(|e| e.to_string())?[0].sps.log2_ctb;
-    let ctb = 1usize << log2_ctb;
+    let ctb = 1usize << progs.first().ok_or("no slices")?.log2_ctb;
     let k = cores.max(1);
     let mut cs: Vec<Core> = (0..k).map(|_| Core::new(*cfg, &progs, ctb, k > 1)).collect();
     let mut next = 0usize;
