@@ -165,11 +165,21 @@ struct CoreSizing {
     pj_per_value: f64,
 }
 
+/// The operating point's encoding (the configuration's QP): its stream, the tensor's
+/// value count and the frames' sample count, for the decoder core model.
+struct OpStream {
+    annexb: Vec<u8>,
+    values: u64,
+    frame_samples: u64,
+}
+
+/// Golden at the report's QPs (and the configuration's); with the operating point's
+/// stream.
 fn rate_points(
     a: &ReportArgs,
     p: &golden::Params,
     strategy: StrategyKind,
-) -> Result<Vec<RatePoint>> {
+) -> Result<(Vec<RatePoint>, Option<OpStream>)> {
     let t = golden::sample::load(&a.input, None).map_err(|e| anyhow!("{}: {e}", a.input))?;
     let mut q = p.clone();
     q.encoder.strategy = strategy;
@@ -179,6 +189,7 @@ fn rate_points(
     }
     qps.sort_unstable();
     let mut out = Vec::new();
+    let mut op = None;
     for qp in qps {
         let e = pipeline::encode_tensor(&t, &q, RateTarget::Qp(qp))
             .map_err(|e| anyhow!("{}: {e}", a.input))?;
@@ -186,6 +197,9 @@ fn rate_points(
         let samples = (e.prepared.layout.frame_width as u64
             * e.prepared.layout.frame_height as u64)
             * e.prepared.frames.len() as u64;
+        if qp == p.encoder.qp {
+            op = Some(OpStream { annexb: e.encoded.annexb.clone(), values: t.data.len() as u64, frame_samples: samples });
+        }
         out.push(RatePoint {
             qp,
             bits_per_value: e.metrics.bits_per_value,
@@ -193,7 +207,7 @@ fn rate_points(
             bins_per_value: bins as f64 / samples.max(1) as f64,
         });
     }
-    Ok(out)
+    Ok((out, op))
 }
 
 /// Run the report; writes report.json, report.md and the SVGs under `a.out` and
@@ -241,8 +255,8 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         "golden: hardware strategy at QPs {:?} on {} ...",
         a.qps, a.input
     );
-    let hw_points = rate_points(a, &p, StrategyKind::Hw)?;
-    let rd_points = rate_points(a, &p, StrategyKind::Rd)?;
+    let (hw_points, op_stream) = rate_points(a, &p, StrategyKind::Hw)?;
+    let (rd_points, _) = rate_points(a, &p, StrategyKind::Rd)?;
     let op = hw_points
         .iter()
         .find(|r| r.qp == p.encoder.qp)
@@ -355,20 +369,16 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
 
     // the decoder core as a whole (its cycle model on the operating point's stream)
     let dec_core_row = {
-        let t = golden::sample::load(&a.input, None).map_err(|e| anyhow!("{}: {e}", a.input))?;
-        let mut q = p.clone();
-        q.encoder.strategy = StrategyKind::Hw;
-        let e = pipeline::encode_tensor(&t, &q, RateTarget::Qp(op.qp)).map_err(|e| anyhow!("{}: {e}", a.input))?;
+        let e = op_stream.ok_or_else(|| anyhow!("no operating-point stream"))?;
         match hw::dec_core::generate(&p) {
             Err(why) => {
                 eprintln!("note: no decoder core for this configuration ({why}): no core row");
                 None
             }
             Ok(_) => {
-                let m = area_energy::core_cycles::dec_core(&area_energy::core_cycles::DecCoreConfig::of(&p), &e.encoded.annexb)
+                let m = area_energy::core_cycles::dec_core(&area_energy::core_cycles::DecCoreConfig::of(&p), &e.annexb)
                     .map_err(|e| anyhow!("decoder core model: {e}"))?;
-                let values = t.data.len() as u64;
-                let frame_samples = e.prepared.layout.frame_width as u64 * e.prepared.layout.frame_height as u64 * e.prepared.frames.len() as u64;
+                let (values, frame_samples) = (e.values, e.frame_samples);
                 let mems: Vec<area::Memory> = hw::memories("dec_core", &p)
                     .map_err(|e| anyhow!(e))?
                     .into_iter()
