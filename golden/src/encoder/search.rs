@@ -163,9 +163,8 @@ fn code_tu_with(sc: &mut TuScratch, st: &mut FrameState, ctx: &Contexts, x0: usi
         if let Quant::Rdoq(lambda) = q {
             // transform skip: the same quantizer on the residual scaled to the 4x4
             // transform's range; kept where J = SSE + lambda * rate is lower
-            let mut alt = TsAlt { lv: [0; 16], du: [0; 16], coef: [0; 16], d: [0; 16], rec: [0; 16] };
-            let TsAlt { lv: alv, du: adu, coef: acoef, d: ad, rec: arec } = &mut alt;
-            let acbf = transform_quantize(st.qp, log2, scan_idx, q, sdh, true, ctx, &res[..16], acoef, alv, adu, ad, arec);
+            let [mut alv, mut adu, mut acoef, mut ad, mut arec] = [[0i32; 16]; 5];
+            let acbf = transform_quantize(st.qp, log2, scan_idx, q, sdh, true, ctx, &res[..16], &mut acoef, &mut alv, &mut adu, &mut ad, &mut arec);
             let j = |cbf: bool, lv: &[i32], rec: &[i32], ts: bool| {
                 let mut c = ctx.clone();
                 let mut bc = BitCounter::default();
@@ -202,15 +201,6 @@ fn code_tu_with(sc: &mut TuScratch, st: &mut FrameState, ctx: &Contexts, x0: usi
         st.set_units(x0, y0, 4, |s, u| s.ts[u] = true);
     }
     sse
-}
-
-/// Work arrays of the transform-skip alternative of a 4x4 TU.
-struct TsAlt {
-    lv: [i32; 16],
-    du: [i32; 16],
-    coef: [i32; 16],
-    d: [i32; 16],
-    rec: [i32; 16],
 }
 
 /// Transform (or, with `ts`, the 4x4 transform skip scaling r << 5), quantize, sign
