@@ -83,12 +83,21 @@ pub fn abc_cmd(name: &str) -> &'static str {
 
 /// Synthesize `verilog` (module `name`) with yosys; `liberty` maps it onto cells.
 pub fn synth(name: &str, verilog: &str, liberty: Option<&Path>, workdir: &Path) -> Result<Synth, String> {
+    synth_run(name, verilog, liberty, workdir, None)
+}
+
+/// [`synth`], also writing the generic netlist to `gates` as [`generic_netlist`] does
+/// (from a copy of the design: the liberty mapping that follows is unchanged).
+fn synth_run(name: &str, verilog: &str, liberty: Option<&Path>, workdir: &Path, gates: Option<&Path>) -> Result<Synth, String> {
     std::fs::create_dir_all(workdir).map_err(|e| e.to_string())?;
     let v = workdir.join(format!("{name}.v"));
     std::fs::write(&v, verilog).map_err(|e| e.to_string())?;
     let generic = workdir.join("generic.stat");
     let mapped = workdir.join("mapped.stat");
     let mut script = format!("read_verilog -sv {}; {}; tee -q -o {} stat;", v.display(), synth_cmd(name), generic.display());
+    if let Some(g) = gates {
+        script += &format!(" design -save tcgen_generic; {GATES_CMD} {}; design -load tcgen_generic;", g.display());
+    }
     if let Some(lib) = liberty {
         let l = lib.display();
         script += &format!(" dfflibmap -liberty {l}; {} -liberty {l}; opt_clean; tee -q -o {} stat -liberty {l};", abc_cmd(name), mapped.display());
@@ -143,18 +152,67 @@ pub fn generic_netlist(name: &str, verilog: &str, workdir: &Path) -> Result<crat
     let v = workdir.join(format!("{name}.rtl.v"));
     let n = workdir.join(format!("{name}.gates.v"));
     std::fs::write(&v, verilog).map_err(|e| e.to_string())?;
-    let script = format!("read_verilog -sv {}; {}; opt_clean -purge; write_verilog -noattr {}", v.display(), synth_cmd(name), n.display());
+    let script = format!("read_verilog -sv {}; {}; {GATES_CMD} {}", v.display(), synth_cmd(name), n.display());
     let yosys = crate::common::tool("yosys")?;
     let out = Command::new(yosys).args(["-q", "-p", &script]).output().map_err(|e| format!("yosys: {e}"))?;
     if !out.status.success() {
         return Err(format!("yosys failed on {name}:\n{}", String::from_utf8_lossy(&out.stderr)));
     }
-    let mut text = std::fs::read_to_string(&n).map_err(|e| e.to_string())?;
+    gates_module(name, verilog, &n)
+}
+
+/// What turns the generic design into the netlist [`generic_netlist`] returns.
+const GATES_CMD: &str = "opt_clean -purge; write_verilog -noattr";
+
+/// A written generic netlist as a module Verilator simulates.
+fn gates_module(name: &str, verilog: &str, netlist: &Path) -> Result<crate::GeneratedModule, String> {
+    let mut text = std::fs::read_to_string(netlist).map_err(|e| e.to_string())?;
     // memory macros stay black boxes in the netlist: simulate them behaviourally
     if verilog.contains("module tcgen_ram") {
         text.push_str(&crate::common::ram_module());
     }
     Ok(crate::GeneratedModule { name: name.into(), verilog: text })
+}
+
+/// Generic netlists larger than this many cells are not kept in the synthesis cache
+/// (the default configuration's transform blocks write hundreds of megabytes).
+pub const CACHED_GATES_MAX_CELLS: u64 = 200_000;
+
+/// Cache key of the generic netlist: (module name, Verilog, yosys version, flow).
+fn gates_key(name: &str, verilog: &str) -> Result<u64, String> {
+    Ok(fnv(&[name, verilog, &version()?, &synth_cmd(name), GATES_CMD]))
+}
+
+fn fnv(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain([0xffu8]) {
+            h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// [`generic_netlist`], read from `cache` where a synthesis run of the same Verilog
+/// kept it ([`synth_cached_keeping_gates`]) and kept there otherwise.
+pub fn generic_netlist_cached(name: &str, verilog: &str, workdir: &Path, cache: &Path) -> Result<crate::GeneratedModule, String> {
+    let file = cache.join(format!("{name}-{:016x}.gates.v", gates_key(name, verilog)?));
+    if file.is_file() {
+        return gates_module(name, verilog, &file);
+    }
+    let m = generic_netlist(name, verilog, workdir)?;
+    keep(&workdir.join(format!("{name}.gates.v")), &file)?;
+    Ok(m)
+}
+
+/// Copy `from` into the cache as `to` (through a temporary name: tests fill the cache
+/// side by side).
+fn keep(from: &Path, to: &Path) -> Result<(), String> {
+    let dir = to.parent().ok_or("cache path")?;
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let tmp = dir.join(format!(".{}-{}-{:?}", to.file_name().unwrap_or_default().to_string_lossy(), std::process::id(), std::thread::current().id()));
+    std::fs::copy(from, &tmp).map_err(|e| e.to_string())?;
+    std::fs::rename(&tmp, to).map_err(|e| e.to_string())
 }
 
 /// yosys's version line (part of the cache key).
@@ -169,22 +227,32 @@ pub fn version() -> Result<String, String> {
 /// The liberty is keyed by name and size, not path, so that every test and the report
 /// share results for the same unpacked library.
 pub fn synth_cached(name: &str, verilog: &str, liberty: Option<&Path>, workdir: &Path, cache: &Path) -> Result<Synth, String> {
+    synth_cached_run(name, verilog, liberty, workdir, cache, false)
+}
+
+/// [`synth_cached`] that also keeps the generic netlist in `cache` (up to
+/// [`CACHED_GATES_MAX_CELLS`]), where [`generic_netlist_cached`] finds it: the
+/// gate-level runs then skip a second synthesis.
+pub fn synth_cached_keeping_gates(name: &str, verilog: &str, liberty: Option<&Path>, workdir: &Path, cache: &Path) -> Result<Synth, String> {
+    synth_cached_run(name, verilog, liberty, workdir, cache, true)
+}
+
+fn synth_cached_run(name: &str, verilog: &str, liberty: Option<&Path>, workdir: &Path, cache: &Path, keep_gates: bool) -> Result<Synth, String> {
     let lib_key = liberty
         .map(|l| format!("{}:{}", l.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(), std::fs::metadata(l).map(|m| m.len()).unwrap_or(0)))
         .unwrap_or_default();
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in [name, verilog, &lib_key, &version()?, &synth_cmd(name)] {
-        for b in part.bytes().chain([0xffu8]) {
-            h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
-        }
-    }
+    let h = fnv(&[name, verilog, &lib_key, &version()?, &synth_cmd(name)]);
     let file = cache.join(format!("{name}-{h:016x}.json"));
     if let Ok(text) = std::fs::read_to_string(&file) {
         if let Ok(s) = serde_json::from_str::<Synth>(&text) {
             return Ok(s);
         }
     }
-    let s = synth(name, verilog, liberty, workdir)?;
+    let gates = workdir.join(format!("{name}.gates.v"));
+    let s = synth_run(name, verilog, liberty, workdir, keep_gates.then_some(gates.as_path()))?;
+    if keep_gates && s.generic_cells <= CACHED_GATES_MAX_CELLS {
+        keep(&gates, &cache.join(format!("{name}-{:016x}.gates.v", gates_key(name, verilog)?)))?;
+    }
     std::fs::create_dir_all(cache).map_err(|e| e.to_string())?;
     let tmp = cache.join(format!(".{name}-{}", std::process::id()));
     std::fs::write(&tmp, serde_json::to_string_pretty(&s).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;

@@ -18,8 +18,8 @@ fn yosys_synthesizes_every_block() {
     }
     for m in hw::all_blocks(&p).unwrap() {
         // cached per (Verilog, liberty, yosys version): area_energy's calibration test
-        // reads the same results
-        let r = hw::yosys::synth_cached(&m.name, &m.verilog, lib.as_deref(), &dir.join(&m.name), &dir.join("../tcgen-synth/cache")).unwrap();
+        // reads the same results (and its gate-level test the generic netlists)
+        let r = hw::yosys::synth_cached_keeping_gates(&m.name, &m.verilog, lib.as_deref(), &dir.join(&m.name), &dir.join("../tcgen-synth/cache")).unwrap();
         eprintln!("{r:?}");
         assert!(r.generic_cells > 500, "{}: suspiciously small netlist ({} cells)", m.name, r.generic_cells);
         if lib.is_some() {
@@ -29,20 +29,31 @@ fn yosys_synthesizes_every_block() {
     }
 }
 
+// the slice-data writer (it holds the binarizer `res_enc`, flattened with it; about a
+// minute) in one test and the SATD unit, sign hiding and the control in another, so
+// that the test harness runs them side by side (`res_enc` alone: `tcgen synth --block
+// res_enc`; the whole core: TCGEN_LONG=1, below)
 #[test]
-fn yosys_synthesizes_the_encoder_blocks() {
+fn yosys_synthesizes_the_slice_data_writer() {
+    encoder_blocks(&["syn_enc"]);
+}
+
+#[test]
+fn yosys_synthesizes_the_search_blocks() {
+    encoder_blocks(&["satd", "sdh", "search"]);
+}
+
+/// Encoder blocks at CTU 16, TU up to 8, CUs of 8, one lane.
+fn encoder_blocks(names: &[&str]) {
     hw::common::tool("yosys").unwrap_or_else(|e| panic!("{e}"));
     let mut p = golden::Params::default();
     p.rtl.samples_per_cycle = 1;
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hw-synth");
     let lib = hw::yosys::asap7_liberty(&dir);
-    // the slice-data writer (it holds the binarizer `res_enc`, flattened with it), the
-    // SATD unit, sign hiding and the control at CTU 16, TU up to 8, CUs of 8 (`res_enc`
-    // alone: `tcgen synth --block res_enc`; the whole core: TCGEN_LONG=1, below)
     p.bitstream.ctu_size = 16;
     p.bitstream.max_tu_size = 8;
     p.encoder.hw.cu_size = 8;
-    for name in ["syn_enc", "satd", "sdh", "search"] {
+    for &name in names {
         let m = hw::block(name, &p).unwrap();
         let r = hw::yosys::synth_cached(&m.name, &m.verilog, lib.as_deref(), &dir.join(&m.name), &dir.join("../tcgen-synth/cache")).unwrap();
         eprintln!("{r:?}");
