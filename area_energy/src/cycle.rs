@@ -15,7 +15,9 @@
 //! - the residual parser `hw::res_dec` per coded block ([`residual_events`]): its
 //!   state machine's phases counted from the block's levels; `intra_pred` per job
 //!   ([`intra_pred_job_cycles`]), `sdh` per TU ([`sdh_tu_cycles`]) and `satd` on a
-//!   block stream ([`satd_run`]). The cores are in [`crate::core_cycles`].
+//!   block stream ([`satd_run`]), the CABAC engines on their bin and byte streams
+//!   ([`cabac_dec_substream`], [`cabac_enc_run`]). The cores are in
+//!   [`crate::core_cycles`].
 //!
 //! Cycle convention (as `sim::tb::Report::busy_cycles`): cycle 0 is the first cycle
 //! after reset, the input is valid from cycle 0 until the stream ends, the output is
@@ -187,8 +189,9 @@ fn tq_run_impl(block: Tq, lanes: u32, tus: &[u32], mut out: Option<&mut Vec<u64>
 
 /// Values per cycle of a CABAC engine at `bins_per_value` (golden's measured bins per
 /// coded value at a QP) with `engines` engines on separate WPP rows or slices and
-/// `bins_per_cycle` per engine (1 for both engines; `cabac_enc` loses a cycle per byte
-/// beyond the first of a carry write-out).
+/// `bins_per_cycle` per engine (1 for both engines, less the stalls of
+/// [`cabac_dec_substream`] and [`cabac_enc_run`]: a decoder's bit buffer, an encoder's
+/// multi-byte write-outs).
 pub fn cabac_values_per_cycle(bins_per_value: f64, engines: u32, bins_per_cycle: f64) -> f64 {
     if bins_per_value <= 0.0 {
         return f64::INFINITY;
@@ -203,6 +206,150 @@ pub fn dequant_busy_cycles(n: u64) -> u64 {
     } else {
         n + 2
     }
+}
+
+/// `cabac_dec` on one substream, after its reset: `hw::cabac_dec`'s control transcribed
+/// (the bit buffer refilled a byte per cycle while it holds at most 16 bits, zeros after
+/// the last byte; a request served when 9 bits are buffered; the 2-entry output FIFO,
+/// which never fills with the output always ready). `used[i]` is what request i takes
+/// from the buffer: 9 for the initialization, a decision's renormalization shift, 1 for
+/// a bypass bin, 0 or 1 for a terminating bin (differences of golden's
+/// `CabacDecoder::bit_pos`); `bytes` is the substream's length. Requests and bytes are
+/// offered every cycle. Busy cycles, up to the last response (an engine given no byte
+/// never serves a request: 0).
+pub fn cabac_dec_substream(used: &[u32], bytes: usize) -> u64 {
+    if bytes == 0 {
+        return 0;
+    }
+    let (mut nb, mut fed, mut eos, mut fifo, mut i) = (0u32, 0usize, false, 0u32, 0usize);
+    let mut last = None;
+    let mut c = 0u64;
+    while i < used.len() || fifo > 0 {
+        let fire = i < used.len() && nb >= 9;
+        let pop = fifo > 0;
+        if pop {
+            last = Some(c);
+        }
+        let rem = nb - if fire { used[i] } else { 0 };
+        let refill = nb <= 16 && (eos || fed < bytes);
+        if refill && !eos {
+            fed += 1;
+            // registered: zeros from the next refill on
+            eos = fed == bytes;
+        }
+        nb = rem + if refill { 8 } else { 0 };
+        fifo = fifo + fire as u32 - pop as u32;
+        i += fire as usize;
+        c += 1;
+    }
+    last.map_or(0, |l| l + 1)
+}
+
+/// A request to `cabac_enc` as its timing sees it: a bin with the bytes its write-out
+/// resolves, or the `finish` of a substream with the bytes of its flush.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CabacEncRequest {
+    /// A decision, bypass or terminating bin; the bytes golden's `CabacEncoder` wrote
+    /// out on it (`bytes_written` differences: a resolved byte and its run).
+    Bin(u32),
+    /// The flush: the bytes `finish` adds (the buffered bytes, the tail of low with the
+    /// stop bit and alignment).
+    Finish(u32),
+}
+
+/// `cabac_enc` on a request stream (all substreams back to back, no reset between):
+/// `hw::cabac_enc`'s control transcribed. The emission queue sends a byte per cycle to
+/// the output FIFO (which never fills with the output always ready); a request goes in
+/// while the queue holds nothing but the resolved byte of a write-out (the first byte
+/// of what a bin resolves), so a bin that resolves `k` > 1 bytes holds the engine `k`
+/// cycles and a finish until its bytes are out. Busy cycles, up to the last byte.
+pub fn cabac_enc_run(requests: &[CabacEncRequest]) -> u64 {
+    // the queue: the resolved byte (first out) and the bytes behind it (run or tail)
+    let (mut first, mut rest, mut fifo, mut i) = (false, 0u32, 0u32, 0usize);
+    let mut last = None;
+    let mut c = 0u64;
+    while i < requests.len() || first || rest > 0 || fifo > 0 {
+        let fire = i < requests.len() && rest == 0;
+        let pop = fifo > 0;
+        if pop {
+            last = Some(c);
+        }
+        let push = first || rest > 0;
+        if first {
+            first = false;
+        } else if rest > 0 {
+            rest -= 1;
+        }
+        if fire {
+            match requests[i] {
+                CabacEncRequest::Bin(0) => {}
+                CabacEncRequest::Bin(k) => {
+                    first = true;
+                    rest = k - 1;
+                }
+                // the flush's bytes end with its tail: nothing goes in before they are out
+                CabacEncRequest::Finish(k) => rest = k,
+            }
+            i += 1;
+        }
+        fifo = fifo + push as u32 - pop as u32;
+        c += 1;
+    }
+    last.map_or(0, |l| l + 1)
+}
+
+/// The [`CabacEncRequest`]s of a bin stream (kind 0 decision with the context state
+/// {valMps, pStateIdx} before it, 1 bypass, 2 terminate, 3 finish), encoded by golden's
+/// `CabacEncoder` to find where bytes come out.
+pub fn cabac_enc_requests(bins: &[(u8, u8, u8)]) -> Vec<CabacEncRequest> {
+    use golden::cabac::{BinSink, CabacEncoder, Ctx};
+    let mut e = CabacEncoder::new();
+    bins.iter()
+        .map(|&(kind, bin, state)| {
+            let before = e.bytes_written();
+            match kind {
+                0 => e.bin(&mut Ctx { state: state & 63, mps: state >> 6 }, bin as u32),
+                1 => e.bypass(bin as u32),
+                2 => e.terminate(bin as u32),
+                _ => {
+                    let n = std::mem::take(&mut e).finish().len() - before;
+                    return CabacEncRequest::Finish(n as u32);
+                }
+            }
+            CabacEncRequest::Bin((e.bytes_written() - before) as u32)
+        })
+        .collect()
+}
+
+/// What each `cabac_dec` request of a substream takes from the bit buffer (see
+/// [`cabac_dec_substream`]): requests (kind 3 initialization, 0 decision with the
+/// context state, 1 bypass, 2 terminate) decoded by golden's `CabacDecoder`.
+pub fn cabac_dec_used(bytes: &[u8], requests: &[(u8, u8)]) -> Vec<u32> {
+    use golden::cabac::Ctx;
+    use golden::decoder::cabac::CabacDecoder;
+    let mut d: Option<CabacDecoder> = None;
+    requests
+        .iter()
+        .map(|&(kind, state)| {
+            let before = d.as_ref().map_or(0, |d| d.bit_pos());
+            match (kind, d.as_mut()) {
+                (3, _) | (_, None) => {
+                    d = Some(CabacDecoder::new(bytes, 0));
+                    return 9;
+                }
+                (0, Some(d)) => {
+                    d.decision(&mut Ctx { state: state & 63, mps: state >> 6 });
+                }
+                (1, Some(d)) => {
+                    d.bypass();
+                }
+                (_, Some(d)) => {
+                    d.terminate();
+                }
+            }
+            (d.as_ref().unwrap().bit_pos() - before) as u32
+        })
+        .collect()
 }
 
 /// `intra_pred`'s projection cycles for `mode` at N = 2^`log2`: the side references
@@ -593,6 +740,43 @@ fn walk_residual(levels: &[i32], log2: u32, scan_idx: u32, sign_hiding: bool, st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cabac_enc_requests_account_for_every_byte() {
+        use golden::cabac::{BinSink, CabacEncoder, Ctx};
+        let mut rng = golden::tensor::synth::SplitMix64::new(5);
+        let mut bins = Vec::new();
+        let mut total = 0usize;
+        for _ in 0..20 {
+            let mut e = CabacEncoder::new();
+            let mut ctx = Ctx { state: 10, mps: 0 };
+            for _ in 0..(rng.next_u64() % 2000) {
+                let r = rng.next_u64();
+                let (kind, bin) = ((r % 3) as u8, ((r >> 8) % 5 == 0) as u8);
+                let state = (ctx.mps << 6) | ctx.state;
+                match kind {
+                    0 => e.bin(&mut ctx, bin as u32),
+                    1 => e.bypass(bin as u32),
+                    _ => e.terminate(0),
+                }
+                bins.push((kind, if kind == 2 { 0 } else { bin }, state));
+            }
+            e.terminate(1);
+            bins.push((2, 1, 0));
+            bins.push((3, 0, 0));
+            total += e.finish().len();
+        }
+        let req = cabac_enc_requests(&bins);
+        let bytes: u32 = req.iter().map(|r| match r {
+            CabacEncRequest::Bin(k) | CabacEncRequest::Finish(k) => *k,
+        }).sum();
+        assert_eq!(bytes as usize, total);
+        assert_eq!(req.iter().filter(|r| matches!(r, CabacEncRequest::Finish(_))).count(), 20);
+        // one cycle per request with no bytes and no stall
+        // no byte out, no busy cycle (the convention counts up to the last output)
+        assert_eq!(cabac_enc_run(&[CabacEncRequest::Bin(0); 10]), 0);
+        assert!(cabac_enc_run(&req) as usize >= bins.len());
+    }
 
     #[test]
     fn uniform_streams_settle_at_the_closed_form_period() {

@@ -1,7 +1,8 @@
 //! The cycle model against Verilator: every transform block at three configurations,
 //! on known-answer TUs (mixed sizes), random TUs and blocks of real tensors (the
-//! embedded MiniLM sample, ../shared SmolLM2 when present). Needs verilator
-//! (`bash scripts/setup.sh`).
+//! embedded MiniLM sample, ../shared SmolLM2 when present); `intra_pred`, `sdh`,
+//! `satd`, `res_dec` and the CABAC engines on their own streams; whole decoder cores
+//! on whole streams. Needs verilator (`bash scripts/setup.sh`).
 
 use area_energy::cycle::{dequant_busy_cycles, tq_run, Tq};
 use sim::blocks::{cosim, stimulus, tensor_frames, CosimRun, StimSet};
@@ -354,6 +355,35 @@ fn satd_blocks() {
             assert_eq!(rep.mismatches, 0);
             eprintln!("satd TU {nm} {name}: {} blocks, Verilator {} busy cycles, model {model}", jobs.len(), rep.busy_cycles);
             assert!((rep.busy_cycles as f64 / model as f64 - 1.0).abs() <= 0.02);
+        }
+    }
+}
+
+/// The CABAC engines on known-answer and random substreams (`sim::blocks::cabac_streams`:
+/// decisions, bypass and terminating bins, skewed as a tensor's are; whole slices of
+/// real tensors run through them in `dec_core_whole_streams`): busy cycles against
+/// `cycle::cabac_dec_substream` (per substream, the engine reset before each) and
+/// `cycle::cabac_enc_run` (the substreams back to back).
+#[test]
+fn cabac_engines() {
+    use area_energy::cycle::{cabac_dec_substream, cabac_dec_used, cabac_enc_requests, cabac_enc_run};
+    let p = golden::Params::default();
+    for (name, set) in [("known-answer", StimSet::KnownAnswer), ("random 60 substreams", StimSet::Random { per_size: 60, only: None })] {
+        let timing = Timing { seed: 21, ..Default::default() };
+        let streams = sim::blocks::cabac_streams(&set, timing.seed);
+        let dec: u64 = streams.iter().map(|s| cabac_dec_substream(&cabac_dec_used(&s.bytes, &s.requests), s.bytes.len())).sum();
+        let mut bins = Vec::new();
+        for s in &streams {
+            bins.extend(s.bins.iter().copied());
+            bins.push((3, 0, 0));
+        }
+        let enc = cabac_enc_run(&cabac_enc_requests(&bins));
+        for (block, model) in [("cabac_dec", dec), ("cabac_enc", enc)] {
+            let r = cosim(block, &p, &CosimRun { sets: vec![set.clone()], timing: timing.clone(), build: BuildOptions::default(), trace: None }).unwrap();
+            let rep = &r.sets[0].1;
+            assert_eq!(rep.mismatches, 0, "{block} {name}: {:?}", rep.first_mismatch);
+            eprintln!("{block} {name}: {} substreams, {} bins, Verilator {} busy cycles, model {model}", streams.len(), bins.len() - streams.len(), rep.busy_cycles);
+            assert!((rep.busy_cycles as f64 / model as f64 - 1.0).abs() <= 0.02, "{block} {name}: Verilator {} model {model}", rep.busy_cycles);
         }
     }
 }

@@ -332,6 +332,12 @@ impl CabacEncoder {
         }
     }
 
+    /// Bytes written out so far (carries resolved; the buffered byte and its run of
+    /// 0xff bytes are not counted until they resolve).
+    pub fn bytes_written(&self) -> usize {
+        self.out.len()
+    }
+
     /// Flush after the terminating bin 1 (end_of_slice_segment_flag or
     /// end_of_subset_one_bit) and append the stop bit and byte alignment. Returns the
     /// substream's bytes.

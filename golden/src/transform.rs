@@ -48,10 +48,11 @@ pub fn coef(size: usize, dst: bool, k: usize, n: usize) -> i32 {
 #[inline(always)]
 fn forward_n<const N: usize>(res: &[i32], m: &[i32], mt: &[i32], shift1: u32, shift2: u32, out: &mut [i32]) {
     // horizontal: T1[y][u] = (sum_x R[y][x] M[u][x] + add1) >> shift1
-    let mut t1 = [0i32; 1024];
-    stage::<N>(|y, x| res[y * N + x], mt, N, 1 << (shift1 - 1), shift1, false, &mut t1[..N * N]);
+    let mut t1 = [[0i32; N]; N];
+    let t1 = t1.as_flattened_mut();
+    stage::<N>(|y, x| res[y * N + x], mt, N, 1 << (shift1 - 1), shift1, false, t1);
     // vertical: C[v][u] = (sum_y M[v][y] T1[y][u] + add2) >> shift2
-    stage::<N>(|v, y| m[v * N + y], &t1[..N * N], N, 1 << (shift2 - 1), shift2, false, out);
+    stage::<N>(|v, y| m[v * N + y], t1, N, 1 << (shift2 - 1), shift2, false, out);
 }
 
 /// Forward 2-D transform of a residual block (row-major `size`x`size`, values within
@@ -126,8 +127,9 @@ fn stage<const N: usize>(a: impl Fn(usize, usize) -> i32, b: &[i32], kmax: usize
 #[inline(always)]
 fn inverse_n<const N: usize>(coeffs: &[i32], m: &[i32], rows: usize, cols: usize, out: &mut [i32]) {
     // first stage (vertical): G[y][u] = clip((sum_v M[v][y] C[v][u] + 64) >> 7)
-    let mut g = [0i32; 1024];
-    stage::<N>(|y, v| m[v * N + y], coeffs, rows, 64, 7, true, &mut g[..N * N]);
+    let mut g = [[0i32; N]; N];
+    let g = g.as_flattened_mut();
+    stage::<N>(|y, v| m[v * N + y], coeffs, rows, 64, 7, true, g);
     // second stage (horizontal): R[y][x] = (sum_u G[y][u] M[u][x] + 2048) >> 12
     stage::<N>(|y, u| g[y * N + u], m, cols, 2048, 12, false, out);
 }

@@ -20,10 +20,11 @@
 //! a bin is accepted while that queue is empty or holds a single resolved byte that
 //! leaves for the FIFO in the same cycle.
 //!
-//! Throughput: one bin (two bypass bins) per cycle while the output is taken, minus one cycle per emitted
-//! byte beyond the first of a write-out (runs of 0xff bytes), and a few cycles per
-//! finish. `rq_ready` depends on
-//! registers only.
+//! Throughput: one bin (two bypass bins) per cycle while the output is taken; a bin
+//! whose write-out resolves k > 1 bytes (the buffered byte and its run of 0xff or 0x00
+//! bytes) holds the next request k cycles, a finish until its bytes are out
+//! (`area_energy::cycle::cabac_enc_run`, equal to Verilator's count). `rq_ready`
+//! depends on registers only.
 //!
 //! A rust-hdl Verilog wrapper (variable shifts, tables); Verilator is the proof.
 

@@ -109,6 +109,12 @@ impl<'a> CabacDecoder<'a> {
         v
     }
 
+    /// Bits of the substream read so far, the 9 of the initialization included (a
+    /// hardware engine's bit-buffer consumption: see `area_energy::cycle::cabac_dec_substream`).
+    pub fn bit_pos(&self) -> usize {
+        self.pos
+    }
+
     /// 9.3.2.5: a stream never initializes the offset to 510 or 511. Checked by the
     /// slice decoder: the engine's 9-bit invariant offset < range holds from then on.
     pub fn init_ok(&self) -> bool {

@@ -267,20 +267,42 @@ fn set_cu(st: &mut FrameState, x0: usize, y0: usize, log2: u32, nxn: bool) {
 
 /// SATD of predicting the NxN block at (x0, y0) with `mode`.
 fn mode_satd(st: &FrameState, r: &crate::predict::Refs, x0: usize, y0: usize, n: usize, mode: u8) -> u64 {
-    let mut pred = [0i32; 1024];
-    mode_satd_into(st, r, x0, y0, n, mode, &mut pred)
+    // work arrays of the block's size: the search calls this 35 times per block, and
+    // zeroing 32x32 arrays for a 4x4 block was most of its time
+    match n {
+        4 => mode_satd_n::<16>(st, r, x0, y0, n, mode),
+        8 => mode_satd_n::<64>(st, r, x0, y0, n, mode),
+        16 => mode_satd_n::<256>(st, r, x0, y0, n, mode),
+        _ => mode_satd_n::<1024>(st, r, x0, y0, n, mode),
+    }
 }
 
-/// SATD of predicting with `mode`, leaving the prediction in `pred`.
-fn mode_satd_into(st: &FrameState, r: &crate::predict::Refs, x0: usize, y0: usize, n: usize, mode: u8, pred: &mut [i32; 1024]) -> u64 {
-    st.predict(r, n, mode, &mut pred[..]);
-    let mut diff = [0i32; 1024];
+fn mode_satd_n<const NN: usize>(st: &FrameState, r: &crate::predict::Refs, x0: usize, y0: usize, n: usize, mode: u8) -> u64 {
+    let mut pred = [0i32; NN];
+    st.predict(r, n, mode, &mut pred[..n * n]);
+    pred_satd::<NN>(st, x0, y0, n, &pred)
+}
+
+/// SATD of the original block at (x0, y0) against `pred` (row-major, n x n).
+fn pred_satd<const NN: usize>(st: &FrameState, x0: usize, y0: usize, n: usize, pred: &[i32]) -> u64 {
+    let mut diff = [0i32; NN];
     for y in 0..n {
         for x in 0..n {
             diff[y * n + x] = st.orig[(y0 + y) * st.w + x0 + x] as i32 - pred[y * n + x];
         }
     }
     satd(&diff[..n * n], n)
+}
+
+/// SATD of predicting with `mode`, leaving the prediction in `pred`.
+fn mode_satd_into(st: &FrameState, r: &crate::predict::Refs, x0: usize, y0: usize, n: usize, mode: u8, pred: &mut [i32; 1024]) -> u64 {
+    st.predict(r, n, mode, &mut pred[..n * n]);
+    match n {
+        4 => pred_satd::<16>(st, x0, y0, n, &pred[..]),
+        8 => pred_satd::<64>(st, x0, y0, n, &pred[..]),
+        16 => pred_satd::<256>(st, x0, y0, n, &pred[..]),
+        _ => pred_satd::<1024>(st, x0, y0, n, &pred[..]),
+    }
 }
 
 // ---------------------------------------------------------------- hardware strategy
