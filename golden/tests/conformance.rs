@@ -102,7 +102,12 @@ fn matrix_1000x37_folded() {
 fn matrix_1920x1088(strategy: StrategyKind) {
     let t = synth::laplacian(1088, 1920, 5);
     {
-        for rotate in [None, Some(9)] {
+        // the RD strategy with rotation at this size (a minute and a half of encoding;
+        // rotation with RD runs at every other size, and at this one with the hw
+        // strategy) with TCGEN_LONG=1
+        let long = std::env::var_os("TCGEN_LONG").is_some();
+        let rotations: &[Option<u64>] = if strategy == StrategyKind::Hw || long { &[None, Some(9)] } else { &[None] };
+        for &rotate in rotations {
             let p = params(strategy, rotate);
             // the RD strategy is slow at this size: full QP list for hw, three QPs for rd
             let qps: &[u8] = if strategy == StrategyKind::Hw { &QPS } else { &[0, 22, 51] };
