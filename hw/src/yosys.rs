@@ -175,7 +175,8 @@ fn gates_module(name: &str, verilog: &str, netlist: &Path) -> Result<crate::Gene
 }
 
 /// Generic netlists larger than this many cells are not kept in the synthesis cache
-/// (the default configuration's transform blocks write hundreds of megabytes).
+/// (a netlist takes about 60 bytes per cell: 0.9 MB for `fwd_tq`'s 16,026 cells at
+/// P 1, TU 4).
 pub const CACHED_GATES_MAX_CELLS: u64 = 200_000;
 
 /// Cache key of the generic netlist: (module name, Verilog, yosys version, flow).
