@@ -309,7 +309,7 @@ pub fn build(m: &GeneratedModule, opts: &BuildOptions) -> Result<(PathBuf, Vec<P
     let verilator = hw::common::tool("verilator").map_err(SimError::MissingTool)?;
     let ports = parse_ports(&m.verilog);
     let shim_src = shim(&m.name, &ports);
-    let flags = format!("trace={} toggles={} coverage-underscore quick={}", opts.trace, opts.toggles, opts.quick_compile);
+    let flags = format!("trace={} toggles={} coverage-underscore quick={} fast=O2", opts.trace, opts.toggles, opts.quick_compile);
     let h = fnv(&[m.verilog.as_bytes(), shim_src.as_bytes(), flags.as_bytes()]);
     let root = cache_dir();
     let dir = root.join(format!("{}-{h:016x}", m.name));
@@ -368,9 +368,10 @@ pub fn build(m: &GeneratedModule, opts: &BuildOptions) -> Result<(PathBuf, Vec<P
         // per-cycle code
         let mut make = Command::new("make");
         make.current_dir(tmp.join("obj")).args(["-j", "2", "-f", &format!("V{}.mk", m.name), "OPT_SLOW=-O0"]);
-        if opts.quick_compile {
-            make.arg("OPT_FAST=-O0");
-        }
+        // the per-cycle code at -O2, not Verilator's default -Os: enc_core's simulation
+        // 34% shorter (24.6 s -> 16.3 s on enc_core_default_config_matches_golden) and
+        // its builds no longer (21-31 s against 25-33 s)
+        make.arg(if opts.quick_compile { "OPT_FAST=-O0" } else { "OPT_FAST=-O2" });
         let out = make.output().map_err(|e| SimError::MissingTool(format!("make: {e} (install it: sudo apt-get install make)")))?;
         text.extend_from_slice(&out.stdout);
         text.extend_from_slice(&out.stderr);
