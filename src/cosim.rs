@@ -54,7 +54,7 @@ pub struct CosimArgs {
     pub trace: Option<String>,
     #[arg(long)]
     pub vcd: Option<PathBuf>,
-    /// Write per-signal toggle counts (Verilator toggle coverage) as JSON to this file.
+    /// Write per-signal toggle counts (transitions summed over each signal's bits) as JSON to this file.
     #[arg(long)]
     pub toggles: Option<PathBuf>,
     /// Print the result as JSON.

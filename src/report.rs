@@ -1,7 +1,7 @@
 //! `tcgen report`: the area-energy report (report.json, report.md, SVG plots).
 //!
 //! Measures, then models: yosys synthesis of every generated block (cached), Verilator
-//! cosimulation with toggle coverage on blocks of the input tensor (action counts),
+//! cosimulation with toggle counts on blocks of the input tensor (action counts),
 //! golden/'s hardware strategy for bins/value and bits/value at several QPs; then the
 //! area_energy models (NAND2 path and liberty-mapped area, liberty energy, cycle model,
 //! sizing, full-video-codec reference).
@@ -61,7 +61,7 @@ pub struct ReportArgs {
 /// Where a block's logic activity comes from.
 #[derive(Serialize, Clone)]
 struct ActivitySource {
-    /// Mean transitions per bit per cycle of the RTL's signals (Verilator toggle coverage).
+    /// Mean transitions per bit per cycle of the RTL's signals (`sim::Model::toggles`).
     rtl_toggle_rate: f64,
     /// Same over the nets of yosys's generic netlist simulated at gate level.
     gate_toggle_rate: Option<f64>,
@@ -70,7 +70,7 @@ struct ActivitySource {
     how: String,
 }
 
-/// Run a block's stimulus on the RTL or on its generic netlist, with toggle coverage.
+/// Run a block's stimulus on the RTL or on its generic netlist, counting toggles.
 /// Blocks whose unit of work is a CABAC bin (the others count samples).
 fn per_bin(block: &str) -> bool {
     block.starts_with("cabac") || block == "res_dec"
@@ -294,7 +294,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         )
         .map_err(|e| anyhow!(e))?;
         let cabac = per_bin(&m.name);
-        eprintln!("cosim {} with toggle coverage ...", m.name);
+        eprintln!("cosim {} counting toggles ...", m.name);
         let (mut act, _) = toggle_run(&m.name, None, &p, &frames, a.vectors, a.quick_build)?;
         let work = a.out.join("gates").join(&m.name);
         let src = if a.activity == "rtl" {
@@ -345,9 +345,9 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
     let modules = hw::all_blocks(&p).map_err(|e| anyhow!(e))?;
     // longest rows first, so that the last block to start is a short one (the rows stay
     // in block order): the order of the CLI test's run (P 1, TU 8, --quick-build, two
-    // workers; seconds of synthesis, toggle build and run: fwd_tq 178, inv_tq 135,
-    // res_dec 85 (its -O0 toggle run is most of it), intra_pred 33, dequant 5,
-    // cabac_enc 7, cabac_dec 6)
+    // workers), where the transform blocks' synthesis is most of the time (fwd_tq 110 s
+    // and inv_tq 76 s of yosys and ABC on a cold cache; their toggle builds and runs
+    // about 20 s each), then res_dec's and intra_pred's toggle runs (about 12 s each)
     const LONGEST_FIRST: [&str; 7] = ["fwd_tq", "inv_tq", "res_dec", "intra_pred", "dequant", "cabac_enc", "cabac_dec"];
     let mut schedule: Vec<usize> = (0..modules.len()).collect();
     schedule.sort_by_key(|&i| LONGEST_FIRST.iter().position(|b| *b == modules[i].name).unwrap_or(LONGEST_FIRST.len()));
@@ -698,7 +698,7 @@ fn markdown(
     let mut s = String::new();
     s += "# tcgen area-energy report\n\n";
     s += &format!(
-        "Config: P = {} samples/cycle, largest TU {}, hw CU {}, QP {}, {} CABAC engine(s), {} MHz. Node {} ({}). Activity: Verilator toggle coverage on `{}`. Git {}.\n\n",
+        "Config: P = {} samples/cycle, largest TU {}, hw CU {}, QP {}, {} CABAC engine(s), {} MHz. Node {} ({}). Activity: Verilator toggle counts on `{}`. Git {}.\n\n",
         p.rtl.samples_per_cycle,
         p.bitstream.max_tu_size,
         p.encoder.hw.cu_size,

@@ -239,7 +239,6 @@ fn report_on_a_small_config_writes_json_markdown_and_plots() {
         "--config",
         &s(&cfg),
         // a short toggle run: the test is of the report, not of the activity figures
-        // (res_dec's -O0 coverage model simulates 40 blocks per TU size in ~20 s)
         "--vectors",
         "40",
         "--qps",

@@ -12,7 +12,7 @@
 //! - `input_cap_ff` per input pin, `leakage_pw` (the state-independent VDD leakage).
 //!
 //! Action counts ([`Activity`]): cycles, and the mean toggle rate of the block's RTL
-//! signals measured by Verilator's toggle coverage on the stimulus (transitions per bit
+//! signals measured by Verilator on the stimulus (`sim::Model::toggles`: transitions per bit
 //! per cycle). The model applies that rate to every mapped cell output: a zero-delay,
 //! glitch-free estimate, stated as such (gate-level activity from a netlist simulation
 //! is the calibration still to do).
@@ -246,7 +246,7 @@ pub struct Activity {
     pub cycles: u64,
     /// Units the run processed: samples for the transform blocks and dequant, bins for the CABAC engines.
     pub units: u64,
-    /// Mean transitions per RTL signal bit per cycle (Verilator toggle coverage).
+    /// Mean transitions per RTL signal bit per cycle (`sim::Model::toggles`).
     pub toggle_rate: f64,
     pub signal_bits: u64,
 }

@@ -1,6 +1,6 @@
 //! The NAND2 path against the ASAP7-mapped area of every block (within 15%), at the
 //! configuration CI synthesizes (P=1, TU 4: minutes, where the default config takes an
-//! hour). Needs yosys (`bash scripts/setup.sh`); the ASAP7 liberty comes from
+//! hour); the decoder core elaborated (and with TCGEN_LONG=1 synthesized whole). Needs yosys (`bash scripts/setup.sh`); the ASAP7 liberty comes from
 //! ../shared/asap7 (the check is skipped, loudly, without it).
 
 use area_energy::area::{block_area, node};
@@ -26,28 +26,51 @@ fn the_halves_cover_every_block() {
     assert_eq!(all, b, "a block was added: put it in one of the halves");
 }
 
-/// The decoder core (syntax decoder with its residual parser, reconstruction, inv_tq,
-/// intra_pred) in its smallest configuration (CTU 16, TU up to 4, one residual lane,
-/// 256-sample lines; about 2 minutes, beside the halves above): yosys synthesizes the
-/// whole core, its memories stay `tcgen_ram` black boxes, and the area model costs them
-/// as SRAM (`hw::memories`) beside the mapped logic.
-#[test]
-fn decoder_core_synthesizes_with_memories_as_sram() {
-    hw::common::tool("yosys").unwrap_or_else(|e| panic!("{e}"));
-    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
-    let lib = hw::yosys::asap7_liberty(&target.join("tmp/hw-synth"));
+/// The decoder core's smallest configuration (CTU 16, TU up to 4, one residual lane,
+/// 256-sample lines).
+fn small_decoder_core() -> (golden::Params, hw::GeneratedModule) {
     let mut p = golden::Params::default();
     p.bitstream.ctu_size = 16;
     p.bitstream.max_tu_size = 4;
     p.rtl.samples_per_cycle = 1;
     p.tiling.max_frame_width = 256;
     let m = hw::block("dec_core", &p).unwrap();
-    let s = hw::yosys::synth_cached(&m.name, &m.verilog, lib.as_deref(), &target.join("tmp/ae-synth").join(&m.name), &target.join("tmp/tcgen-synth/cache")).unwrap();
+    (p, m)
+}
+
+/// The decoder core (syntax decoder with its residual parser, reconstruction, inv_tq,
+/// intra_pred) in yosys, in seconds: it elaborates, its memories are `tcgen_ram` black
+/// boxes, one per memory the area model costs as SRAM (`hw::memories`). The whole
+/// core's synthesis is the next test.
+#[test]
+fn decoder_core_elaborates_with_memories_as_black_boxes() {
+    hw::common::tool("yosys").unwrap_or_else(|e| panic!("{e}"));
+    let (p, m) = small_decoder_core();
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
+    let cells = hw::yosys::elaborate(&m.name, &m.verilog, &target.join("tmp/ae-elab").join(&m.name)).unwrap();
     let mems = hw::memories("dec_core", &p).unwrap();
     assert_eq!(mems.len(), 4, "two CTU-row banks, the coefficient memory, the WPP context storage: {mems:?}");
+    assert_eq!(cells.get("tcgen_ram"), Some(&4), "the core's memories are black boxes: {cells:?}");
+    assert_eq!(mems[0].1 * mems[0].2 as u64, 16 * 256 * 8, "a bank: 16 lines of 256 samples");
+    assert!(cells.values().sum::<u64>() > 1000, "dec_core: suspiciously small design: {cells:?}");
+}
+
+/// The same decoder core synthesized whole (about 3 minutes of yosys and ABC, so with
+/// TCGEN_LONG=1): its logic mapped, its memories costed as SRAM beside it.
+#[test]
+fn decoder_core_synthesizes_with_memories_as_sram() {
+    if std::env::var_os("TCGEN_LONG").is_none() {
+        eprintln!("skipped: the decoder core's synthesis takes about 3 minutes; TCGEN_LONG=1 runs it (the test above elaborates it)");
+        return;
+    }
+    hw::common::tool("yosys").unwrap_or_else(|e| panic!("{e}"));
+    let (p, m) = small_decoder_core();
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
+    let lib = hw::yosys::asap7_liberty(&target.join("tmp/hw-synth"));
+    let s = hw::yosys::synth_cached(&m.name, &m.verilog, lib.as_deref(), &target.join("tmp/ae-synth").join(&m.name), &target.join("tmp/tcgen-synth/cache")).unwrap();
+    let mems = hw::memories("dec_core", &p).unwrap();
     assert_eq!(s.generic_by_type.get("tcgen_ram"), Some(&4), "the core's memories are black boxes: {:?}", s.generic_by_type);
     assert!(s.generic_cells > 10000, "dec_core: suspiciously small netlist ({} cells)", s.generic_cells);
-    assert_eq!(mems[0].1 * mems[0].2 as u64, 16 * 256 * 8, "a bank: 16 lines of 256 samples");
     let a = block_area(&m.name, &s.generic_by_type, s.area_um2, s.flops, mems.into_iter().map(|(name, words, width)| area_energy::area::Memory { name, words, width }).collect(), &node("asap7").unwrap()).unwrap();
     let mem_um2 = a.memory_um2;
     eprintln!(

@@ -1,7 +1,7 @@
 //! Gate-level cosimulation: yosys's generic netlist of every block (P=1, TU 4) simulated
 //! by Verilator under the RTL's testbench must match golden/ exactly (a check of
 //! synthesis: it caught yosys 0.23 inverting a product's top bit, see
-//! `hw::common::sext`). With `TCGEN_LONG=1` it also builds with toggle coverage and
+//! `hw::common::sext`). With `TCGEN_LONG=1` it also counts toggles and
 //! prints the per-net toggle rate (what the energy model uses for logic switching)
 //! beside the RTL signal rate. Needs yosys and verilator.
 

@@ -102,8 +102,8 @@ pub fn check_lanes(p: usize, nmax: usize) -> Result<(), String> {
 /// of `text` into N copies at module scope, the genvar replaced by its value and every
 /// wire/reg declared inside renamed `<name>_<NAME><i>`. The templates are written with
 /// generate loops for readability; the emitted Verilog is flat because Verilator
-/// (5.006) leaves signals inside generate scopes out of toggle coverage, which the
-/// energy model needs.
+/// (5.006) left signals inside generate scopes out of toggle coverage, which the
+/// energy model used at first (the toggle counter that replaced it reads every scope).
 pub fn unroll_generates(text: &str) -> String {
     let mut out = String::with_capacity(text.len() * 4);
     let mut lines = text.lines().peekable();

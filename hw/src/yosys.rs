@@ -143,6 +143,25 @@ fn synth_run(name: &str, verilog: &str, liberty: Option<&Path>, workdir: &Path, 
     })
 }
 
+/// yosys reads and elaborates a module without synthesizing it (`hierarchy -check`,
+/// `proc`, `flatten`): seconds where a whole core's synthesis takes minutes. Returns the
+/// flattened design's coarse cells by type (`$add`, `$dff`, `$memrd`, and the black
+/// boxes such as `tcgen_ram`). It proves yosys accepts every construct of the Verilog
+/// and resolves every instance.
+pub fn elaborate(name: &str, verilog: &str, workdir: &Path) -> Result<BTreeMap<String, u64>, String> {
+    std::fs::create_dir_all(workdir).map_err(|e| e.to_string())?;
+    let v = workdir.join(format!("{name}.v"));
+    std::fs::write(&v, verilog).map_err(|e| e.to_string())?;
+    let stat = workdir.join("elaborated.stat");
+    let script = format!("read_verilog -sv {}; hierarchy -check -top {name}; proc; flatten; opt_clean; tee -q -o {} stat", v.display(), stat.display());
+    let yosys = crate::common::tool("yosys")?;
+    let out = Command::new(yosys).args(["-q", "-p", &script]).output().map_err(|e| format!("yosys: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("yosys failed to elaborate {name}:\n{}", String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(by_type(&std::fs::read_to_string(&stat).map_err(|e| e.to_string())?))
+}
+
 /// The generic gate-level netlist of a module (`synth -top NAME; write_verilog
 /// -noattr`): the same ports as the RTL, simple gates as expressions and flops as
 /// always blocks, so Verilator simulates it with the RTL's testbench (gate-level

@@ -90,5 +90,24 @@ fn yosys_synthesizes_the_encoder_core() {
     }
 }
 
-// The decoder core's synthesis (about 2 minutes) runs beside the calibration in
-// area_energy/tests/area_calibration.rs, where its area is also costed.
+/// The whole encoder core in yosys, in seconds (the configuration above): it
+/// elaborates, and its memories are `tcgen_ram` black boxes, one per memory the area
+/// model costs as SRAM (`hw::memories`).
+#[test]
+fn yosys_elaborates_the_encoder_core() {
+    hw::common::tool("yosys").unwrap_or_else(|e| panic!("{e}"));
+    let mut p = golden::Params::default();
+    p.rtl.samples_per_cycle = 1;
+    p.bitstream.ctu_size = 16;
+    p.bitstream.max_tu_size = 8;
+    p.encoder.hw.cu_size = 8;
+    p.tiling.max_frame_width = 256;
+    let m = hw::block("enc_core", &p).unwrap();
+    let cells = hw::yosys::elaborate(&m.name, &m.verilog, &Path::new(env!("CARGO_TARGET_TMPDIR")).join("hw-elab/enc_core")).unwrap();
+    let mems = hw::memories("enc_core", &p).unwrap();
+    assert_eq!(cells.get("tcgen_ram").copied(), Some(mems.len() as u64), "one black box per memory {mems:?}: {cells:?}");
+    assert!(cells.values().sum::<u64>() > 5000, "enc_core: suspiciously small design: {cells:?}");
+}
+
+// The decoder core is elaborated (and with TCGEN_LONG=1 synthesized whole, about 3
+// minutes) in area_energy/tests/area_calibration.rs, where its area is also costed.
