@@ -24,7 +24,7 @@
 //!
 //! A rust-hdl Verilog wrapper (variable shifts, table functions); Verilator is the proof.
 
-use rust_hdl::prelude::*;
+use rust_hdl_core::prelude::*;
 
 #[derive(LogicBlock, Default)]
 pub struct CabacDec {

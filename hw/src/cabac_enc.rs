@@ -28,7 +28,7 @@
 //!
 //! A rust-hdl Verilog wrapper (variable shifts, tables); Verilator is the proof.
 
-use rust_hdl::prelude::*;
+use rust_hdl_core::prelude::*;
 
 #[derive(LogicBlock, Default)]
 pub struct CabacEnc {

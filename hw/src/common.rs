@@ -352,17 +352,17 @@ pub fn tool(name: &str) -> Result<std::path::PathBuf, String> {
 #[derive(Clone, Debug, Default)]
 pub struct Gen<T>(pub T);
 
-impl<T> rust_hdl::prelude::Logic for Gen<T> {
+impl<T> rust_hdl_core::prelude::Logic for Gen<T> {
     fn update(&mut self) {}
 }
 
-impl<T> rust_hdl::prelude::Block for Gen<T> {
+impl<T> rust_hdl_core::prelude::Block for Gen<T> {
     fn connect_all(&mut self) {}
     fn update_all(&mut self) {}
     fn has_changed(&self) -> bool {
         false
     }
-    fn accept(&self, _name: &str, _probe: &mut dyn rust_hdl::prelude::Probe) {}
+    fn accept(&self, _name: &str, _probe: &mut dyn rust_hdl_core::prelude::Probe) {}
 }
 
 /// The memory macro of the design (`tcgen_ram`): one synchronous read port (`re`,

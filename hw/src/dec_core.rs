@@ -39,7 +39,7 @@
 
 use crate::common::{renamed, Gen};
 use crate::recon::ReconParams;
-use rust_hdl::prelude::*;
+use rust_hdl_core::prelude::*;
 
 #[derive(LogicBlock, Default)]
 pub struct DecCore {

@@ -16,7 +16,7 @@
 //! Verilog wrapper: rust-hdl's kernel language cannot express the signed multiply
 //! and variable arithmetic shifts cleanly (see the crate docs).
 
-use rust_hdl::prelude::*;
+use rust_hdl_core::prelude::*;
 
 #[derive(LogicBlock, Default)]
 pub struct Dequant {

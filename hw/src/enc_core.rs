@@ -43,7 +43,7 @@
 
 use crate::common::{renamed, Gen};
 use crate::recon::ReconParams;
-use rust_hdl::prelude::*;
+use rust_hdl_core::prelude::*;
 
 /// Ports; `K` = `rtl.cabac_engines` (1..=4), `K8` = 8K.
 #[derive(LogicBlock, Default)]

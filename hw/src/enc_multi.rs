@@ -17,7 +17,7 @@
 //! A rust-hdl Verilog wrapper; Verilator is the proof (sim/src/enc_core.rs).
 
 use crate::common::{in_file, renamed, round_robin, subst, Gen};
-use rust_hdl::prelude::*;
+use rust_hdl_core::prelude::*;
 
 /// Ports; `K` cores, `K8` = 8K, `K32` = 32K.
 #[derive(LogicBlock, Default)]

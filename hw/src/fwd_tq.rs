@@ -41,7 +41,7 @@
 //! from golden's matrices (`common::max_abs_sum`). Verilator is the proof (sim/).
 
 use crate::common::{log2, max_abs_sum, sbits, subst, tcoef_function};
-use rust_hdl::prelude::*;
+use rust_hdl_core::prelude::*;
 
 /// Ports; `WR` = 9P, `WL` = 16P, `WD` = 10P, `NP` = P, `NM` = largest TU side.
 #[derive(LogicBlock, Default)]

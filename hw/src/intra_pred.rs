@@ -55,7 +55,7 @@
 //! generated from golden::predict); Verilator is the proof (sim/src/intra_pred.rs).
 
 use crate::common::subst;
-use rust_hdl::prelude::*;
+use rust_hdl_core::prelude::*;
 
 /// Samples per output beat (and per input beat).
 pub const LANES: usize = 4;

@@ -34,7 +34,7 @@
 //! widths are exact bounds from golden's matrices. Verilator is the proof (sim/).
 
 use crate::common::{log2, max_abs_sum, sbits, subst, tcoef_function};
-use rust_hdl::prelude::*;
+use rust_hdl_core::prelude::*;
 
 /// Ports; `WL` = 16P, `NM` = largest TU side.
 #[derive(LogicBlock, Default)]

@@ -65,7 +65,7 @@
 //! A rust-hdl Verilog wrapper; Verilator is the proof (sim/src/dec_core.rs).
 
 use crate::common::{log2, subst, Gen};
-use rust_hdl::prelude::*;
+use rust_hdl_core::prelude::*;
 
 /// What a reconstruction path is generated for.
 #[derive(Clone, Debug, Default, PartialEq)]

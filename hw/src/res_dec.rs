@@ -52,7 +52,7 @@
 //! A rust-hdl Verilog wrapper (a state machine with tables generated from golden/);
 //! Verilator is the proof.
 
-use rust_hdl::prelude::*;
+use rust_hdl_core::prelude::*;
 
 /// The parser's memory macro: the WPP context storage (words, bits).
 pub const MEMORIES: [(&str, u64, u32); 1] = [("u_wpp (WPP context storage)", golden::cabac::Contexts::COUNT as u64, 7)];

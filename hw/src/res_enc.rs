@@ -57,7 +57,7 @@
 //! A rust-hdl Verilog wrapper (a state machine with tables generated from golden/,
 //! shared with `res_dec`); Verilator is the proof.
 
-use rust_hdl::prelude::*;
+use rust_hdl_core::prelude::*;
 
 /// The binarizer's memory macros: the WPP context storage (as `res_dec`'s) and the
 /// level banks (words, bits), for a largest TU of `nm`.

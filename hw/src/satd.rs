@@ -34,7 +34,7 @@
 //!
 //! A rust-hdl Verilog wrapper; Verilator is the proof.
 
-use rust_hdl::prelude::*;
+use rust_hdl_core::prelude::*;
 
 /// Ports; `NM` = largest block side (the largest TU).
 #[derive(LogicBlock, Default)]

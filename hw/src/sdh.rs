@@ -37,7 +37,7 @@
 //! (sim/src/sdh.rs).
 
 use crate::common::{log2, subst};
-use rust_hdl::prelude::*;
+use rust_hdl_core::prelude::*;
 
 /// Ports; `WL` = 16P, `WD` = 10P, `NP` = P; `NM` = largest TU side.
 #[derive(LogicBlock, Default)]

@@ -50,7 +50,7 @@
 //! A rust-hdl Verilog wrapper; Verilator is the proof (sim/src/enc_core.rs).
 
 use crate::common::{log2, subst, Gen};
-use rust_hdl::prelude::*;
+use rust_hdl_core::prelude::*;
 
 /// Ports; `WL` = 16P, `WR` = 9P, `WD` = 10P, `NP` = P. The configuration is `cfg`.
 #[derive(LogicBlock, Default)]

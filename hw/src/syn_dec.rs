@@ -50,7 +50,7 @@
 //!
 //! A rust-hdl Verilog wrapper; Verilator is the proof.
 
-use rust_hdl::prelude::*;
+use rust_hdl_core::prelude::*;
 
 /// The syntax decoder for a CTU of 2^`L` luma samples (4..=6).
 #[derive(LogicBlock, Default)]

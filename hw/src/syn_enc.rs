@@ -52,7 +52,7 @@
 //! A rust-hdl Verilog wrapper; Verilator is the proof.
 
 use crate::common::Gen;
-use rust_hdl::prelude::*;
+use rust_hdl_core::prelude::*;
 
 /// Ports; `WL` = 16P. The configuration (CTU size, largest TU, lanes) is `cfg`.
 #[derive(LogicBlock, Default)]

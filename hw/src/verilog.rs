@@ -1,7 +1,7 @@
 //! Verilog generation: rust-hdl's output with its fixed `top` module renamed to the
 //! block's name, one file per block.
 
-use rust_hdl::prelude::*;
+use rust_hdl_core::prelude::*;
 
 /// One generated module: its name and Verilog text.
 #[derive(Clone, Debug)]

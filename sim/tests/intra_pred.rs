@@ -119,12 +119,17 @@ fn intra_pred_lints_clean() {
     }
 }
 
+/// yosys synthesizes the block (mapped onto ASAP7 when ../shared/asap7 is present:
+/// the same Verilog, flow and liberty as area_energy's calibration, whose cached result
+/// it then reads).
 #[test]
 fn intra_pred_synthesizes() {
     hw::common::tool("yosys").unwrap_or_else(|e| panic!("{e}"));
     let dir = workdir("synth");
     let m = module();
-    let r = hw::yosys::synth("intra_pred", &m.verilog, None, &dir).unwrap();
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let lib = hw::yosys::asap7_liberty(&tmp.join("hw-synth"));
+    let r = hw::yosys::synth_cached("intra_pred", &m.verilog, lib.as_deref(), &dir, &tmp.join("tcgen-synth/cache")).unwrap();
     let flops: u64 = r.generic_by_type.iter().filter(|(k, _)| k.contains("DFF")).map(|(_, v)| v).sum();
     eprintln!("intra_pred: yosys: {} generic cells, {flops} flip-flops, {:.1} s; by type: {:?}", r.generic_cells, r.seconds, r.generic_by_type);
     assert!(r.generic_cells > 1000, "suspiciously small netlist: {r:?}");
