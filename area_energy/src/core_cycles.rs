@@ -403,12 +403,22 @@ enum Item {
     End,
 }
 
+/// What `recon`'s run of a luma block depends on.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RunJob {
+    pub log2: u32,
+    pub mode: u8,
+    pub cbf: bool,
+    pub bypass: bool,
+    pub strong: bool,
+}
+
 /// One luma block's run in `recon` (cycles from the first cycle of R_RUN): when its
 /// coefficient memory is free again (all words read), and when it is done (the
-/// cycle of the last sum).
-fn run_schedule(cfg: &DecCoreConfig, b: &Block, tq_cache: &mut std::collections::HashMap<u32, Vec<u64>>) -> (u64, u64) {
+/// cycle of the last sum). `lanes` is `inv_tq`'s P.
+pub(crate) fn run_schedule(lanes: u32, b: &RunJob, tq_cache: &mut std::collections::HashMap<u32, Vec<u64>>) -> (u64, u64) {
     let n = 1u64 << b.log2;
-    let p = cfg.lanes as u64;
+    let p = lanes as u64;
     // intra_pred: N reference beats from the first cycle, the first prediction 3 cycles
     // after the last, plus the projection of the side references (negative angles)
     let extra = if b.strong { 16 } else { 0 } + crate::cycle::intra_projection_cycles(b.log2, b.mode);
@@ -422,7 +432,7 @@ fn run_schedule(cfg: &DecCoreConfig, b: &Block, tq_cache: &mut std::collections:
     let res: Vec<u64> = if !b.cbf || b.bypass {
         Vec::new()
     } else {
-        let o = tq_cache.entry(b.log2).or_insert_with(|| tq_out_cycles(Tq::Inverse, cfg.lanes, b.log2));
+        let o = tq_cache.entry(b.log2).or_insert_with(|| tq_out_cycles(Tq::Inverse, lanes, b.log2));
         o.iter().map(|&c| 1 + c).collect()
     };
     let k = (4 / p).max(1) as usize;
@@ -788,7 +798,8 @@ impl<'a> Core<'a> {
                 if g < slots + 1 {
                     r_next = R::Gath(g + 1);
                 } else if !b.cbf || self.cfull {
-                    let (freed, done) = run_schedule(&self.cfg, b, &mut self.tq_cache);
+                    let job = RunJob { log2: b.log2, mode: b.mode, cbf: b.cbf, bypass: b.bypass, strong: b.strong };
+                    let (freed, done) = run_schedule(self.cfg.lanes, &job, &mut self.tq_cache);
                     r_next = R::Run(0, freed, done);
                 }
             }

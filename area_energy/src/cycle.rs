@@ -17,7 +17,7 @@
 //!   ([`intra_pred_job_cycles`]), `sdh` per TU ([`sdh_tu_cycles`]) and `satd` on a
 //!   block stream ([`satd_run`]), the CABAC engines on their bin and byte streams
 //!   ([`cabac_dec_substream`], [`cabac_enc_run`]). The cores are in
-//!   [`crate::core_cycles`].
+//!   [`crate::core_cycles`] (decoder) and [`crate::enc_cycles`] (encoder).
 //!
 //! Cycle convention (as `sim::tb::Report::busy_cycles`): cycle 0 is the first cycle
 //! after reset, the input is valid from cycle 0 until the stream ends, the output is
@@ -75,54 +75,15 @@ pub fn tq_out_cycles(block: Tq, lanes: u32, log2: u32) -> Vec<u64> {
 }
 
 fn tq_run_impl(block: Tq, lanes: u32, tus: &[u32], mut out: Option<&mut Vec<u64>>) -> TqTiming {
-    let p = lanes as u64;
-    let beats_of = |l: u32| (1u64 << (2 * l)) / p;
-    let total_out: u64 = tus.iter().map(|&l| beats_of(l)).sum();
+    let mut ctl = TqCtl::new(block, lanes);
+    let total_out: u64 = tus.iter().map(|&l| ctl.beats(l)).sum();
     let mut t = TqTiming::default();
-    // input register: index of the beat held (TU index, beat in TU)
-    let mut next_tu = 0usize; // next TU to present
-    let mut next_beat = 0u64; // next beat of it
-    let mut s0: Option<(usize, u64)> = None;
-    // row stage (fwd): row register busy, its TU, last row of a TU, sweep counter
-    let mut tr_busy = false;
-    let mut tr_last = false;
-    let mut tr_log2 = 0u32;
-    let mut sw_g = 0u64;
-    // output buffer (fwd: ob, inv: G buffer) and drain position
-    let mut ob_full = false;
-    let mut ob_log2 = 0u32;
-    let mut dr_beat = 0u64;
-    let mut o_count = 0u32;
+    // the TU presented and its next beat
+    let (mut next_tu, mut next_beat) = (0usize, 0u64);
     let mut cycle = 0u64;
     while t.beats_out < total_out {
-        // ---- combinational view of this cycle (registers as they are) ----
-        let o_room = o_count != 2;
-        let o_pop = o_count != 0;
-        let dr_adv = ob_full && o_room;
-        let dr_end = dr_adv && dr_beat + 1 == beats_of(ob_log2);
-        // forward sweep: advances unless the last row waits for the output buffer
-        let sw_adv_now = block == Tq::Forward && tr_busy && !(tr_last && ob_full && !dr_end);
-        let sw_done_now = sw_adv_now && sw_g + 1 == ((1u64 << tr_log2) / p).max(1);
-        let (s0_fire, tr_load, tu_end, s0_log2) = match s0 {
-            None => (false, false, false, 0),
-            Some((tu, beat)) => {
-                let l = tus[tu];
-                let n = 1u64 << l;
-                let per_row = (n / p).max(1);
-                let row_end = beat % per_row == per_row - 1;
-                let last_row = beat / per_row == n - 1;
-                let tu_end = row_end && last_row;
-                match block {
-                    Tq::Forward => {
-                        let fire = !row_end || !tr_busy || sw_done_now;
-                        (fire, fire && row_end, tu_end, l)
-                    }
-                    Tq::Inverse => (!(last_row && ob_full && !dr_end), false, tu_end, l),
-                }
-            }
-        };
-        let in_ready = s0.is_none() || s0_fire;
-        if o_pop {
+        let s = ctl.step(tus.get(next_tu).copied(), true);
+        if s.out.is_some() {
             if let Some(o) = out.as_mut() {
                 o.push(cycle);
             }
@@ -135,56 +96,173 @@ fn tq_run_impl(block: Tq, lanes: u32, tus: &[u32], mut out: Option<&mut Vec<u64>
                 break;
             }
         }
-        // ---- registers ----
-        o_count = o_count + dr_adv as u32 - o_pop as u32;
-        if dr_adv {
-            dr_beat = if dr_end { 0 } else { dr_beat + 1 };
-        }
-        match block {
-            Tq::Forward => {
-                if sw_adv_now {
-                    sw_g = if sw_done_now { 0 } else { sw_g + 1 };
-                }
-                if sw_done_now && tr_last {
-                    ob_full = true;
-                    ob_log2 = tr_log2;
-                } else if dr_end {
-                    ob_full = false;
-                }
-                if tr_load {
-                    tr_busy = true;
-                    tr_last = tu_end;
-                    tr_log2 = s0_log2;
-                } else if sw_done_now {
-                    tr_busy = false;
-                }
+        if s.in_fire {
+            t.beats_in += 1;
+            next_beat += 1;
+            if next_beat == ctl.beats(tus[next_tu]) {
+                next_tu += 1;
+                next_beat = 0;
             }
-            Tq::Inverse => {
-                if s0_fire && tu_end {
-                    ob_full = true;
-                    ob_log2 = s0_log2;
-                } else if dr_end {
-                    ob_full = false;
-                }
-            }
-        }
-        if in_ready {
-            s0 = if next_tu < tus.len() {
-                t.beats_in += 1;
-                let b = (next_tu, next_beat);
-                next_beat += 1;
-                if next_beat == beats_of(tus[next_tu]) {
-                    next_tu += 1;
-                    next_beat = 0;
-                }
-                Some(b)
-            } else {
-                None
-            };
         }
         cycle += 1;
     }
     t
+}
+
+/// The control registers of `hw::fwd_tq` / `hw::inv_tq` (input register, row register
+/// and column sweep, output buffer and drain position, 2-entry output FIFO), stepped one
+/// cycle at a time without the datapath: [`tq_run`]'s model, and `fwd_tq` inside the
+/// encoder core model ([`crate::enc_cycles`]).
+#[derive(Clone, Debug)]
+pub struct TqCtl {
+    block: Tq,
+    p: u64,
+    /// The input register: the beat held (its TU's log2, its index in the TU).
+    s0: Option<(u32, u64)>,
+    /// The index of the next input beat in its TU.
+    in_beat: u64,
+    /// Forward: the row register is busy, holds its TU's last row, the TU's log2, the
+    /// sweep counter.
+    tr_busy: bool,
+    tr_last: bool,
+    tr_log2: u32,
+    sw_g: u64,
+    /// The output buffer (fwd: ob, inv: G buffer) is full, its TU's log2, the drain
+    /// position.
+    ob_full: bool,
+    ob_log2: u32,
+    dr_beat: u64,
+    /// The output FIFO: per entry, whether it is its TU's last beat.
+    fifo: std::collections::VecDeque<bool>,
+}
+
+/// What [`TqCtl::step`] did in a cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TqStep {
+    /// An input beat was taken.
+    pub in_fire: bool,
+    /// An output beat left (`Some(last of its TU)`).
+    pub out: Option<bool>,
+}
+
+/// The control equations of a cycle, from the registers.
+struct TqComb {
+    in_ready: bool,
+    s0_fire: bool,
+    tr_load: bool,
+    tu_end: bool,
+    sw_adv: bool,
+    sw_done: bool,
+    dr_adv: bool,
+    dr_end: bool,
+}
+
+impl TqCtl {
+    pub fn new(block: Tq, lanes: u32) -> Self {
+        TqCtl {
+            block,
+            p: lanes as u64,
+            s0: None,
+            in_beat: 0,
+            tr_busy: false,
+            tr_last: false,
+            tr_log2: 0,
+            sw_g: 0,
+            ob_full: false,
+            ob_log2: 0,
+            dr_beat: 0,
+            fifo: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// Beats of a TU of 2^`log2`.
+    pub fn beats(&self, log2: u32) -> u64 {
+        (1u64 << (2 * log2)) / self.p
+    }
+
+    fn comb(&self) -> TqComb {
+        let p = self.p;
+        let o_room = self.fifo.len() != 2;
+        let dr_adv = self.ob_full && o_room;
+        let dr_end = dr_adv && self.dr_beat + 1 == self.beats(self.ob_log2);
+        // forward sweep: advances unless the last row waits for the output buffer
+        let sw_adv = self.block == Tq::Forward && self.tr_busy && !(self.tr_last && self.ob_full && !dr_end);
+        let sw_done = sw_adv && self.sw_g + 1 == ((1u64 << self.tr_log2) / p).max(1);
+        let (s0_fire, tr_load, tu_end) = match self.s0 {
+            None => (false, false, false),
+            Some((l, beat)) => {
+                let n = 1u64 << l;
+                let per_row = (n / p).max(1);
+                let row_end = beat % per_row == per_row - 1;
+                let last_row = beat / per_row == n - 1;
+                let tu_end = row_end && last_row;
+                match self.block {
+                    Tq::Forward => {
+                        let fire = !row_end || !self.tr_busy || sw_done;
+                        (fire, fire && row_end, tu_end)
+                    }
+                    Tq::Inverse => (!(last_row && self.ob_full && !dr_end), false, tu_end),
+                }
+            }
+        };
+        TqComb { in_ready: self.s0.is_none() || s0_fire, s0_fire, tr_load, tu_end, sw_adv, sw_done, dr_adv, dr_end }
+    }
+
+    /// `in_ready` this cycle (it depends on the registers only).
+    pub fn in_ready(&self) -> bool {
+        self.comb().in_ready
+    }
+
+    /// One cycle: `input` is the beat offered (its TU's log2), `out_ready` the
+    /// consumer's ready.
+    pub fn step(&mut self, input: Option<u32>, out_ready: bool) -> TqStep {
+        let c = self.comb();
+        let out = if out_ready { self.fifo.pop_front() } else { None };
+        if c.dr_adv {
+            self.fifo.push_back(c.dr_end);
+            self.dr_beat = if c.dr_end { 0 } else { self.dr_beat + 1 };
+        }
+        let s0_log2 = self.s0.map_or(0, |(l, _)| l);
+        match self.block {
+            Tq::Forward => {
+                if c.sw_adv {
+                    self.sw_g = if c.sw_done { 0 } else { self.sw_g + 1 };
+                }
+                if c.sw_done && self.tr_last {
+                    self.ob_full = true;
+                    self.ob_log2 = self.tr_log2;
+                } else if c.dr_end {
+                    self.ob_full = false;
+                }
+                if c.tr_load {
+                    self.tr_busy = true;
+                    self.tr_last = c.tu_end;
+                    self.tr_log2 = s0_log2;
+                } else if c.sw_done {
+                    self.tr_busy = false;
+                }
+            }
+            Tq::Inverse => {
+                if c.s0_fire && c.tu_end {
+                    self.ob_full = true;
+                    self.ob_log2 = s0_log2;
+                } else if c.dr_end {
+                    self.ob_full = false;
+                }
+            }
+        }
+        if c.in_ready {
+            self.s0 = input.map(|l| {
+                let b = (l, self.in_beat);
+                self.in_beat += 1;
+                if self.in_beat == self.beats(l) {
+                    self.in_beat = 0;
+                }
+                b
+            });
+        }
+        TqStep { in_fire: c.in_ready && input.is_some(), out }
+    }
 }
 
 /// Values per cycle of a CABAC engine at `bins_per_value` (golden's measured bins per
@@ -384,18 +462,8 @@ pub fn intra_pred_job_cycles(log2: u32, mode: u8, strong: bool) -> u64 {
 pub fn sdh_tu_cycles(levels: &[i32], log2: u32, lanes: u32, hide: bool) -> u64 {
     let n = 1usize << log2;
     let beats = (n * n) as u64 / lanes as u64;
-    // load: a beat per cycle
-    let mut c = beats;
-    if hide && levels.iter().any(|&v| v != 0) {
-        let groups = n * n / 16;
-        let nonzero = (0..groups)
-            .filter(|g| {
-                let (gx, gy) = (g % (n / 4), g / (n / 4));
-                (0..16).any(|k| levels[(gy * 4 + k / 4) * n + gx * 4 + k % 4] != 0)
-            })
-            .count() as u64;
-        c += groups as u64 + nonzero * (16 / lanes as u64 + 2);
-    }
+    // load: a beat per cycle, then the walk
+    let mut c = beats + sdh_walk_cycles(levels, log2, lanes, hide);
     // read-out: a read is issued while the 2-entry FIFO and the read in flight leave
     // room (memory latency one cycle, the FIFO popped every cycle); the state ends when
     // the last beat has left the FIFO
@@ -412,6 +480,24 @@ pub fn sdh_tu_cycles(levels: &[i32], log2: u32, lanes: u32, hide: bool) -> u64 {
         issued += issue as u64;
     }
     c
+}
+
+/// `sdh`'s walk over the groups of a TU (see [`sdh_tu_cycles`]): none without hiding
+/// or for a TU of zeros, else one cycle per group and 16/P reads and 2 cycles per group
+/// with a non-zero level.
+pub fn sdh_walk_cycles(levels: &[i32], log2: u32, lanes: u32, hide: bool) -> u64 {
+    let n = 1usize << log2;
+    if !hide || levels.iter().all(|&v| v == 0) {
+        return 0;
+    }
+    let groups = n * n / 16;
+    let nonzero = (0..groups)
+        .filter(|g| {
+            let (gx, gy) = (g % (n / 4), g / (n / 4));
+            (0..16).any(|k| levels[(gy * 4 + k / 4) * n + gx * 4 + k % 4] != 0)
+        })
+        .count() as u64;
+    groups as u64 + nonzero * (16 / lanes as u64 + 2)
 }
 
 /// `satd`: busy cycles of a stream of blocks (sizes as log2; input every cycle, output

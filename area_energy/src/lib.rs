@@ -6,12 +6,14 @@
 //! publication or library, node, and scaling rule.
 //!
 //! - [`source`]: provenance of table entries;
-//! - [`cycle`], [`core_cycles`]: cycle models of the blocks and of the decoder core;
+//! - [`cycle`], [`core_cycles`], [`enc_cycles`]: cycle models of the blocks, of the
+//!   decoder core and of the encoder core;
 //! - [`reference`]: parametric full-video-codec (H.265) encoder and decoder models.
 
 pub mod area;
 pub mod core_cycles;
 pub mod cycle;
+pub mod enc_cycles;
 pub mod energy;
 pub mod reference;
 pub mod sizing;

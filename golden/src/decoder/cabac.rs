@@ -13,12 +13,16 @@ pub struct CabacDecoder<'a> {
     /// Bins decoded (decisions, bypass and terminate): the figure that bounds an
     /// engine's throughput.
     pub bins: u64,
+    /// When set, every bin decoded is appended: (kind 0 decision with the context state
+    /// {valMps, pStateIdx} before it, 1 bypass, 2 terminate; the bin; the state), as
+    /// `area_energy::cycle::cabac_enc_requests` takes them (traced decodes only).
+    pub log: Option<Vec<(u8, u8, u8)>>,
 }
 
 impl<'a> CabacDecoder<'a> {
     /// Initialize at byte `start` of `data` (9.3.2.5).
     pub fn new(data: &'a [u8], start: usize) -> Self {
-        let mut d = CabacDecoder { data, pos: start * 8, range: 510, offset: 0, overrun: 0, bins: 0 };
+        let mut d = CabacDecoder { data, pos: start * 8, range: 510, offset: 0, overrun: 0, bins: 0, log: None };
         d.offset = d.read_bits(9);
         d
     }
@@ -48,6 +52,7 @@ impl<'a> CabacDecoder<'a> {
     #[inline]
     pub fn decision(&mut self, ctx: &mut Ctx) -> u32 {
         self.bins += 1;
+        let state = (ctx.mps << 6) | ctx.state;
         let lps = RANGE_TAB_LPS[ctx.state as usize][((self.range >> 6) & 3) as usize] as u32;
         self.range -= lps;
         let bin;
@@ -68,6 +73,9 @@ impl<'a> CabacDecoder<'a> {
             self.range <<= n;
             self.offset = (self.offset << n) | self.read_bits(n);
         }
+        if let Some(l) = self.log.as_mut() {
+            l.push((0, bin as u8, state));
+        }
         bin
     }
 
@@ -75,12 +83,16 @@ impl<'a> CabacDecoder<'a> {
     pub fn bypass(&mut self) -> u32 {
         self.bins += 1;
         self.offset = (self.offset << 1) | self.read_bits(1);
-        if self.offset >= self.range {
+        let b = if self.offset >= self.range {
             self.offset -= self.range;
             1
         } else {
             0
+        };
+        if let Some(l) = self.log.as_mut() {
+            l.push((1, b as u8, 0));
         }
+        b
     }
 
     /// `n` bypass bins at once (MSB first), n <= 32.
@@ -106,6 +118,9 @@ impl<'a> CabacDecoder<'a> {
             v = (v << k) | r;
             left -= k;
         }
+        if let Some(l) = self.log.as_mut() {
+            l.extend((0..n).rev().map(|i| (1, ((v >> i) & 1) as u8, 0)));
+        }
         v
     }
 
@@ -124,7 +139,7 @@ impl<'a> CabacDecoder<'a> {
     pub fn terminate(&mut self) -> u32 {
         self.bins += 1;
         self.range -= 2;
-        if self.offset >= self.range {
+        let b = if self.offset >= self.range {
             1
         } else {
             if self.range < 256 {
@@ -132,7 +147,11 @@ impl<'a> CabacDecoder<'a> {
                 self.offset = (self.offset << 1) | self.read_bits(1);
             }
             0
+        };
+        if let Some(l) = self.log.as_mut() {
+            l.push((2, b as u8, 0));
         }
+        b
     }
 
     /// After a terminating bin equal to 1: the rbsp stop bit (or alignment one bit)

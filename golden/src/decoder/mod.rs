@@ -118,6 +118,10 @@ pub struct TuRecord {
     pub levels: Vec<(u16, i32)>,
     /// The block's references went through strong intra smoothing (32x32 luma).
     pub strong: bool,
+    /// The block's references pass the strong intra smoothing test (32x32 luma, the SPS
+    /// flag, both sides flat): any mode that filters would smooth them strongly (what an
+    /// encoder's probes of other modes see).
+    pub flat: bool,
 }
 
 /// What [`decode_traced`] returns.
@@ -133,6 +137,12 @@ pub struct Traced {
     /// end_of_subset_one_bit), in decoding order: what a syntax decoder asks its engine
     /// for besides the residuals.
     pub syntax_bins: Vec<Vec<u8>>,
+    /// Per slice segment in decoding order: every bin (kind 0 decision with the context
+    /// state {valMps, pStateIdx} before it, 1 bypass, 2 terminate; the bin; the state)
+    /// and a kind-3 entry at the end of each substream: the requests an encoder's
+    /// arithmetic engine got (the encoder core's cycle model, `area_energy::enc_cycles`,
+    /// encodes them again to find where bytes come out).
+    pub cabac_bins: Vec<Vec<(u8, u8, u8)>>,
 }
 
 /// [`decode`], also returning every transform block's [`TuRecord`] in decoding order
@@ -141,8 +151,9 @@ pub fn decode_traced(data: &[u8]) -> Result<Traced, DecodeError> {
     let mut trace = Vec::new();
     let mut bins = 0u64;
     let mut syntax_bins = Vec::new();
-    let pictures = decode_inner(data, Some((&mut trace, &mut bins, &mut syntax_bins)))?;
-    Ok(Traced { pictures, records: trace, bins, syntax_bins })
+    let mut cabac_bins = Vec::new();
+    let pictures = decode_inner(data, Some(Trace { records: &mut trace, bins: &mut bins, syntax_bins: &mut syntax_bins, cabac_bins: &mut cabac_bins }))?;
+    Ok(Traced { pictures, records: trace, bins, syntax_bins, cabac_bins })
 }
 
 /// A slice segment as the host hands it to the RTL decoder core: its parameter sets
@@ -216,7 +227,15 @@ fn walk(data: &[u8], mut on_slice: impl FnMut(&Sps, &Pps, ps::SliceHeader, Vec<u
     Ok(())
 }
 
-fn decode_inner(data: &[u8], mut trace: Option<(&mut Vec<TuRecord>, &mut u64, &mut Vec<Vec<u8>>)>) -> Result<Vec<Picture>, DecodeError> {
+/// Where a traced decode puts what it saw.
+struct Trace<'a> {
+    records: &'a mut Vec<TuRecord>,
+    bins: &'a mut u64,
+    syntax_bins: &'a mut Vec<Vec<u8>>,
+    cabac_bins: &'a mut Vec<Vec<(u8, u8, u8)>>,
+}
+
+fn decode_inner(data: &[u8], mut trace: Option<Trace>) -> Result<Vec<Picture>, DecodeError> {
     let mut out = Vec::new();
     // the picture being decoded, its PPS id, and its conformance window
     let mut cur: Option<(slice::PicState, u32, [usize; 4])> = None;
@@ -251,10 +270,11 @@ fn decode_inner(data: &[u8], mut trace: Option<(&mut Vec<TuRecord>, &mut u64, &m
             return Err(DecodeError::Invalid("slice does not match its picture's size".into()));
         }
         slice::decode_slice(&rbsp, sps, pps, &sh, st)?;
-        if let (Some((t, bins, sb)), Some(st_t)) = (trace.as_mut(), st.trace.as_mut()) {
-            t.append(st_t);
-            **bins += std::mem::take(&mut st.bins);
-            sb.append(&mut st.syntax_bins);
+        if let (Some(t), Some(st_t)) = (trace.as_mut(), st.trace.as_mut()) {
+            t.records.append(st_t);
+            *t.bins += std::mem::take(&mut st.bins);
+            t.syntax_bins.append(&mut st.syntax_bins);
+            t.cabac_bins.append(&mut st.cabac_bins);
         }
         Ok(())
     })?;

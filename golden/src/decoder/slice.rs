@@ -31,6 +31,9 @@ pub struct PicState {
     pub trace: Option<Vec<super::TuRecord>>,
     /// With a trace: per slice segment, its bins outside residual_coding.
     pub syntax_bins: Vec<Vec<u8>>,
+    /// With a trace: per slice segment, every bin with its context state and a kind-3
+    /// entry at each substream's end (see `decode_traced`).
+    pub cabac_bins: Vec<Vec<(u8, u8, u8)>>,
     /// Index of the picture in the stream (for the trace).
     pub picture: u32,
     /// CABAC bins decoded in this picture's slices.
@@ -56,6 +59,7 @@ impl PicState {
             ctbs_decoded: 0,
             trace: None,
             syntax_bins: Vec::new(),
+            cabac_bins: Vec::new(),
             picture: 0,
             bins: 0,
         }
@@ -134,8 +138,10 @@ struct SliceDec<'a, 'b> {
     res: Vec<i32>,
     /// With a trace: every bin outside residual_coding, in decoding order.
     log: Option<Vec<u8>>,
-    /// With a trace: the block being reconstructed uses strong intra smoothing.
+    /// With a trace: the block being reconstructed uses strong intra smoothing, its
+    /// references pass the test.
     strong_now: bool,
+    flat_now: bool,
 }
 
 type R<T> = Result<T, DecodeError>;
@@ -170,9 +176,13 @@ pub fn decode_slice(rbsp: &[u8], sps: &Sps, pps: &Pps, sh: &SliceHeader, st: &mu
         res: vec![0; 1024],
         log,
         strong_now: false,
+        flat_now: false,
     };
     if !d.cabac.init_ok() {
         return Err(bad("CABAC offset initialized to 510 or 511 (9.3.2.5)"));
+    }
+    if d.log.is_some() {
+        d.cabac.log = Some(Vec::new());
     }
     let n_ctbs = d.st.ctbs_w * d.st.ctbs_h;
     let mut addr = sh.address;
@@ -208,6 +218,10 @@ pub fn decode_slice(rbsp: &[u8], sps: &Sps, pps: &Pps, sh: &SliceHeader, st: &mu
         if end == 1 {
             d.st.bins += d.cabac.bins;
             d.cabac.finish().map_err(|m| if m.contains("truncated") { DecodeError::Truncated("slice data") } else { bad(m) })?;
+            if let Some(mut l) = d.cabac.log.take() {
+                l.push((3, 0, 0));
+                d.st.cabac_bins.push(l);
+            }
             break;
         }
         if addr >= n_ctbs {
@@ -224,7 +238,12 @@ pub fn decode_slice(rbsp: &[u8], sps: &Sps, pps: &Pps, sh: &SliceHeader, st: &mu
                 return Err(DecodeError::Truncated("slice data"));
             }
             d.st.bins += d.cabac.bins;
+            let log = d.cabac.log.take().map(|mut l| {
+                l.push((3, 0, 0));
+                l
+            });
             d.cabac = CabacDecoder::new(rbsp, next);
+            d.cabac.log = log;
             if !d.cabac.init_ok() {
                 return Err(bad("CABAC offset initialized to 510 or 511 (9.3.2.5)"));
             }
@@ -502,6 +521,7 @@ impl<'a, 'b> SliceDec<'a, 'b> {
             cbf,
             levels,
             strong: self.strong_now,
+            flat: self.flat_now,
         };
         if let Some(t) = self.st.trace.as_mut() {
             t.push(r);
@@ -521,9 +541,10 @@ impl<'a, 'b> SliceDec<'a, 'b> {
             predict::gather(plane, plane_w, x, y, n, unit, |xn, yn| st.available(xl, yl, xn * sub as i32, yn * sub as i32))
         };
         let mut pred = [0i32; 1024];
+        self.flat_now = c_idx == 0 && self.st.trace.is_some() && predict::strong_applies(&refs, n, self.sps.strong_intra_smoothing);
         self.strong_now = false;
         if c_idx == 0 && predict::filter_flag(mode, n) {
-            self.strong_now = self.st.trace.is_some() && predict::strong_applies(&refs, n, self.sps.strong_intra_smoothing);
+            self.strong_now = self.flat_now;
             let f = predict::filter(&refs, n, self.sps.strong_intra_smoothing);
             predict::predict(&f, n, mode, true, &mut pred);
         } else {
