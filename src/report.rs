@@ -152,6 +152,29 @@ struct DecoderCoreRow {
     area_scope: &'static str,
 }
 
+/// The encoder core as a whole: its cycle model (area_energy::enc_cycles, equal to
+/// Verilator's enc_core count on every stream of area_energy/tests/cycle_model.rs) on
+/// the hardware-strategy stream of the input at the operating point, which is the
+/// stream the core writes.
+#[derive(Serialize, Clone)]
+struct EncoderCoreRow {
+    qp: u8,
+    cycles: u64,
+    /// Tensor values encoded (the frames' padding excluded).
+    values: u64,
+    /// Luma samples of the frames (padding included).
+    frame_samples: u64,
+    values_per_cycle: f64,
+    /// Share of the cycles the binarizer (res_enc) is busy.
+    res_enc_busy_share: f64,
+    /// Logic of the synthesized blocks inside the core (fwd_tq, inv_tq, intra_pred,
+    /// cabac_enc) plus the core's memories, um2.
+    area_um2: f64,
+    memory_um2: f64,
+    /// What the area leaves out.
+    area_scope: &'static str,
+}
+
 /// A core built from measured blocks, each replicated to the target rate.
 #[derive(Serialize)]
 struct CoreSizing {
@@ -380,7 +403,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
 
     // the decoder core as a whole (its cycle model on the operating point's stream)
     let dec_core_row = {
-        let e = op_stream.ok_or_else(|| anyhow!("no operating-point stream"))?;
+        let e = op_stream.as_ref().ok_or_else(|| anyhow!("no operating-point stream"))?;
         match hw::dec_core::generate(&p) {
             Err(why) => {
                 eprintln!("note: no decoder core for this configuration ({why}): no core row");
@@ -410,6 +433,41 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
                     area_um2: logic_um2 + memory_um2,
                     memory_um2,
                     area_scope: "logic of res_dec, inv_tq and intra_pred as synthesized here, plus the core's memories; syn_dec's CU-level state machine and recon's control and adders are not synthesized by the report",
+                })
+            }
+        }
+    };
+
+    // the encoder core as a whole (its cycle model on the operating point's stream)
+    let enc_core_row = {
+        let e = op_stream.as_ref().ok_or_else(|| anyhow!("no operating-point stream"))?;
+        match hw::enc_core::generate(&p) {
+            Err(why) => {
+                eprintln!("note: no encoder core for this configuration ({why}): no core row");
+                None
+            }
+            Ok(_) => {
+                let m = area_energy::enc_cycles::enc_core(&area_energy::enc_cycles::EncCoreConfig::of(&p), &e.annexb)
+                    .map_err(|e| anyhow!("encoder core model: {e}"))?;
+                let memory_um2: f64 = hw::memories("enc_core", &p)
+                    .map_err(|e| anyhow!(e))?
+                    .into_iter()
+                    .map(|(name, words, width)| area::Memory { name, words, width }.area_um2(&node))
+                    .sum();
+                let logic_um2: f64 = ["fwd_tq", "inv_tq", "intra_pred", "cabac_enc"]
+                    .iter()
+                    .map(|b| row(b).map(|r| r.area.cell_um2 - r.area.memory_um2))
+                    .sum::<Result<f64>>()?;
+                Some(EncoderCoreRow {
+                    qp: op.qp,
+                    cycles: m.cycles,
+                    values: e.values,
+                    frame_samples: e.frame_samples,
+                    values_per_cycle: e.values as f64 / m.cycles.max(1) as f64,
+                    res_enc_busy_share: m.res_enc_busy as f64 / m.cycles.max(1) as f64,
+                    area_um2: logic_um2 + memory_um2,
+                    memory_um2,
+                    area_scope: "logic of fwd_tq, inv_tq, intra_pred and cabac_enc as synthesized here, plus the core's memories; search, satd, sdh, recon and the binarizer (res_enc, syn_enc) are not synthesized by the report",
                 })
             }
         }
@@ -481,16 +539,21 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
             }
             sizings.push(cs);
         }
-        if let Some(d) = &dec_core_row {
-            // whole decoder cores at the model's rate; energy as the blocks' sum
-            let pj = sizings.iter().find(|z| z.core == "decoder" && z.target == t.name).map(|z| z.pj_per_value).unwrap_or(0.0);
-            let s = sizing::size(&t, op.bits_per_value, d.values_per_cycle, p.rtl.clock_mhz, d.area_um2, node.utilization.value, pj);
+        // whole cores at their models' rates; energy as their blocks' sum
+        let whole = [
+            ("decoder core (cycle model)", "decoder", "dec_core", dec_core_row.as_ref().map(|d| (d.values_per_cycle, d.area_um2))),
+            ("encoder core (cycle model)", "encoder", "enc_core", enc_core_row.as_ref().map(|d| (d.values_per_cycle, d.area_um2))),
+        ];
+        for (core, blocks_core, module, model) in whole {
+            let Some((vpc, area_um2)) = model else { continue };
+            let pj = sizings.iter().find(|z| z.core == blocks_core && z.target == t.name).map(|z| z.pj_per_value).unwrap_or(0.0);
+            let s = sizing::size(&t, op.bits_per_value, vpc, p.rtl.clock_mhz, area_um2, node.utilization.value, pj);
             sizings.push(CoreSizing {
-                core: "decoder core (cycle model)",
+                core,
                 target: t.name.into(),
                 values_per_s: v,
                 clock_mhz: p.rtl.clock_mhz,
-                blocks: vec![("dec_core".into(), d.values_per_cycle, s.instances)],
+                blocks: vec![(module.into(), vpc, s.instances)],
                 area_mm2: s.area_mm2,
                 power_w: s.power_w,
                 pj_per_value: s.pj_per_value,
@@ -539,6 +602,9 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
     let mut area_items = area_items;
     if let Some(z) = dec_core_z {
         area_items.push(("tcgen dec cores (model)".to_string(), z.area_mm2));
+    }
+    if let Some(z) = sizings.iter().find(|z| z.core == "encoder core (cycle model)" && z.target == design.name) {
+        area_items.push(("tcgen enc cores (model)".to_string(), z.area_mm2));
     }
     let energy_items = vec![
         ("H.265 enc (model)".to_string(), h265_enc.pj_per_value()),
@@ -650,8 +716,9 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         "cycle_model": { "tu_log2": tu_log2, "lanes": lanes, "transform_values_per_cycle": tq_vpc, "decoder_values_per_cycle": dec_vpc, "encoder_values_per_cycle": enc_vpc },
         "sizing": sizings,
         "decoder_core_model": dec_core_row,
+        "encoder_core_model": enc_core_row,
         "reference": { "h265_encoder": h265_enc, "h265_decoder": h265_dec, "table_ii": reference::TABLE_II, "table_ii_values_per_s": reference::TABLE_II_VALUES_PER_S },
-        "scope": "'decoder core (cycle model)' rows are whole dec_cores at the rate of the core's cycle model on the input (see decoder_core_model); the other tcgen rows are the blocks built so far (decoder: res_dec, the residual parser with its engine and contexts, + inv_tq + intra_pred; encoder: fwd_tq + inv_tq + cabac_enc), each replicated to the target rate; the CU-level parser (syn_dec's state machine), reconstruction, line buffers, the encoder's intra search, binarizer and bit packing are not in them yet",
+        "scope": "'decoder core (cycle model)' and 'encoder core (cycle model)' rows are whole dec_cores and enc_cores at the rate of the core's cycle model on the input (see decoder_core_model, encoder_core_model); the other tcgen rows are the blocks built so far (decoder: res_dec, the residual parser with its engine and contexts, + inv_tq + intra_pred; encoder: fwd_tq + inv_tq + cabac_enc), each replicated to the target rate; the CU-level parser (syn_dec's state machine), reconstruction, line buffers, the encoder's intra search, binarizer and bit packing are not in them yet",
     });
     write_atomic(
         &a.out.join("report.json"),
@@ -666,6 +733,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         &hw_points,
         &sizings,
         dec_core_row.as_ref(),
+        enc_core_row.as_ref(),
         &h265_enc,
         &h265_dec,
         dv,
@@ -690,6 +758,7 @@ fn markdown(
     hw_points: &[RatePoint],
     sizings: &[CoreSizing],
     dec_core: Option<&DecoderCoreRow>,
+    enc_core: Option<&EncoderCoreRow>,
     enc: &reference::CodecModel,
     dec: &reference::CodecModel,
     dv: f64,
@@ -774,6 +843,20 @@ fn markdown(
             d.area_scope
         );
     }
+    if let Some(d) = enc_core {
+        s += &format!(
+            "\n## Encoder core (cycle model)\n\nThe whole `enc_core` writing the input's hardware-strategy stream at QP {}: {} cycles for {} values ({} frame samples): {:.4} values/cycle, the binarizer busy {:.1}% of the cycles (area_energy::enc_cycles, equal to Verilator's count on the streams of area_energy/tests/cycle_model.rs). Area {:.1} um2 ({:.1} um2 memories): {}.\n",
+            d.qp,
+            d.cycles,
+            d.values,
+            d.frame_samples,
+            d.values_per_cycle,
+            100.0 * d.res_enc_busy_share,
+            d.area_um2,
+            d.memory_um2,
+            d.area_scope
+        );
+    }
     let scale = dv / reference::TABLE_II_VALUES_PER_S;
     s += &format!(
         "\n## Against the full video codec at {:.2} G values/s\n\nTable II rows scaled linearly from {:.2} G elements/s.\n\n| | area mm2 | pJ/value |\n|---|---|---|\n",
@@ -801,7 +884,7 @@ fn markdown(
         dec.kept_area_mm2(),
         dec.pj_per_value()
     );
-    for core in ["encoder", "decoder", "decoder core (cycle model)"] {
+    for core in ["encoder", "encoder core (cycle model)", "decoder", "decoder core (cycle model)"] {
         if let Some(z) = sizings
             .iter()
             .find(|z| z.core == core && z.values_per_s == dv)
@@ -810,7 +893,7 @@ fn markdown(
             s += &format!("| {what} | {:.4} | {:.2} |\n", z.area_mm2, z.pj_per_value);
         }
     }
-    s += "\nTargets (100 Gbit/s, ASAP7): decoder <= 0.1 mm2 and 5 pJ/value, encoder <= 0.5 mm2 and 20 pJ/value. The 'blocks built so far' rows replicate each block on its own (see `scope` in report.json); the 'decoder core (cycle model)' row is whole decoder cores, memories included, at the rate the core's cycle model gives on the input.\n";
+    s += "\nTargets (100 Gbit/s, ASAP7): decoder <= 0.1 mm2 and 5 pJ/value, encoder <= 0.5 mm2 and 20 pJ/value. The 'blocks built so far' rows replicate each block on its own (see `scope` in report.json); the 'core (cycle model)' rows are whole cores, memories included, at the rate the core's cycle model gives on the input.\n";
     s
 }
 

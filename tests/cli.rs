@@ -291,13 +291,18 @@ fn report_on_a_small_config_writes_json_markdown_and_plots() {
             );
         }
     }
-    // 4 targets x (decoder blocks, encoder blocks, whole decoder cores)
-    assert_eq!(j["sizing"].as_array().unwrap().len(), 12);
+    // 4 targets x (decoder blocks, encoder blocks, whole decoder cores, whole encoder cores)
+    assert_eq!(j["sizing"].as_array().unwrap().len(), 16);
     let dc = &j["decoder_core_model"];
     assert!(dc["cycles"].as_u64().unwrap() > 0 && dc["values_per_cycle"].as_f64().unwrap() > 0.0, "{dc}");
     assert!(dc["area_um2"].as_f64().unwrap() > dc["memory_um2"].as_f64().unwrap(), "{dc}");
     assert!(j["sizing"].as_array().unwrap().iter().any(|z| z["core"] == "decoder core (cycle model)" && z["blocks"][0][2].as_u64().unwrap() >= 1));
     assert!(std::fs::read_to_string(out_dir.join("report.md")).unwrap().contains("## Decoder core (cycle model)"));
+    let ec = &j["encoder_core_model"];
+    assert!(ec["cycles"].as_u64().unwrap() > 0 && ec["values_per_cycle"].as_f64().unwrap() > 0.0, "{ec}");
+    assert!(ec["area_um2"].as_f64().unwrap() > ec["memory_um2"].as_f64().unwrap(), "{ec}");
+    assert!(j["sizing"].as_array().unwrap().iter().any(|z| z["core"] == "encoder core (cycle model)" && z["blocks"][0][2].as_u64().unwrap() >= 1));
+    assert!(std::fs::read_to_string(out_dir.join("report.md")).unwrap().contains("## Encoder core (cycle model)"));
     assert_eq!(j["hw_strategy"].as_array().unwrap().len(), 2);
     assert!(
         j["reference"]["h265_decoder"]["parts"]
