@@ -885,6 +885,48 @@ impl<'a> Core<'a> {
     }
 }
 
+/// A core model that the slice dispatcher steps (the decoder's and the encoder's).
+pub(crate) trait Stepped {
+    /// One cycle; `offer` is the slice command on offer to this core. True when the
+    /// core takes it.
+    fn step(&mut self, cycle: u64, offer: Option<usize>) -> bool;
+    /// Nothing left to do or in flight.
+    fn quiet(&self) -> bool;
+}
+
+impl Stepped for Core<'_> {
+    fn step(&mut self, cycle: u64, offer: Option<usize>) -> bool {
+        Core::step(self, cycle, offer)
+    }
+    fn quiet(&self) -> bool {
+        Core::quiet(self)
+    }
+}
+
+/// The in-order slice dispatcher of `dec_multi` and `enc_multi` (and of one core):
+/// slice command k is offered to core k mod K until that core takes it; every core
+/// steps once per cycle until all `slices` commands are taken and every core is quiet.
+pub(crate) fn dispatch<C: Stepped>(cores: &mut [C], slices: usize) -> Result<(), String> {
+    let k = cores.len();
+    let (mut next, mut cycle) = (0usize, 0u64);
+    loop {
+        if cycle > 4_000_000_000 {
+            return Err("the model did not finish".into());
+        }
+        let target = next % k;
+        for (i, c) in cores.iter_mut().enumerate() {
+            let offer = (next < slices && i == target).then_some(next);
+            if c.step(cycle, offer) {
+                next += 1;
+            }
+        }
+        cycle += 1;
+        if next == slices && cores.iter().all(|c| c.quiet()) {
+            return Ok(());
+        }
+    }
+}
+
 /// Model cycle count of the decoder core on an Annex-B stream inside its subset: one
 /// `dec_core` with `cores` = 1, else `dec_multi` with `cores` whole cores (slice k on
 /// core k mod K, each command waiting for its core; the cores' `recon` is the
@@ -894,24 +936,7 @@ pub fn dec_cores(cfg: &DecCoreConfig, cores: usize, annexb: &[u8]) -> Result<Dec
     let ctb = 1usize << progs.first().ok_or("no slices")?.log2_ctb;
     let k = cores.max(1);
     let mut cs: Vec<Core> = (0..k).map(|_| Core::new(*cfg, &progs, ctb, k > 1)).collect();
-    let mut next = 0usize;
-    let mut cycle = 0u64;
-    loop {
-        if cycle > 4_000_000_000 {
-            return Err("the model did not finish".into());
-        }
-        let target = next % k;
-        for (i, c) in cs.iter_mut().enumerate() {
-            let offer = (next < progs.len() && i == target).then_some(next);
-            if c.step(cycle, offer) {
-                next += 1;
-            }
-        }
-        cycle += 1;
-        if next == progs.len() && cs.iter().all(|c| c.quiet()) {
-            break;
-        }
-    }
+    dispatch(&mut cs, progs.len())?;
     let mut t = DecCoreTiming { cycles: cs.iter().map(|c| c.last_out).max().unwrap_or(0).max(1), ..Default::default() };
     for c in &cs {
         t.slices += c.t.slices;

@@ -996,6 +996,15 @@ struct Core<'a> {
     t: EncCoreTiming,
 }
 
+impl crate::core_cycles::Stepped for Core<'_> {
+    fn step(&mut self, cycle: u64, offer: Option<usize>) -> bool {
+        Core::step(self, cycle, offer)
+    }
+    fn quiet(&self) -> bool {
+        Core::quiet(self)
+    }
+}
+
 impl<'a> Core<'a> {
     fn new(cfg: &'a EncCoreConfig, progs: &'a [SliceProg], independent: bool) -> Self {
         let coef_words = (1u64 << (2 * cfg.log2_max_tu)) / cfg.lanes as u64;
@@ -1538,24 +1547,7 @@ pub fn enc_cores(cfg: &EncCoreConfig, cores: usize, annexb: &[u8]) -> Result<Enc
         return Err("no slices".into());
     }
     let mut cs: Vec<Core> = (0..k).map(|_| Core::new(&cfg, &progs, k > 1)).collect();
-    let mut next = 0usize;
-    let mut cycle = 0u64;
-    loop {
-        if cycle > 4_000_000_000 {
-            return Err("the model did not finish".into());
-        }
-        let target = next % k;
-        for (i, c) in cs.iter_mut().enumerate() {
-            let offer = (next < progs.len() && i == target).then_some(next);
-            if c.step(cycle, offer) {
-                next += 1;
-            }
-        }
-        cycle += 1;
-        if next == progs.len() && cs.iter().all(|c| c.quiet()) {
-            break;
-        }
-    }
+    crate::core_cycles::dispatch(&mut cs, progs.len())?;
     let mut t = EncCoreTiming { cycles: cs.iter().map(|c| c.end()).max().unwrap_or(0), ..Default::default() };
     for c in &cs {
         t.slices += c.t.slices;

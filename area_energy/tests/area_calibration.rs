@@ -6,20 +6,22 @@
 use area_energy::area::{block_area, node};
 use std::path::Path;
 
-// the blocks in two halves, so that the test harness synthesizes them side by side
+// the blocks in two halves of about equal synthesis time (yosys and ABC on a cold
+// cache: fwd_tq 33 s, res_dec 30 s, inv_tq 25 s; intra_pred 62 s, cabac_enc 9 s,
+// dequant and cabac_dec 5 s each), so that the test harness synthesizes them side by side
 #[test]
-fn nand2_path_within_15_percent_of_asap7_transform_blocks() {
-    check(&["fwd_tq", "inv_tq", "dequant"]);
+fn nand2_path_within_15_percent_of_asap7_transforms_and_residual_parser() {
+    check(&["fwd_tq", "inv_tq", "res_dec"]);
 }
 
 #[test]
-fn nand2_path_within_15_percent_of_asap7_entropy_and_prediction_blocks() {
-    check(&["cabac_dec", "cabac_enc", "res_dec", "intra_pred"]);
+fn nand2_path_within_15_percent_of_asap7_prediction_dequant_and_cabac() {
+    check(&["intra_pred", "cabac_enc", "dequant", "cabac_dec"]);
 }
 
 #[test]
 fn the_halves_cover_every_block() {
-    let mut all: Vec<&str> = ["fwd_tq", "inv_tq", "dequant", "cabac_dec", "cabac_enc", "res_dec", "intra_pred"].to_vec();
+    let mut all: Vec<&str> = ["fwd_tq", "inv_tq", "res_dec", "intra_pred", "cabac_enc", "dequant", "cabac_dec"].to_vec();
     all.sort();
     let mut b = hw::BLOCKS.to_vec();
     b.sort();

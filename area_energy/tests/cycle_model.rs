@@ -390,59 +390,53 @@ fn cabac_engines() {
 
 /// The encoder core's model (`area_energy::enc_cycles`) against Verilator's `enc_core`
 /// on golden's hardware-strategy streams, stall 0 (original samples every cycle, bytes
-/// and pictures always taken): the default configuration (CTU 32, CUs of 16, modes
-/// planar/DC/H/V, 4 lanes) on @minilm at QP 0 (lossless), 27 and 37 and with WPP and
-/// 7-CTU slices at 27; CTU 16 / CUs of 8 / TU 8 / 1 lane with two entropy engines
-/// (40-CTU slices, two pictures, with and without WPP); CTU 64 / CUs of 16 / 2 lanes /
-/// all 35 modes. The configurations are the sim tests' (their Verilator models are
-/// cached). The model's count equals Verilator's on every stream (asserted within 2%).
+/// and pictures always taken), one test per configuration so that the harness builds
+/// their models side by side. The configurations are the sim tests' (their Verilator
+/// models are cached). The model's count equals Verilator's on every stream (asserted
+/// within 2%).
+fn enc_core_streams(rtl: &str, runs: &[(&str, &str, &golden::tensor::Tensor, u8, Option<usize>)]) {
+    let p0 = golden::Params::from_toml_str(rtl).unwrap();
+    let mut model = sim::Model::new(&hw::block("enc_core", &p0).unwrap(), &BuildOptions::default()).unwrap();
+    for &(cfg, name, t, qp, frames) in runs {
+        let p = golden::Params::from_toml_str(cfg).unwrap();
+        let job = sim::enc_core::job(t, &p, qp, frames).unwrap();
+        let r = sim::enc_core::run(&mut model, &job, p.rtl.cabac_engines as usize, 0, 1, 50_000_000).unwrap();
+        assert_eq!(r.mismatches, 0, "{:?}", r.first_mismatch);
+        let mt = area_energy::enc_cycles::enc_core(&area_energy::enc_cycles::EncCoreConfig::of(&p), &job.annexb).unwrap();
+        let err = mt.cycles as f64 / r.cycles as f64 - 1.0;
+        eprintln!(
+            "enc_core {:?} {name} QP {qp}: {} slices, {} CUs, Verilator {} cycles, model {} ({:+.3}%)",
+            cfg.replace('\n', " "),
+            r.slices,
+            r.cus,
+            r.cycles,
+            mt.cycles,
+            100.0 * err
+        );
+        assert!(err.abs() <= 0.02, "{cfg:?} {name} QP {qp}: model {} vs Verilator {}", mt.cycles, r.cycles);
+    }
+}
+
+/// The default configuration (CTU 32, CUs of 16, modes planar/DC/H/V, 4 lanes) on
+/// @minilm at QP 0 (lossless), 27 and 37, and with WPP and 7-CTU slices at 27.
 #[test]
-fn enc_core_whole_streams() {
+fn enc_core_default_config_streams() {
     let minilm = golden::sample::default_tensor();
+    let wpp = "[bitstream]\nwpp = true\nctus_per_slice = 7\n";
+    enc_core_streams("", &[("", "@minilm", &minilm, 27, None), ("", "@minilm", &minilm, 0, None), ("", "@minilm", &minilm, 37, None), (wpp, "@minilm", &minilm, 27, None)]);
+}
+
+/// CTU 16 / CUs of 8 / TU 8 / 1 lane with two entropy engines: 40-CTU slices, two
+/// pictures, with and without WPP; CTU 64 / CUs of 16 / 2 lanes / all 35 modes.
+#[test]
+fn enc_core_small_and_wide_config_streams() {
     let rows = golden::tensor::synth::row_scaled(300, 420, 3);
-    let gauss = golden::tensor::synth::gaussian(256, 256, 5);
     let two = SMALL.replace("[rtl]\n", "[rtl]\ncabac_engines = 2\n");
     let two_wpp = two.replace("[bitstream]\n", "[bitstream]\nwpp = true\n");
+    enc_core_streams(&two, &[(&two, "row_scaled", &rows, 27, Some(2)), (&two_wpp, "row_scaled", &rows, 22, Some(2))]);
+    let gauss = golden::tensor::synth::gaussian(256, 256, 5);
     let wide = "[bitstream]\nctu_size = 64\nmax_tu_size = 16\nsign_data_hiding = false\nchroma = \"yuv400\"\n[encoder.hw]\ncu_size = 16\nmodes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34]\n[rtl]\nsamples_per_cycle = 2\n";
-    type Run<'a> = (&'a str, &'a str, &'a golden::tensor::Tensor, u8, Option<usize>);
-    let cases: Vec<(&str, Vec<Run>)> = vec![
-        (
-            "",
-            vec![
-                ("", "@minilm", &minilm, 27, None),
-                ("", "@minilm", &minilm, 0, None),
-                ("", "@minilm", &minilm, 37, None),
-                ("[bitstream]\nwpp = true\nctus_per_slice = 7\n", "@minilm", &minilm, 27, None),
-            ],
-        ),
-        (&two, vec![(&two, "row_scaled", &rows, 27, Some(2)), (&two_wpp, "row_scaled", &rows, 22, Some(2))]),
-        (wide, vec![(wide, "gaussian", &gauss, 32, None)]),
-    ];
-    let mut worst = 0f64;
-    for (rtl, runs) in cases {
-        let p0 = golden::Params::from_toml_str(rtl).unwrap();
-        let mut model = sim::Model::new(&hw::block("enc_core", &p0).unwrap(), &BuildOptions::default()).unwrap();
-        for (cfg, name, t, qp, frames) in runs {
-            let p = golden::Params::from_toml_str(cfg).unwrap();
-            let job = sim::enc_core::job(t, &p, qp, frames).unwrap();
-            let r = sim::enc_core::run(&mut model, &job, p.rtl.cabac_engines as usize, 0, 1, 50_000_000).unwrap();
-            assert_eq!(r.mismatches, 0, "{:?}", r.first_mismatch);
-            let mt = area_energy::enc_cycles::enc_core(&area_energy::enc_cycles::EncCoreConfig::of(&p), &job.annexb).unwrap();
-            let err = mt.cycles as f64 / r.cycles as f64 - 1.0;
-            worst = worst.max(err.abs());
-            eprintln!(
-                "enc_core {:?} {name} QP {qp}: {} slices, {} CUs, Verilator {} cycles, model {} ({:+.3}%)",
-                cfg.replace('\n', " "),
-                r.slices,
-                r.cus,
-                r.cycles,
-                mt.cycles,
-                100.0 * err
-            );
-            assert!(err.abs() <= 0.02, "{cfg:?} {name} QP {qp}: model {} vs Verilator {}", mt.cycles, r.cycles);
-        }
-    }
-    eprintln!("enc_core model: largest difference {:.3}%", 100.0 * worst);
+    enc_core_streams(wide, &[(wide, "gaussian", &gauss, 32, None)]);
 }
 
 /// The same model with two whole cores (`enc_multi`, slice k on core k mod 2, the

@@ -64,6 +64,18 @@ fn encoder_blocks(names: &[&str]) {
     }
 }
 
+/// The encoder core's small configuration: CTU 16, CUs of 8, TU up to 8, one lane,
+/// pictures up to 256 wide.
+fn small_encoder_core() -> golden::Params {
+    let mut p = golden::Params::default();
+    p.rtl.samples_per_cycle = 1;
+    p.bitstream.ctu_size = 16;
+    p.bitstream.max_tu_size = 8;
+    p.encoder.hw.cu_size = 8;
+    p.tiling.max_frame_width = 256;
+    p
+}
+
 /// The whole encoder core (every block flattened, about 130,000 generic cells at CTU
 /// 16, TU 8, one lane; about 7 minutes of yosys and ABC): with TCGEN_LONG=1.
 #[test]
@@ -73,12 +85,7 @@ fn yosys_synthesizes_the_encoder_core() {
         return;
     }
     hw::common::tool("yosys").unwrap_or_else(|e| panic!("{e}"));
-    let mut p = golden::Params::default();
-    p.rtl.samples_per_cycle = 1;
-    p.bitstream.ctu_size = 16;
-    p.bitstream.max_tu_size = 8;
-    p.encoder.hw.cu_size = 8;
-    p.tiling.max_frame_width = 256;
+    let p = small_encoder_core();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hw-synth");
     let lib = hw::yosys::asap7_liberty(&dir);
     let m = hw::block("enc_core", &p).unwrap();
@@ -90,18 +97,13 @@ fn yosys_synthesizes_the_encoder_core() {
     }
 }
 
-/// The whole encoder core in yosys, in seconds (the configuration above): it
+/// The whole encoder core in yosys, in seconds (the same configuration): it
 /// elaborates, and its memories are `tcgen_ram` black boxes, one per memory the area
 /// model costs as SRAM (`hw::memories`).
 #[test]
 fn yosys_elaborates_the_encoder_core() {
     hw::common::tool("yosys").unwrap_or_else(|e| panic!("{e}"));
-    let mut p = golden::Params::default();
-    p.rtl.samples_per_cycle = 1;
-    p.bitstream.ctu_size = 16;
-    p.bitstream.max_tu_size = 8;
-    p.encoder.hw.cu_size = 8;
-    p.tiling.max_frame_width = 256;
+    let p = small_encoder_core();
     let m = hw::block("enc_core", &p).unwrap();
     let cells = hw::yosys::elaborate(&m.name, &m.verilog, &Path::new(env!("CARGO_TARGET_TMPDIR")).join("hw-elab/enc_core")).unwrap();
     let mems = hw::memories("enc_core", &p).unwrap();
