@@ -193,10 +193,10 @@ fn gates_module(name: &str, verilog: &str, netlist: &Path) -> Result<crate::Gene
     Ok(crate::GeneratedModule { name: name.into(), verilog: text })
 }
 
-/// Generic netlists larger than this many cells are not kept in the synthesis cache
-/// (a netlist takes about 60 bytes per cell: 0.9 MB for `fwd_tq`'s 16,026 cells at
-/// P 1, TU 4).
-pub const CACHED_GATES_MAX_CELLS: u64 = 200_000;
+/// Generic netlists larger than this are not kept in the synthesis cache: about
+/// 200,000 cells (a netlist takes about 60 bytes per cell: 0.9 MB for `fwd_tq`'s
+/// 16,026 cells at P 1, TU 4).
+pub const CACHED_GATES_MAX_BYTES: u64 = 12_000_000;
 
 /// Cache key of the generic netlist: (module name, Verilog, yosys version, flow).
 fn gates_key(name: &str, verilog: &str) -> Result<u64, String> {
@@ -214,7 +214,8 @@ fn fnv(parts: &[&str]) -> u64 {
 }
 
 /// [`generic_netlist`], read from `cache` where a synthesis run of the same Verilog
-/// kept it ([`synth_cached_keeping_gates`]) and kept there otherwise.
+/// kept it ([`synth_cached_keeping_gates`]) and kept there otherwise (up to
+/// [`CACHED_GATES_MAX_BYTES`]).
 pub fn generic_netlist_cached(name: &str, verilog: &str, workdir: &Path, cache: &Path) -> Result<crate::GeneratedModule, String> {
     let file = cache.join(format!("{name}-{:016x}.gates.v", gates_key(name, verilog)?));
     if file.is_file() {
@@ -225,9 +226,12 @@ pub fn generic_netlist_cached(name: &str, verilog: &str, workdir: &Path, cache: 
     Ok(m)
 }
 
-/// Copy `from` into the cache as `to` (through a temporary name: tests fill the cache
-/// side by side).
+/// Copy the netlist `from` into the cache as `to` (through a temporary name: tests fill
+/// the cache side by side), unless it is larger than [`CACHED_GATES_MAX_BYTES`].
 fn keep(from: &Path, to: &Path) -> Result<(), String> {
+    if std::fs::metadata(from).map_err(|e| e.to_string())?.len() > CACHED_GATES_MAX_BYTES {
+        return Ok(());
+    }
     let dir = to.parent().ok_or("cache path")?;
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let tmp = dir.join(format!(".{}-{}-{:?}", to.file_name().unwrap_or_default().to_string_lossy(), std::process::id(), std::thread::current().id()));
@@ -251,7 +255,7 @@ pub fn synth_cached(name: &str, verilog: &str, liberty: Option<&Path>, workdir: 
 }
 
 /// [`synth_cached`] that also keeps the generic netlist in `cache` (up to
-/// [`CACHED_GATES_MAX_CELLS`]), where [`generic_netlist_cached`] finds it: the
+/// [`CACHED_GATES_MAX_BYTES`]), where [`generic_netlist_cached`] finds it: the
 /// gate-level runs then skip a second synthesis.
 pub fn synth_cached_keeping_gates(name: &str, verilog: &str, liberty: Option<&Path>, workdir: &Path, cache: &Path) -> Result<Synth, String> {
     synth_cached_run(name, verilog, liberty, workdir, cache, true)
@@ -270,7 +274,7 @@ fn synth_cached_run(name: &str, verilog: &str, liberty: Option<&Path>, workdir: 
     }
     let gates = workdir.join(format!("{name}.gates.v"));
     let s = synth_run(name, verilog, liberty, workdir, keep_gates.then_some(gates.as_path()))?;
-    if keep_gates && s.generic_cells <= CACHED_GATES_MAX_CELLS {
+    if keep_gates {
         keep(&gates, &cache.join(format!("{name}-{:016x}.gates.v", gates_key(name, verilog)?)))?;
     }
     std::fs::create_dir_all(cache).map_err(|e| e.to_string())?;
