@@ -530,13 +530,10 @@ struct Core<'a> {
     need_bank: bool,
     row: usize,
     cur_bank: usize,
-    full: [u64; 2],
-    ob: usize,
-    o_cnt: u64,
+    out: RowReadout,
     pic_open: bool,
     pic_w: usize,
     pic_h: usize,
-    last_out: u64,
     tq_cache: std::collections::HashMap<u32, Vec<u64>>,
     t: DecCoreTiming,
 }
@@ -565,13 +562,10 @@ impl<'a> Core<'a> {
             need_bank: true,
             row: 0,
             cur_bank: 0,
-            full: [0; 2],
-            ob: 0,
-            o_cnt: 0,
+            out: Default::default(),
             pic_open: false,
             pic_w: 0,
             pic_h: 0,
-            last_out: 0,
             tq_cache: std::collections::HashMap::new(),
             t: DecCoreTiming::default(),
         }
@@ -584,7 +578,7 @@ impl<'a> Core<'a> {
 
     /// Nothing left inside: no slice, nothing to read out.
     fn quiet(&self) -> bool {
-        self.sl_ready() && self.rq.is_empty() && self.full == [0, 0] && self.o_cnt == 0
+        self.sl_ready() && self.rq.is_empty() && self.out.idle()
     }
 
     /// One cycle; `offer` is the slice command presented to this core (taken when
@@ -712,20 +706,7 @@ impl<'a> Core<'a> {
         }
 
         // ---------- read-out (one word per cycle), from the banks as registered ----------
-        let full0 = self.full;
-        let ob = self.ob;
-        if self.full[ob] > 0 {
-            self.full[ob] -= 1;
-            self.o_cnt += 1;
-            if self.full[ob] == 0 {
-                self.ob ^= 1;
-            }
-        }
-        if self.o_cnt > 0 {
-            // issue -> registered -> FIFO -> out: two cycles of latency
-            self.o_cnt -= 1;
-            self.last_out = cycle + 3;
-        }
+        let full0 = self.out.step(cycle);
 
         // ---------- recon ----------
         let tu_xfer = !self.tu_fifo.is_empty() && self.rq.len() != 4;
@@ -757,7 +738,7 @@ impl<'a> Core<'a> {
                             r_next = R::Slice;
                             if self.independent && self.pic_open {
                                 // the slice ends before the picture does: read its last row out
-                                self.full[self.cur_bank] = ctb as u64 * words_per_line;
+                                self.out.full[self.cur_bank] = ctb as u64 * words_per_line;
                                 self.cur_bank ^= 1;
                                 self.pic_open = false;
                                 self.need_bank = true;
@@ -775,7 +756,7 @@ impl<'a> Core<'a> {
                                     r_next = R::Gath(0);
                                 } else {
                                     // the row above is complete: read it out
-                                    self.full[self.cur_bank] = ctb as u64 * words_per_line;
+                                    self.out.full[self.cur_bank] = ctb as u64 * words_per_line;
                                     self.cur_bank ^= 1;
                                     self.row = trow;
                                     r_next = R::Row;
@@ -812,7 +793,7 @@ impl<'a> Core<'a> {
                     let n = 1usize << b.log2;
                     if b.x + n >= self.pic_w && b.y + n >= self.pic_h {
                         // the picture's last row: read it out
-                        self.full[self.cur_bank] = (self.pic_h - self.row * ctb) as u64 * words_per_line;
+                        self.out.full[self.cur_bank] = (self.pic_h - self.row * ctb) as u64 * words_per_line;
                         self.cur_bank ^= 1;
                         self.need_bank = true;
                         self.pic_open = false;
@@ -885,6 +866,46 @@ impl<'a> Core<'a> {
     }
 }
 
+/// The CTU-row banks' read-out of `recon` (the decoder core's and the single encoder
+/// core's): a word of 4 samples per cycle from the banks as registered, two cycles from
+/// the read to the output (issue, register, FIFO).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RowReadout {
+    /// Words left to read in each bank (`recon` fills a bank when its CTU row is done).
+    pub(crate) full: [u64; 2],
+    /// The bank being read.
+    ob: usize,
+    /// Words read and not yet out.
+    o_cnt: u64,
+    /// The cycle count once the last word is out.
+    pub(crate) last_out: u64,
+}
+
+impl RowReadout {
+    /// One cycle; returns the banks' fill at its start.
+    pub(crate) fn step(&mut self, cycle: u64) -> [u64; 2] {
+        let full0 = self.full;
+        let ob = self.ob;
+        if self.full[ob] > 0 {
+            self.full[ob] -= 1;
+            self.o_cnt += 1;
+            if self.full[ob] == 0 {
+                self.ob ^= 1;
+            }
+        }
+        if self.o_cnt > 0 {
+            self.o_cnt -= 1;
+            self.last_out = cycle + 3;
+        }
+        full0
+    }
+
+    /// Nothing left to read or in flight.
+    pub(crate) fn idle(&self) -> bool {
+        self.full == [0, 0] && self.o_cnt == 0
+    }
+}
+
 /// A core model that the slice dispatcher steps (the decoder's and the encoder's).
 pub(crate) trait Stepped {
     /// One cycle; `offer` is the slice command on offer to this core. True when the
@@ -937,7 +958,7 @@ pub fn dec_cores(cfg: &DecCoreConfig, cores: usize, annexb: &[u8]) -> Result<Dec
     let k = cores.max(1);
     let mut cs: Vec<Core> = (0..k).map(|_| Core::new(*cfg, &progs, ctb, k > 1)).collect();
     dispatch(&mut cs, progs.len())?;
-    let mut t = DecCoreTiming { cycles: cs.iter().map(|c| c.last_out).max().unwrap_or(0).max(1), ..Default::default() };
+    let mut t = DecCoreTiming { cycles: cs.iter().map(|c| c.out.last_out).max().unwrap_or(0).max(1), ..Default::default() };
     for c in &cs {
         t.slices += c.t.slices;
         t.luma_blocks += c.t.luma_blocks;

@@ -984,11 +984,8 @@ struct Core<'a> {
     need_bank: bool,
     row: usize,
     cur_bank: usize,
-    full: [u64; 2],
-    ob: usize,
-    o_cnt: u64,
+    out: crate::core_cycles::RowReadout,
     pic_w: usize,
-    last_out: u64,
     tq_cache: HashMap<u32, Vec<u64>>,
     eng: Vec<Engine>,
     /// The next slice's engine.
@@ -1042,11 +1039,8 @@ impl<'a> Core<'a> {
             need_bank: true,
             row: 0,
             cur_bank: 0,
-            full: [0; 2],
-            ob: 0,
-            o_cnt: 0,
+            out: Default::default(),
             pic_w: 0,
-            last_out: 0,
             tq_cache: HashMap::new(),
             eng: (0..cfg.engines).map(|_| Engine::default()).collect(),
             sl_eng: 0,
@@ -1065,12 +1059,12 @@ impl<'a> Core<'a> {
 
     /// Nothing left inside: every engine idle, nothing to read out.
     fn quiet(&self) -> bool {
-        self.sl_ready() && self.eng.iter().all(|e| e.idle()) && self.rq.is_empty() && self.full == [0, 0] && self.o_cnt == 0
+        self.sl_ready() && self.eng.iter().all(|e| e.idle()) && self.rq.is_empty() && self.out.idle()
     }
 
     /// The last byte or picture beat out (the count's end).
     fn end(&self) -> u64 {
-        self.eng.iter().filter_map(|e| e.last_byte).map(|c| c + 1).max().unwrap_or(0).max(self.last_out)
+        self.eng.iter().filter_map(|e| e.last_byte).map(|c| c + 1).max().unwrap_or(0).max(self.out.last_out)
     }
 
     /// The start-of-cycle views of this cycle (the registers' combinational outputs).
@@ -1321,25 +1315,6 @@ impl<'a> Core<'a> {
         rq_push
     }
 
-    /// The CTU-row read-out: a word per cycle from the banks as registered, two cycles
-    /// from the read to the output. Returns the banks' fill at the start of the cycle.
-    fn readout_step(&mut self, cycle: u64) -> [u64; 2] {
-        let full0 = self.full;
-        let ob = self.ob;
-        if self.full[ob] > 0 {
-            self.full[ob] -= 1;
-            self.o_cnt += 1;
-            if self.full[ob] == 0 {
-                self.ob ^= 1;
-            }
-        }
-        if self.o_cnt > 0 {
-            self.o_cnt -= 1;
-            self.last_out = cycle + 3;
-        }
-        full0
-    }
-
     /// `recon`'s state machine in this cycle (`pb_fire`: a probe or, `f_pb_fire`, the
     /// decision on its probe port; `full0`: the banks at the start of the cycle).
     /// Returns whether it took a record from its queue.
@@ -1390,7 +1365,7 @@ impl<'a> Core<'a> {
                             } else {
                                 // the CTU row above is complete: read it out
                                 if !self.independent {
-                                    self.full[self.cur_bank] = ctb as u64 * words_per_line;
+                                    self.out.full[self.cur_bank] = ctb as u64 * words_per_line;
                                 }
                                 self.cur_bank ^= 1;
                                 self.row = trow;
@@ -1452,7 +1427,7 @@ impl<'a> Core<'a> {
                     if cu.x + n >= rprog.w && cu.y + n >= rprog.h {
                         // the picture's last row: read it out
                         if !self.independent {
-                            self.full[self.cur_bank] = (rprog.h - self.row * ctb) as u64 * words_per_line;
+                            self.out.full[self.cur_bank] = (rprog.h - self.row * ctb) as u64 * words_per_line;
                         }
                         self.cur_bank ^= 1;
                         self.need_bank = true;
@@ -1496,7 +1471,7 @@ impl<'a> Core<'a> {
         if f_pb_fire {
             self.dec_pending = false;
         }
-        let full0 = self.readout_step(cycle);
+        let full0 = self.out.step(cycle);
         let rq_pop = self.recon_step(&v, offer, v.pb_main || f_pb_fire, f_pb_fire, full0);
         if h.co_end {
             self.cfull = true;
