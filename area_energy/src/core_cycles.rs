@@ -18,7 +18,7 @@
 //!   negative angles), the levels read P per cycle into `inv_tq` (its output times from
 //!   [`crate::cycle::tq_run`]'s control model), one 4-sample sum per cycle when both are
 //!   there; chroma records take one cycle;
-//! - the CTU-row banks and their read-out (one word of 4 samples per cycle), and the
+//! - the CTU banks and their read-out (one word of 4 samples per cycle), and the
 //!   core's slice sequencing (drain, one reset cycle of `syn_dec`, next slice).
 //!
 //! Strong intra smoothing (16 cycles) is taken from golden's trace (it depends on the
@@ -528,7 +528,8 @@ struct Core<'a> {
     cfull: bool,
     cur_block: Option<usize>,
     need_bank: bool,
-    row: usize,
+    /// The CTU being reconstructed (row, column).
+    ctu: (usize, usize),
     cur_bank: usize,
     out: RowReadout,
     pic_open: bool,
@@ -560,7 +561,7 @@ impl<'a> Core<'a> {
             cfull: false,
             cur_block: None,
             need_bank: true,
-            row: 0,
+            ctu: (0, 0),
             cur_bank: 0,
             out: Default::default(),
             pic_open: false,
@@ -712,7 +713,7 @@ impl<'a> Core<'a> {
         let tu_xfer = !self.tu_fifo.is_empty() && self.rq.len() != 4;
         let mut rq_pop = false;
         let mut r_next = self.rst;
-        let words_per_line = self.pic_w as u64 / 4;
+        let ctu_words = ctu_words(self.pic_w, self.pic_h, ctb, self.ctu);
         match self.rst {
             R::Init(n) => r_next = if n <= 1 { R::Slice } else { R::Init(n - 1) },
             R::Slice => {
@@ -725,7 +726,6 @@ impl<'a> Core<'a> {
                         self.need_bank = true;
                     } else if progs[k].first_ctb == 0 {
                         self.pic_open = true;
-                        self.row = 0;
                         self.need_bank = true;
                     }
                 }
@@ -737,8 +737,8 @@ impl<'a> Core<'a> {
                         None => {
                             r_next = R::Slice;
                             if self.independent && self.pic_open {
-                                // the slice ends before the picture does: read its last row out
-                                self.out.full[self.cur_bank] = ctb as u64 * words_per_line;
+                                // the slice ends before the picture does: read its last CTU out
+                                self.out.full[self.cur_bank] = ctu_words;
                                 self.cur_bank ^= 1;
                                 self.pic_open = false;
                                 self.need_bank = true;
@@ -748,17 +748,17 @@ impl<'a> Core<'a> {
                             let b = &progs[self.cur_slice.unwrap()].blocks[bi];
                             if b.luma {
                                 self.cur_block = Some(bi);
-                                let trow = b.y / ctb;
+                                let t = (b.y / ctb, b.x / ctb);
                                 if self.need_bank {
-                                    self.row = trow;
+                                    self.ctu = t;
                                     r_next = R::Row;
-                                } else if trow == self.row {
+                                } else if t == self.ctu {
                                     r_next = R::Gath(0);
                                 } else {
-                                    // the row above is complete: read it out
-                                    self.out.full[self.cur_bank] = ctb as u64 * words_per_line;
+                                    // the CTU before is complete: read it out
+                                    self.out.full[self.cur_bank] = ctu_words;
                                     self.cur_bank ^= 1;
-                                    self.row = trow;
+                                    self.ctu = t;
                                     r_next = R::Row;
                                 }
                             }
@@ -792,8 +792,8 @@ impl<'a> Core<'a> {
                     r_next = R::Rec;
                     let n = 1usize << b.log2;
                     if b.x + n >= self.pic_w && b.y + n >= self.pic_h {
-                        // the picture's last row: read it out
-                        self.out.full[self.cur_bank] = (self.pic_h - self.row * ctb) as u64 * words_per_line;
+                        // the picture's last CTU: read it out
+                        self.out.full[self.cur_bank] = ctu_words;
                         self.cur_bank ^= 1;
                         self.need_bank = true;
                         self.pic_open = false;
@@ -866,12 +866,20 @@ impl<'a> Core<'a> {
     }
 }
 
-/// The CTU-row banks' read-out of `recon` (the decoder core's and the single encoder
+/// Words of 4 samples that `recon` reads out of CTU `(row, col)` of a `pic_w` x `pic_h`
+/// picture (cut at its right and bottom edges).
+pub(crate) fn ctu_words(pic_w: usize, pic_h: usize, ctb: usize, (row, col): (usize, usize)) -> u64 {
+    let lines = pic_h.saturating_sub(row * ctb).min(ctb);
+    let cols = pic_w.saturating_sub(col * ctb).min(ctb);
+    (lines * cols / 4) as u64
+}
+
+/// The CTU banks' read-out of `recon` (the decoder core's and the single encoder
 /// core's): a word of 4 samples per cycle from the banks as registered, two cycles from
 /// the read to the output (issue, register, FIFO).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RowReadout {
-    /// Words left to read in each bank (`recon` fills a bank when its CTU row is done).
+    /// Words left to read in each bank (`recon` fills a bank when its CTU is done).
     pub(crate) full: [u64; 2],
     /// The bank being read.
     ob: usize,

@@ -16,11 +16,11 @@
 //!   `recon` (the decision probe has the probe port's priority), then each beat held
 //!   until `syn_enc` took it and `recon` took its non-zero levels one per cycle (and
 //!   the end mark after the last beat); a CU without levels drops its beats;
-//! - `recon`'s probe variant: record queue, CTU-row bank hand-over, the gather (2N +
+//! - `recon`'s probe variant: record queue, CTU bank hand-over, the gather (2N +
 //!   N/2 + 1 slots + 2 cycles), the probe state (a probe's N reference beats, `pb_ready`
 //!   again two cycles after the last), the decision, and the run of the decoder model
 //!   (`crate::core_cycles`: references, `inv_tq`'s output times, the sums); the
-//!   coefficient memory held until the run read its last word; the CTU-row read-out (a
+//!   coefficient memory held until the run read its last word; the CTU read-out (a
 //!   word of 4 samples per cycle) in the single core;
 //! - `intra_pred`: N reference beats, a flush cycle, strong intra smoothing (16 cycles
 //!   for a 32x32 job of a mode that filters, when golden's trace says the CU's
@@ -982,7 +982,8 @@ struct Core<'a> {
     r_cbf: bool,
     cfull: bool,
     need_bank: bool,
-    row: usize,
+    /// The CTU being reconstructed (row, column).
+    ctu: (usize, usize),
     cur_bank: usize,
     out: crate::core_cycles::RowReadout,
     pic_w: usize,
@@ -1037,7 +1038,7 @@ impl<'a> Core<'a> {
             r_cbf: false,
             cfull: false,
             need_bank: true,
-            row: 0,
+            ctu: (0, 0),
             cur_bank: 0,
             out: Default::default(),
             pic_w: 0,
@@ -1326,7 +1327,7 @@ impl<'a> Core<'a> {
         let r_flat = self.cu(self.r_cu).flat;
         let rprog = &progs[self.r_cu.0];
         let ctb = 1usize << rprog.log2_ctb;
-        let words_per_line = self.pic_w as u64 / 4;
+        let ctu_words = crate::core_cycles::ctu_words(self.pic_w, rprog.h, ctb, self.ctu);
         let mut rq_pop = false;
         self.rst = match self.rst {
             R::Init(n) if n <= 1 => R::Slice,
@@ -1334,11 +1335,7 @@ impl<'a> Core<'a> {
             R::Slice if sl_fire => {
                 let k = offer.unwrap();
                 self.pic_w = progs[k].w;
-                if self.independent {
-                    self.row = progs[k].addr / progs[k].wctb;
-                    self.need_bank = true;
-                } else if progs[k].addr == 0 {
-                    self.row = 0;
+                if self.independent || progs[k].addr == 0 {
                     self.need_bank = true;
                 }
                 R::Rec
@@ -1356,19 +1353,19 @@ impl<'a> Core<'a> {
                             self.pact = false;
                             let cu = self.cu(c);
                             let ctb = 1usize << progs[c.0].log2_ctb;
-                            let trow = cu.y / ctb;
+                            let t = (cu.y / ctb, cu.x / ctb);
                             if self.need_bank {
-                                self.row = trow;
+                                self.ctu = t;
                                 R::Row
-                            } else if trow == self.row {
+                            } else if t == self.ctu {
                                 R::Gath(0)
                             } else {
-                                // the CTU row above is complete: read it out
+                                // the CTU before is complete: read it out
                                 if !self.independent {
-                                    self.out.full[self.cur_bank] = ctb as u64 * words_per_line;
+                                    self.out.full[self.cur_bank] = ctu_words;
                                 }
                                 self.cur_bank ^= 1;
-                                self.row = trow;
+                                self.ctu = t;
                                 R::Row
                             }
                         }
@@ -1427,7 +1424,7 @@ impl<'a> Core<'a> {
                     if cu.x + n >= rprog.w && cu.y + n >= rprog.h {
                         // the picture's last row: read it out
                         if !self.independent {
-                            self.out.full[self.cur_bank] = (rprog.h - self.row * ctb) as u64 * words_per_line;
+                            self.out.full[self.cur_bank] = ctu_words;
                         }
                         self.cur_bank ^= 1;
                         self.need_bank = true;

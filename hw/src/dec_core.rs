@@ -1,8 +1,8 @@
 //! `dec_core`: the T.265 decoder core. Slice data in, the picture's luma samples out
-//! in raster order. It wires four blocks, each a module of this file:
+//! CTU by CTU. It wires four blocks, each a module of this file:
 //! - [`crate::syn_dec`] (`dec_core_syn_dec`, with its `res_dec`): CABAC and syntax;
 //! - [`crate::recon`] (`dec_core_recon`): coefficient scatter, reference gather,
-//!   reconstruction and the CTU-row memory;
+//!   reconstruction, the CTU banks and line buffers;
 //! - [`crate::inv_tq`] (`dec_core_inv_tq`): dequantizer and inverse transform, P
 //!   samples per cycle (`rtl.samples_per_cycle`), up to `bitstream.max_tu_size`;
 //! - [`crate::intra_pred`] (`dec_core_intra_pred`): 4 samples per cycle.
@@ -22,9 +22,10 @@
 //!   slice (emulation prevention removed), `bs_last` on its last byte. Bytes the
 //!   parser leaves after end_of_slice_segment_flag (trailing bits, cabac_zero_words)
 //!   are taken and dropped.
-//! - `px_valid`, `px_ready`, `px_data` (32: 4 samples), `px_last`: each picture in
-//!   raster order at its decoded size (`sl_w` x `sl_h`; the host applies the
-//!   conformance window), `px_last` on its last beat.
+//! - `px_valid`, `px_ready`, `px_data` (32: 4 samples), `px_last`: each picture at
+//!   its decoded size (`sl_w` x `sl_h`; the host applies the conformance window), CTU
+//!   by CTU in raster order, each CTU line by line and cut at the picture's edges
+//!   ([`crate::recon`]), `px_last` on its last beat.
 //! - `pic_open` (1): a picture is being decoded (it has started and not all of its
 //!   blocks are decoded): with `sl_ready` and no slice left, the stream ended inside a
 //!   picture.

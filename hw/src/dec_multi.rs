@@ -20,14 +20,15 @@
 //! - `bs_valid`, `bs_ready`, `bs_last` (K), `bs_byte` (8K): core i's slice data (bits
 //!   8i+7..8i), the bytes of its slices in order, `bs_last` on each slice's last byte.
 //! - `px_valid`, `px_ready`, `px_last` (K), `px_data` (32K): core i's output, each of its
-//!   slices' CTU rows in raster order (`sl_w`/4 beats per line, C lines per row, the
-//!   picture's last row cut at `sl_h`), `px_last` on each slice's last beat.
+//!   slices' CTUs in order, each CTU line by line (cut at the picture's edges, as in
+//!   [`crate::dec_core`]), `px_last` on each slice's last beat.
 //! - `pic_open` (K): core i is inside a slice (with `sl_ready` and no slice left, the
 //!   stream ended inside one).
 //! - `err` (1): any core's.
 //!
-//! Cost: every core holds its own CTU-row memory (2 x CTU x `tiling.max_frame_width`
-//! bytes), coefficient memory and WPP context storage ([`crate::memories`]).
+//! Cost: every core holds its own CTU banks (2 x CTU^2 bytes), line buffers (2 x
+//! `tiling.max_frame_width` bytes), coefficient memory and WPP context storage
+//! ([`crate::memories`]).
 //!
 //! A rust-hdl Verilog wrapper; Verilator is the proof (sim/src/dec_core.rs).
 

@@ -5,7 +5,7 @@
 //! - [`crate::search`] (`enc_core_search`): the CU walk, the mode decision, and the
 //!   moves between the blocks;
 //! - [`crate::recon`]'s probe variant (`enc_core_recon`, [`crate::recon::ReconProbe`]):
-//!   reference gather, the probes' references, reconstruction and the CTU-row memory;
+//!   reference gather, the probes' references, reconstruction, CTU banks and line buffers;
 //! - [`crate::intra_pred`] (`enc_core_intra_pred`), [`crate::satd`] (`enc_core_satd`);
 //! - [`crate::fwd_tq`] (`enc_core_fwd_tq`), [`crate::sdh`] (`enc_core_sdh`),
 //!   [`crate::inv_tq`] (`enc_core_inv_tq`), P samples per cycle;
@@ -33,9 +33,8 @@
 //! - `bs_valid`, `bs_ready` (K), `bs_byte` (8K), `bs_sub`, `bs_last` (K): each engine's
 //!   slice data ([`crate::syn_enc`]), engine i on bit i (bits 8i+7..8i of `bs_byte`);
 //!   the host puts slice k's bytes, from engine k mod K, into its NAL unit.
-//! - `px_valid`, `px_ready`, `px_data` (32), `px_last`: the reconstructed picture in
-//!   raster order ([`crate::recon`]); the host must take it (the CTU-row memory is
-//!   freed by it).
+//! - `px_valid`, `px_ready`, `px_data` (32), `px_last`: the reconstructed picture CTU
+//!   by CTU ([`crate::recon`]); the host must take it (a CTU bank is freed by it).
 //! - `pic_open` (1), `err` (1, sticky): as in the decoder core.
 //!
 //! A rust-hdl Verilog wrapper around the generated blocks; Verilator is the proof

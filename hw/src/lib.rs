@@ -19,7 +19,7 @@
 //! - [`syn_dec`] (not in [`BLOCKS`]: it contains `res_dec`): the decoder core's syntax
 //!   decoder, slice data in, transform-block records and levels out;
 //! - [`recon`] (not in [`BLOCKS`]: it needs `inv_tq` and `intra_pred` beside it): the
-//!   decoder core's reconstruction path and CTU-row memory;
+//!   decoder core's reconstruction path, CTU banks and line buffers;
 //! - [`ENCODER`], the encoder core's blocks so far: [`res_enc`] (it contains
 //!   `cabac_enc`), the residual_coding binarizer and context memory, levels in,
 //!   substream bytes out; [`syn_enc`] (it contains `res_enc`), the slice-data writer,
@@ -30,7 +30,7 @@
 //!   `intra_pred` + `satd` + `fwd_tq` + `sdh` + `inv_tq` + `syn_enc`); [`enc_multi`],
 //!   K encoder cores on the stream's slices (`rtl.encoder_cores`);
 //! - [`dec_core`] (not in [`BLOCKS`]): the decoder core, syntax decoder +
-//!   reconstruction + `inv_tq` + `intra_pred`, slice data in, raster luma out;
+//!   reconstruction + `inv_tq` + `intra_pred`, slice data in, luma out CTU by CTU;
 //!   [`dec_multi`], K decoder cores on the stream's slices (`rtl.decoder_cores`).
 
 pub mod cabac_dec;

@@ -1,19 +1,27 @@
 //! `recon`: the decoder core's reconstruction path. It takes `syn_dec`'s transform-block
-//! records and level groups and returns the picture's luma samples in raster order. Per
+//! records and level groups and returns the picture's luma samples CTU by CTU. Per
 //! luma block it:
 //! - scatters the levels into a coefficient memory;
 //! - gathers the 4N+1 reference samples with their availability (6.4.1: inside the
 //!   picture, same slice, earlier in z-scan order) and the substitution of 8.4.4.2.2;
 //! - hands the references to `intra_pred` and the levels (raster, P per beat) to
 //!   `inv_tq`, or for cu_transquant_bypass takes the levels as the residual;
-//! - adds prediction and residual, clips to 8 bits, and writes the block into a
-//!   CTU-row memory.
+//! - adds prediction and residual, clips to 8 bits, and writes the block into a CTU
+//!   bank (and its CTU's bottom line into a line buffer).
 //!
-//! The CTU-row memory has two banks of C lines x the largest picture width: a CTU row
-//! is decoded into one bank while the previous row is read out of the other in raster
-//! order. The last line of that other bank is the line buffer of the row above (the top
-//! and top-right references). `golden::decoder` (`recon_block`, `predict::gather`) is
-//! the reference.
+//! Memories: two CTU banks of C x C samples and two line buffers of the largest picture
+//! width. A CTU is decoded into one bank while the CTU before is read out of the other,
+//! line by line; that other bank also holds the left references of the CTU's left
+//! column. Every CTU's bottom line is written into the line buffer of its CTU row's
+//! parity as it is reconstructed, so the row above's bottom line (the top, top-right
+//! and top-left references of a CTU's top blocks) stays whole in the other line buffer
+//! while the current row overwrites its own. The memory grows with the picture width
+//! by one line per line buffer, not by a CTU row: an earlier version read the picture
+//! out in raster order from two banks of C lines x the picture width (2 x 32 x 8192
+//! samples at CTU 32, 96% of the core's area). The consumer of a tensor takes CTUs
+//! (a 2-D strided write), and the read-out of a CTU takes C^2/4 cycles against about
+//! 5 C^2 to decode it. `golden::decoder` (`recon_block`, `predict::gather`) is the
+//! reference.
 //!
 //! Subset: luma only (the tensor's plane). A chroma block must have cbf = 0: a flat
 //! (128) chroma plane predicts 128 everywhere and needs no samples. A chroma residual,
@@ -34,8 +42,10 @@
 //!   `ip_strong`, `ip_corner`: to `intra_pred`'s reference input; `pp_valid`,
 //!   `pp_ready`, `pp_sample` (32), `pp_last`: its prediction.
 //! - `px_valid`, `px_ready`, `px_data` (32: 4 samples, sample k in bits 8k+7..8k):
-//!   the picture in raster order, `sl_w`/4 beats per line (the decoded size: the host
-//!   applies the conformance window); `px_last` on the picture's last beat.
+//!   the picture CTU by CTU in raster order, each CTU line by line, cut at the decoded
+//!   size (`sl_w` x `sl_h`: min(C, `sl_w` - CTU x) / 4 beats per line; the host applies
+//!   the conformance window, `sim::tb::ctu_order` places the samples); `px_last` on the
+//!   picture's last beat.
 //! - `pic_open` (1): a picture has started and not all of its blocks are decoded
 //!   (with `sl_ready` and no slice left, the host knows the stream ended inside a
 //!   picture).
@@ -51,14 +61,16 @@
 //! 1. a record from a 4-entry queue (syn_dec emits records ahead);
 //! 2. the gather reads one reference slot per cycle: 2N left samples (one memory word
 //!    each, from the bottom up), the corner, N/2 words of 4 top samples, 2N + 1 + N/2
-//!    cycles + 2, into a register file; the substitution runs in the same pass, the
-//!    samples before the first available one take its value when they are sent;
+//!    cycles + 2, into a register file, each from the current CTU's bank, the left
+//!    CTU's bank or the row above's line buffer; the substitution runs in the same
+//!    pass, the samples before the first available one take its value when they are
+//!    sent;
 //! 3. N reference beats to `intra_pred`; meanwhile the coefficient memory is read in
 //!    raster order (P per cycle, clearing it) into `inv_tq`; the sums are written 4
 //!    samples per cycle as the prediction comes out (N + 1 + N^2/4 cycles).
 //!
-//! The two banks alternate by CTU row; a row is read out (4 samples per cycle, the
-//! gather's reads of the row above take precedence) while the next one is decoded,
+//! The two banks alternate by CTU; a CTU is read out (4 samples per cycle, the
+//! gather's reads of the left CTU take precedence) while the next one is decoded,
 //! and decoding waits for a bank that has been read out.
 //!
 //! Memories are `tcgen_ram` macros ([`crate::common::ram_module`], [`memories`]).
@@ -76,15 +88,15 @@ pub struct ReconParams {
     pub lanes: usize,
     /// Largest transform block (4..=32).
     pub max_tu: usize,
-    /// Largest picture width in luma samples (the memory is this wide, rounded up to a
-    /// power of two).
+    /// Largest picture width in luma samples (the line buffers are this wide, rounded up
+    /// to a power of two).
     pub max_width: usize,
     /// One of several cores: every slice stands alone (it need not continue a picture
     /// this block has seen: other cores code the slices between; the references of a
     /// slice come from the slice itself). In the probe variant of [`crate::enc_multi`]'s
     /// cores no picture is read out (`px_valid` stays low); in the decoder variant of
     /// [`crate::dec_multi`]'s cores slices must be whole CTU rows and each slice's rows
-    /// are read out when it ends, `px_last` on its last beat.
+    /// are read out CTU by CTU, `px_last` on the slice's last beat.
     pub independent: bool,
 }
 
@@ -119,10 +131,14 @@ pub struct Memory {
 /// The memory macros of the reconstruction path.
 pub fn memories(r: &ReconParams) -> Vec<Memory> {
     let line_words = (r.mem_width() / 4) as u64;
-    let pix = Memory { name: String::new(), words: (1u64 << r.log2_ctb) * line_words, bits: 32 };
+    let c = 1u64 << r.log2_ctb;
+    let pix = Memory { name: String::new(), words: c * c / 4, bits: 32 };
+    let lb = Memory { name: String::new(), words: line_words, bits: 32 };
     vec![
-        Memory { name: "u_pix0 (CTU-row bank 0)".into(), ..pix.clone() },
-        Memory { name: "u_pix1 (CTU-row bank 1)".into(), ..pix },
+        Memory { name: "u_pix0 (CTU bank 0)".into(), ..pix.clone() },
+        Memory { name: "u_pix1 (CTU bank 1)".into(), ..pix },
+        Memory { name: "u_lb0 (line buffer, even CTU rows)".into(), ..lb.clone() },
+        Memory { name: "u_lb1 (line buffer, odd CTU rows)".into(), ..lb },
         Memory { name: "u_coef (coefficient memory)".into(), words: (r.max_tu * r.max_tu / r.lanes) as u64, bits: 16 * r.lanes as u32 },
     ]
 }
@@ -335,8 +351,8 @@ fn generate_as(r: &ReconParams, name: &str, probe: bool) -> crate::GeneratedModu
 
 /// The decoder's body; with `independent`, the variant for one of several decoder cores
 /// ([`crate::dec_multi`]): every slice starts a CTU row and stands alone (the slices
-/// between belong to other cores), and each slice's rows are read out when the slice
-/// ends, `px_last` on the slice's last beat. A slice that does not start at CTU column 0
+/// between belong to other cores), and each slice's CTUs are read out as in the single
+/// core, `px_last` on the slice's last beat. A slice that does not start at CTU column 0
 /// or does not end a CTU row raises `err`.
 fn dec_body(r: &ReconParams) -> String {
     let mut b = body(r);
@@ -353,8 +369,8 @@ fn dec_body(r: &ReconParams) -> String {
         "if (sl_bad | pic_o | (sl_ctbx != 10'd0)) begin",
     );
     edit(
-        "                        if (sl_new) begin\n                            pic_o <= 1'b1;\n                            row <= 10'd0;\n                            need_bank <= 1'b1;\n                        end\n",
-        "                        // every slice starts a CTU row and stands alone (dec_multi)\n                        pic_o <= 1'b1;\n                        row <= sl_ctby;\n                        need_bank <= 1'b1;\n",
+        "                        if (sl_new) begin\n                            pic_o <= 1'b1;\n                            row <= 10'd0;\n                            col <= 10'd0;\n                            need_bank <= 1'b1;\n                        end\n",
+        "                        // every slice starts a CTU row and stands alone (dec_multi)\n                        pic_o <= 1'b1;\n                        row <= sl_ctby;\n                        col <= sl_ctbx;\n                        need_bank <= 1'b1;\n",
     );
     edit("    wire unused_ok = &{", "    wire unused_ind = sl_new;\n    // the last luma block reconstructed closes a CTU row (dec_multi)\n    reg closed;\n    wire row_closed = ({1'b0, x0} + {7'd0, n} >= pw) & ({3'd0, y0} + {9'd0, n} == row_top + 16'd$C);\n    wire unused_ok = &{");
     edit("                R_RUN: if (tu_done) begin\n", "                R_RUN: if (tu_done) begin\n                    closed <= row_closed;\n");
@@ -367,15 +383,15 @@ fn dec_body(r: &ReconParams) -> String {
                             err_r <= 1'b1;
                             st <= R_ERR;
                         end else if (pic_o) begin
-                            // the slice ends before the picture does: read its last row out
+                            // the slice ends before the picture does: read its last CTU out
                             full[cur] <= 1'b1;
                             lastp[cur] <= 1'b1;
                             if (cur) begin
-                                lines1 <= $LW'd$C;
-                                bw1 <= pw[13:2];
+                                lines1 <= c_lines;
+                                bw1 <= c_words;
                             end else begin
-                                lines0 <= $LW'd$C;
-                                bw0 <= pw[13:2];
+                                lines0 <= c_lines;
+                                bw0 <= c_words;
                             end
                             cur <= ~cur;
                             pic_o <= 1'b0;
@@ -411,8 +427,8 @@ fn probe_body(r: &ReconParams) -> String {
             "if (sl_bad) begin",
         );
         edit(
-            "                        if (sl_new) begin\n                            pic_o <= 1'b1;\n                            row <= 10'd0;\n                            need_bank <= 1'b1;\n                        end\n",
-            "                        // every slice stands alone (ReconProbe, independent)\n                        pic_o <= 1'b1;\n                        row <= sl_ctby;\n                        need_bank <= 1'b1;\n",
+            "                        if (sl_new) begin\n                            pic_o <= 1'b1;\n                            row <= 10'd0;\n                            col <= 10'd0;\n                            need_bank <= 1'b1;\n                        end\n",
+            "                        // every slice stands alone (ReconProbe, independent)\n                        pic_o <= 1'b1;\n                        row <= sl_ctby;\n                        col <= sl_ctbx;\n                        need_bank <= 1'b1;\n",
         );
         edit("    wire unused_ok = &{", "    wire unused_ind = sl_new;\n    wire unused_ok = &{");
         // no read-out: a finished CTU row's bank is free at once
@@ -454,7 +470,7 @@ fn body(r: &ReconParams) -> String {
         // z-order of the 4x4 unit (a = x, b = y) inside the CTU: {y[L-1], x[L-1], ..., y[2], x[2]}
         (2..l).rev().map(|i| format!("{b}[{i}], {a}[{i}]")).collect::<Vec<_>>().join(", ")
     };
-    let mut unused: Vec<String> = ["1'b1", "ir_last", "xn[1:0]", "yn[1:0]", "rem_lines[15:$LW]"].map(String::from).to_vec();
+    let mut unused: Vec<String> = ["1'b1", "ir_last", "xn[1:0]", "yn[1:0]", "rem_lines[15:$LW]", "rem_cols[15:$LW]", "c_cols[1:0]"].map(String::from).to_vec();
     for j in 0..4 {
         if lnm + 1 < 7 {
             unused.push(format!("li{j}[6:$R2B]"));
@@ -474,13 +490,13 @@ fn body(r: &ReconParams) -> String {
     unused.push(format!("cr_n[10:{caw}]"));
     if l < 10 {
         unused.push("trow13[12:10]".into());
+        unused.push("tcol13[12:10]".into());
     }
     if l == 4 {
         unused.push("ar[4]".into());
     }
     if lww < 11 {
         unused.push(format!("a_word[10:{lww}]"));
-        unused.push(format!("ow[11:{lww}]"));
     }
     let lane_mask = (0..p).rev().map(|i| format!("{{16{{co_lane == 10'd{i}}}}}")).collect::<Vec<_>>().join(", ");
     let vars = [
@@ -490,7 +506,7 @@ fn body(r: &ReconParams) -> String {
         ("LNM", lnm.to_string()),
         ("NMNM", (r.max_tu * r.max_tu).to_string()),
         ("LWW", lww.to_string()),
-        ("AW", (l + lww).to_string()),
+        ("AW", (2 * l - 2).to_string()),
         ("CAW", caw.to_string()),
         ("WL", wl.to_string()),
         ("PM1", (p - 1).to_string()),
@@ -530,12 +546,13 @@ const TEMPLATE: &str = r#"
     reg need_bank;
     reg cur;
     reg [9:0] row;
+    reg [9:0] col;
     reg [1:0] full;
     reg [1:0] lastp;
     reg [$L:0] lines0;
     reg [$L:0] lines1;
-    reg [11:0] bw0;
-    reg [11:0] bw1;
+    reg [$L-2:0] bw0;
+    reg [$L-2:0] bw1;
     // the block
     reg [12:0] x0;
     reg [12:0] y0;
@@ -556,7 +573,8 @@ const TEMPLATE: &str = r#"
     reg g1_top;
     reg g1_left;
     reg g1_av;
-    reg g1_bank;
+    reg g1_lb;
+    reg g1_sel;
     reg g1_last;
     reg [5:0] g1_ly;
     reg [3:0] g1_tk;
@@ -580,7 +598,7 @@ const TEMPLATE: &str = r#"
     // read-out
     reg ob;
     reg [$L:0] ol;
-    reg [11:0] ow;
+    reg [$L-2:0] ow;
     reg o_inf;
     reg o_ib;
     reg o_il;
@@ -601,6 +619,14 @@ const TEMPLATE: &str = r#"
     wire p_we1;
     wire [$AW-1:0] p_wa;
     wire [31:0] p_wd;
+    wire [31:0] lrd0;
+    wire [31:0] lrd1;
+    wire l0_re;
+    wire l1_re;
+    wire [$LWW-1:0] l_ra;
+    wire l_we0;
+    wire l_we1;
+    wire [$LWW-1:0] l_wa;
     wire [$WL-1:0] c_rd;
     wire c_re;
     wire [$CAW-1:0] c_ra;
@@ -612,6 +638,11 @@ const TEMPLATE: &str = r#"
         .we(p_we0), .wa(p_wa), .wd(p_wd), .wm(32'hffffffff));
     tcgen_ram #(.W(32), .A($AW)) u_pix1 (.clock(clock), .re(p1_re), .ra(p1_ra), .rd(rd1),
         .we(p_we1), .wa(p_wa), .wd(p_wd), .wm(32'hffffffff));
+    // the line buffers: the bottom line of every CTU row, by row parity
+    tcgen_ram #(.W(32), .A($LWW)) u_lb0 (.clock(clock), .re(l0_re), .ra(l_ra), .rd(lrd0),
+        .we(l_we0), .wa(l_wa), .wd(p_wd), .wm(32'hffffffff));
+    tcgen_ram #(.W(32), .A($LWW)) u_lb1 (.clock(clock), .re(l1_re), .ra(l_ra), .rd(lrd1),
+        .we(l_we1), .wa(l_wa), .wd(p_wd), .wm(32'hffffffff));
     tcgen_ram #(.W($WL), .A($CAW)) u_coef (.clock(clock), .re(c_re), .ra(c_ra), .rd(c_rd),
         .we(c_we), .wa(c_wa), .wd(c_wd), .wm(c_wm));
 
@@ -644,6 +675,11 @@ const TEMPLATE: &str = r#"
     wire [$CAW-1:0] co_word = co_pos[2*$LNM-1:$LP];
     wire [12:0] trow13 = h_y >> $L;
     wire [9:0] trow = trow13[9:0];
+    wire [12:0] tcol13 = h_x >> $L;
+    wire [9:0] tcol = tcol13[9:0];
+    wire same_ctu = (trow == row) & (tcol == col);
+    // the next CTU in raster order (syn_dec emits the picture's CTUs in order)
+    wire next_ctu = ((trow == row) & (tcol == col + 10'd1)) | ((trow == row + 10'd1) & (tcol == 10'd0));
     wire sl_bad = (sl_log2ctb != 3'd$L) | (sl_maxtb > 3'd$LNM) | (sl_w > 14'd$WMAX) | (sl_w == 14'd0)
         | (sl_h == 14'd0) | (sl_w[2:0] != 3'd0) | (sl_h[2:0] != 3'd0);
     wire sl_new = (sl_ctbx == 10'd0) & (sl_ctby == 10'd0);
@@ -668,10 +704,17 @@ const TEMPLATE: &str = r#"
     wire [2*$L-5:0] zn = {$ZN};
     wire [2*$L-5:0] zc = {$ZC};
     wire gav = inpic & same_slice & (same_ctb ? (zn < zc) : earlier_ctb);
-    wire g_bank = (cyn == cyc) ? cur : ~cur;
+    // the sample is in this CTU (bank cur), the CTU to its left (the other bank) or the
+    // CTU row above (the line buffer of that row's parity)
+    wire g_lb = cyn != cyc;
+    wire g_bank = (cxn == cxc) ? cur : ~cur;
     wire g_re = g_act & gav;
-    wire [$AW-1:0] g_addr = {yn[$L-1:0], xn[$LWW+1:2]};
-    wire [31:0] gd = g1_bank ? rd1 : rd0;
+    wire g_bre = g_re & ~g_lb;
+    wire [$AW-1:0] g_addr = {yn[$L-1:0], xn[$L-1:2]};
+    assign l_ra = xn[$LWW+1:2];
+    assign l0_re = g_re & g_lb & ~cyn[0];
+    assign l1_re = g_re & g_lb & cyn[0];
+    wire [31:0] gd = g1_lb ? (g1_sel ? lrd1 : lrd0) : (g1_sel ? rd1 : rd0);
     wire [5:0] tw0 = {g1_tk, 2'd0};
     wire [5:0] tw1 = {g1_tk, 2'd1};
     wire [5:0] tw2 = {g1_tk, 2'd2};
@@ -709,27 +752,37 @@ const TEMPLATE: &str = r#"
 $LANES
     wire [$L-1:0] a_line = y0[$L-1:0] + $AR;
     wire [10:0] a_word = x0[12:2] + {8'd0, ac};
-    assign p_wa = {a_line, a_word[$LWW-1:0]};
+    assign p_wa = {a_line, a_word[$L-3:0]};
     wire [15:0] row_top = {6'd0, row} << $L;
     wire [15:0] rem_lines = {2'd0, ph} - row_top;
+    wire [15:0] col_left = {6'd0, col} << $L;
+    wire [15:0] rem_cols = {2'd0, pw} - col_left;
+    // the current CTU's lines and 4-sample words per line inside the picture
+    wire [$L:0] c_lines = (rem_lines >= 16'd$C) ? $LW'd$C : rem_lines[$L:0];
+    wire [$L:0] c_cols = (rem_cols >= 16'd$C) ? $LW'd$C : rem_cols[$L:0];
+    wire [$L-2:0] c_words = c_cols[$L:2];
     assign p_wd = {c3, c2, c1, c0};
     assign p_we0 = add_fire & ~cur;
     assign p_we1 = add_fire & cur;
+    // the CTU's bottom line also goes into the line buffer of its row's parity
+    assign l_wa = a_word[$LWW-1:0];
+    assign l_we0 = add_fire & (&a_line) & ~row[0];
+    assign l_we1 = add_fire & (&a_line) & row[0];
     wire tu_done = add_fire & pp_last;
     wire pic_end = ({1'b0, x0} + {7'd0, n} >= pw) & ({1'b0, y0} + {7'd0, n} >= ph);
 
-    // ---- read-out of a finished CTU row ----
+    // ---- read-out of a finished CTU, line by line ----
     wire [$L:0] olines = ob ? lines1 : lines0;
-    wire [11:0] owords = ob ? bw1 : bw0;
-    wire o_busy = g_re & (g_bank == ob);
+    wire [$L-2:0] owords = ob ? bw1 : bw0;
+    wire o_busy = g_bre & (g_bank == ob);
     wire o_issue = full[ob] & ({1'b0, o_cnt} + {3'd0, o_inf} < 4'd4) & ~o_busy;
-    wire o_eol = ow + 12'd1 == owords;
+    wire o_eol = ow + 1'b1 == owords;
     wire o_fin = o_issue & o_eol & (ol + $LW'd1 == olines);
-    wire [$AW-1:0] o_addr = {ol[$L-1:0], ow[$LWW-1:0]};
-    assign p0_re = (g_re & ~g_bank) | (o_issue & ~ob);
-    assign p1_re = (g_re & g_bank) | (o_issue & ob);
-    assign p0_ra = (g_re & ~g_bank) ? g_addr : o_addr;
-    assign p1_ra = (g_re & g_bank) ? g_addr : o_addr;
+    wire [$AW-1:0] o_addr = {ol[$L-1:0], ow[$L-3:0]};
+    assign p0_re = (g_bre & ~g_bank) | (o_issue & ~ob);
+    assign p1_re = (g_bre & g_bank) | (o_issue & ob);
+    assign p0_ra = (g_bre & ~g_bank) ? g_addr : o_addr;
+    assign p1_ra = (g_bre & g_bank) ? g_addr : o_addr;
     wire o_pop = px_ready & (o_cnt != 3'd0);
     assign px_valid = o_cnt != 3'd0;
     wire [32:0] o_head = ofifo[o_rp];
@@ -760,7 +813,7 @@ $LANES
             full <= 2'd0;
             ob <= 1'b0;
             ol <= $LW'd0;
-            ow <= 12'd0;
+            ow <= 0;
             o_inf <= 1'b0;
             o_wp <= 2'd0;
             o_rp <= 2'd0;
@@ -791,20 +844,21 @@ $LANES
             o_cnt <= o_cnt + {2'd0, o_inf} - {2'd0, o_pop};
             if (o_issue) begin
                 if (o_eol) begin
-                    ow <= 12'd0;
+                    ow <= 0;
                     if (o_fin) begin
                         ol <= $LW'd0;
                         full[ob] <= 1'b0;
                         ob <= ~ob;
                     end else ol <= ol + $LW'd1;
-                end else ow <= ow + 12'd1;
+                end else ow <= ow + 1'b1;
             end
             // gather pipeline: stage 1 registers the slot, stage 2 stores the sample(s)
             g1v <= g_act;
             g1_top <= g_top;
             g1_left <= g_left;
             g1_av <= gav;
-            g1_bank <= g_bank;
+            g1_lb <= g_lb;
+            g1_sel <= g_lb ? cyn[0] : g_bank;
             g1_last <= g_last;
             g1_ly <= g_ly[5:0];
             g1_tk <= g_tk[3:0];
@@ -876,6 +930,7 @@ $LANES
                         if (sl_new) begin
                             pic_o <= 1'b1;
                             row <= 10'd0;
+                            col <= 10'd0;
                             need_bank <= 1'b1;
                         end
                         st <= R_REC;
@@ -913,24 +968,25 @@ $LANES
                         err_r <= 1'b1;
                         st <= R_ERR;
                     end else if (need_bank) begin
-                        if (trow != row) begin
+                        if (~same_ctu) begin
                             err_r <= 1'b1;
                             st <= R_ERR;
                         end else st <= R_ROW;
-                    end else if (trow == row) st <= R_GATH;
-                    else if (trow == row + 10'd1) begin
-                        // the CTU row above is complete: read it out, decode into the other bank
+                    end else if (same_ctu) st <= R_GATH;
+                    else if (next_ctu) begin
+                        // the CTU before is complete: read it out, decode into the other bank
                         full[cur] <= 1'b1;
                         lastp[cur] <= 1'b0;
                         if (cur) begin
-                            lines1 <= $LW'd$C;
-                            bw1 <= pw[13:2];
+                            lines1 <= c_lines;
+                            bw1 <= c_words;
                         end else begin
-                            lines0 <= $LW'd$C;
-                            bw0 <= pw[13:2];
+                            lines0 <= c_lines;
+                            bw0 <= c_words;
                         end
                         cur <= ~cur;
                         row <= trow;
+                        col <= tcol;
                         st <= R_ROW;
                     end else begin
                         err_r <= 1'b1;
@@ -945,15 +1001,15 @@ $LANES
                 R_RUN: if (tu_done) begin
                     st <= R_REC;
                     if (pic_end) begin
-                        // the picture's last row: read it out; the next picture starts in the other bank
+                        // the picture's last CTU: read it out; the next picture starts in the other bank
                         full[cur] <= 1'b1;
                         lastp[cur] <= 1'b1;
                         if (cur) begin
-                            lines1 <= rem_lines[$L:0];
-                            bw1 <= pw[13:2];
+                            lines1 <= c_lines;
+                            bw1 <= c_words;
                         end else begin
-                            lines0 <= rem_lines[$L:0];
-                            bw0 <= pw[13:2];
+                            lines0 <= c_lines;
+                            bw0 <= c_words;
                         end
                         cur <= ~cur;
                         pic_o <= 1'b0;

@@ -1,7 +1,7 @@
 //! The decoder core (hw `dec_core`) in Verilator against golden's decoder: the host
 //! side parses parameter sets and slice headers (`golden::decoder::slices`), drives
 //! one slice command and the slice data bytes per slice segment, and collects the
-//! raster luma output; each picture, cropped to its conformance window with flat
+//! luma output (CTU by CTU, put back in raster order here); each picture, cropped to its conformance window with flat
 //! (128) chroma planes, must equal golden's decoded picture (which the tests also
 //! compare with ffmpeg's). Reports cycles, bins, samples and what bounds throughput.
 
@@ -206,7 +206,7 @@ pub fn run(m: &mut Model, s: &CoreStream, stall_256: u32, seed: u64, max_cycles:
                 rep.picture_done.push(m.cycles - start + 1);
                 if pic.len() != w * h {
                     rep.note(format!("picture {pi}: {} samples out, {} expected ({w}x{h})", pic.len(), w * h));
-                } else if let Some(what) = differs(std::mem::take(&mut pic), (w, h, win, cf), &s.pictures[pi]) {
+                } else if let Some(what) = differs(crate::tb::ctu_to_raster(&pic, w, 0, h, 1 << s.log2_ctb), (w, h, win, cf), &s.pictures[pi]) {
                     rep.note(format!("picture {pi}: {what}"));
                 }
                 pic.clear();
@@ -334,7 +334,8 @@ pub fn run_multi(m: &mut Model, s: &CoreStream, stall_256: u32, seed: u64, max_c
                 if out.len() % w != 0 || y0 + out.len() / w > h {
                     rep.note(format!("slice {si} (core {i}): {} samples out from line {y0} of a {w}x{h} picture", out.len()));
                 } else {
-                    planes[pic][y0 * w..y0 * w + out.len()].copy_from_slice(&out);
+                    let n = out.len() / w;
+                    planes[pic][y0 * w..y0 * w + out.len()].copy_from_slice(&crate::tb::ctu_to_raster(&out, w, y0, y0 + n, c));
                     lines[pic] += out.len() / w;
                 }
                 left[pic] -= 1;

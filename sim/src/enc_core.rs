@@ -135,6 +135,9 @@ pub fn run(m: &mut Model, job: &CoreJob, engines: usize, stall_256: u32, seed: u
     let mut oi = vec![0usize; lanes];
     let mut bi = vec![0usize; k];
     let (mut pic, mut pxi) = (0usize, 0usize);
+    // the reconstruction comes out CTU by CTU
+    let log2ctb = job.slices.first().map_or(4, |s| s.log2ctb as usize);
+    let order = crate::tb::ctu_order(w, 0, h, 1 << log2ctb);
     rep.slice_bytes = vec![Vec::new(); job.slices.len()];
     let start = m.cycles;
     let mismatch = |rep: &mut CoreReport, what: String| {
@@ -205,7 +208,7 @@ pub fn run(m: &mut Model, job: &CoreJob, engines: usize, stall_256: u32, seed: u
             let _ = px_valid;
             let (d, last) = (m.get(px_data), m.get(px_last) != 0);
             rep.px_beats += 1;
-            let (y, x) = (pxi * 4 / w, pxi * 4 % w);
+            let (y, x) = order.get(pxi * 4).map_or((h, 0), |&i| (i / w, i % w));
             match job.recon.get(pic) {
                 Some(r) if y < h => {
                     for k in 0..4 {

@@ -300,3 +300,29 @@ pub fn run_aux(
     rep.samples_per_cycle = (rep.beats_in as f64 * reference.samples_per_beat() as f64) / rep.cycles.max(1) as f64;
     Ok(rep)
 }
+
+/// Where the samples of `recon`'s CTU-order picture output go: for lines `y0..y1` of a
+/// `w`-wide picture (`y0` at a CTU row, CTUs of `c`), the raster index of every output
+/// sample in output order (CTU by CTU in raster order, each CTU line by line, cut at the
+/// picture's right edge and at `y1`).
+pub fn ctu_order(w: usize, y0: usize, y1: usize, c: usize) -> Vec<usize> {
+    let mut v = Vec::with_capacity(w * (y1 - y0));
+    for cy in (y0..y1).step_by(c) {
+        for cx in (0..w).step_by(c) {
+            for y in cy..(cy + c).min(y1) {
+                v.extend(y * w + cx..y * w + (cx + c).min(w));
+            }
+        }
+    }
+    v
+}
+
+/// Put CTU-order samples (`recon`'s output, [`ctu_order`]) of lines `y0..y1` back in
+/// raster order.
+pub fn ctu_to_raster(out: &[u8], w: usize, y0: usize, y1: usize, c: usize) -> Vec<u8> {
+    let mut r = vec![0u8; out.len()];
+    for (&i, &v) in ctu_order(w, y0, y1, c).iter().zip(out) {
+        r[i - y0 * w] = v;
+    }
+    r
+}
