@@ -145,7 +145,7 @@ struct DecoderCoreRow {
     /// Share of the cycles the residual parser (res_dec) is busy.
     res_dec_busy_share: f64,
     /// Logic of the synthesized blocks inside the core (res_dec, inv_tq, intra_pred)
-    /// plus the core's memories (CTU banks, line buffers, coefficient memory, WPP
+    /// plus the core's memories (CTU banks, line buffer, coefficient memory, WPP
     /// storage), um2.
     area_um2: f64,
     memory_um2: f64,

@@ -2,7 +2,7 @@
 //! CTU by CTU. It wires four blocks, each a module of this file:
 //! - [`crate::syn_dec`] (`dec_core_syn_dec`, with its `res_dec`): CABAC and syntax;
 //! - [`crate::recon`] (`dec_core_recon`): coefficient scatter, reference gather,
-//!   reconstruction, the CTU banks and line buffers;
+//!   reconstruction, the CTU banks and the line buffer;
 //! - [`crate::inv_tq`] (`dec_core_inv_tq`): dequantizer and inverse transform, P
 //!   samples per cycle (`rtl.samples_per_cycle`), up to `bitstream.max_tu_size`;
 //! - [`crate::intra_pred`] (`dec_core_intra_pred`): 4 samples per cycle.

@@ -26,8 +26,8 @@
 //!   stream ended inside one).
 //! - `err` (1): any core's.
 //!
-//! Cost: every core holds its own CTU banks (2 x CTU^2 bytes), line buffers (2 x
-//! `tiling.max_frame_width` bytes), coefficient memory and WPP context storage
+//! Cost: every core holds its own CTU banks (2 x CTU^2 bytes), line buffer
+//! (`tiling.max_frame_width` bytes), coefficient memory and WPP context storage
 //! ([`crate::memories`]).
 //!
 //! A rust-hdl Verilog wrapper; Verilator is the proof (sim/src/dec_core.rs).

@@ -5,7 +5,7 @@
 //! - [`crate::search`] (`enc_core_search`): the CU walk, the mode decision, and the
 //!   moves between the blocks;
 //! - [`crate::recon`]'s probe variant (`enc_core_recon`, [`crate::recon::ReconProbe`]):
-//!   reference gather, the probes' references, reconstruction, CTU banks and line buffers;
+//!   reference gather, the probes' references, reconstruction, CTU banks and line buffer;
 //! - [`crate::intra_pred`] (`enc_core_intra_pred`), [`crate::satd`] (`enc_core_satd`);
 //! - [`crate::fwd_tq`] (`enc_core_fwd_tq`), [`crate::sdh`] (`enc_core_sdh`),
 //!   [`crate::inv_tq`] (`enc_core_inv_tq`), P samples per cycle;

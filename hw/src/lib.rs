@@ -19,7 +19,7 @@
 //! - [`syn_dec`] (not in [`BLOCKS`]: it contains `res_dec`): the decoder core's syntax
 //!   decoder, slice data in, transform-block records and levels out;
 //! - [`recon`] (not in [`BLOCKS`]: it needs `inv_tq` and `intra_pred` beside it): the
-//!   decoder core's reconstruction path, CTU banks and line buffers;
+//!   decoder core's reconstruction path, CTU banks and line buffer;
 //! - [`ENCODER`], the encoder core's blocks so far: [`res_enc`] (it contains
 //!   `cabac_enc`), the residual_coding binarizer and context memory, levels in,
 //!   substream bytes out; [`syn_enc`] (it contains `res_enc`), the slice-data writer,

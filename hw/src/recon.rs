@@ -9,14 +9,16 @@
 //! - adds prediction and residual, clips to 8 bits, and writes the block into a CTU
 //!   bank (and its CTU's bottom line into a line buffer).
 //!
-//! Memories: two CTU banks of C x C samples and two line buffers of the largest picture
+//! Memories: two CTU banks of C x C samples and a line buffer of the largest picture
 //! width. A CTU is decoded into one bank while the CTU before is read out of the other,
 //! line by line; that other bank also holds the left references of the CTU's left
-//! column. Every CTU's bottom line is written into the line buffer of its CTU row's
-//! parity as it is reconstructed, so the row above's bottom line (the top, top-right
-//! and top-left references of a CTU's top blocks) stays whole in the other line buffer
-//! while the current row overwrites its own. The memory grows with the picture width
-//! by one line per line buffer, not by a CTU row: an earlier version read the picture
+//! column. Every CTU's bottom line is written into the line buffer as it is
+//! reconstructed, over the row above's. That is safe because a CTU's blocks on its top
+//! edge (which read the row above, columns xC-1 .. xC+2C-1) all come before its bottom
+//! half in z-order; the one sample overwritten too early is the corner of a CTU's
+//! first block (column xC-1, written by the CTU to the left), which the CTU to the left
+//! kept in a register when it read it as a top reference. The memory grows with the
+//! picture width by one line, not by a CTU row: an earlier version read the picture
 //! out in raster order from two banks of C lines x the picture width (2 x 32 x 8192
 //! samples at CTU 32, 96% of the core's area). The consumer of a tensor takes CTUs
 //! (a 2-D strided write), and the read-out of a CTU takes C^2/4 cycles against about
@@ -88,7 +90,7 @@ pub struct ReconParams {
     pub lanes: usize,
     /// Largest transform block (4..=32).
     pub max_tu: usize,
-    /// Largest picture width in luma samples (the line buffers are this wide, rounded up
+    /// Largest picture width in luma samples (the line buffer is this wide, rounded up
     /// to a power of two).
     pub max_width: usize,
     /// One of several cores: every slice stands alone (it need not continue a picture
@@ -137,8 +139,7 @@ pub fn memories(r: &ReconParams) -> Vec<Memory> {
     vec![
         Memory { name: "u_pix0 (CTU bank 0)".into(), ..pix.clone() },
         Memory { name: "u_pix1 (CTU bank 1)".into(), ..pix },
-        Memory { name: "u_lb0 (line buffer, even CTU rows)".into(), ..lb.clone() },
-        Memory { name: "u_lb1 (line buffer, odd CTU rows)".into(), ..lb },
+        Memory { name: "u_lb (line buffer)".into(), ..lb },
         Memory { name: "u_coef (coefficient memory)".into(), words: (r.max_tu * r.max_tu / r.lanes) as u64, bits: 16 * r.lanes as u32 },
     ]
 }
@@ -575,6 +576,9 @@ const TEMPLATE: &str = r#"
     reg g1_av;
     reg g1_lb;
     reg g1_sel;
+    reg g1_ck;
+    reg g1_cl;
+    reg [7:0] ckeep;
     reg g1_last;
     reg [5:0] g1_ly;
     reg [3:0] g1_tk;
@@ -619,13 +623,10 @@ const TEMPLATE: &str = r#"
     wire p_we1;
     wire [$AW-1:0] p_wa;
     wire [31:0] p_wd;
-    wire [31:0] lrd0;
-    wire [31:0] lrd1;
-    wire l0_re;
-    wire l1_re;
+    wire [31:0] lrd;
+    wire l_re;
     wire [$LWW-1:0] l_ra;
-    wire l_we0;
-    wire l_we1;
+    wire l_we;
     wire [$LWW-1:0] l_wa;
     wire [$WL-1:0] c_rd;
     wire c_re;
@@ -638,11 +639,9 @@ const TEMPLATE: &str = r#"
         .we(p_we0), .wa(p_wa), .wd(p_wd), .wm(32'hffffffff));
     tcgen_ram #(.W(32), .A($AW)) u_pix1 (.clock(clock), .re(p1_re), .ra(p1_ra), .rd(rd1),
         .we(p_we1), .wa(p_wa), .wd(p_wd), .wm(32'hffffffff));
-    // the line buffers: the bottom line of every CTU row, by row parity
-    tcgen_ram #(.W(32), .A($LWW)) u_lb0 (.clock(clock), .re(l0_re), .ra(l_ra), .rd(lrd0),
-        .we(l_we0), .wa(l_wa), .wd(p_wd), .wm(32'hffffffff));
-    tcgen_ram #(.W(32), .A($LWW)) u_lb1 (.clock(clock), .re(l1_re), .ra(l_ra), .rd(lrd1),
-        .we(l_we1), .wa(l_wa), .wd(p_wd), .wm(32'hffffffff));
+    // the line buffer: the bottom line of the CTU row above, overwritten CTU by CTU
+    tcgen_ram #(.W(32), .A($LWW)) u_lb (.clock(clock), .re(l_re), .ra(l_ra), .rd(lrd),
+        .we(l_we), .wa(l_wa), .wd(p_wd), .wm(32'hffffffff));
     tcgen_ram #(.W($WL), .A($CAW)) u_coef (.clock(clock), .re(c_re), .ra(c_ra), .rd(c_rd),
         .we(c_we), .wa(c_wa), .wd(c_wd), .wm(c_wm));
 
@@ -705,16 +704,22 @@ const TEMPLATE: &str = r#"
     wire [2*$L-5:0] zc = {$ZC};
     wire gav = inpic & same_slice & (same_ctb ? (zn < zc) : earlier_ctb);
     // the sample is in this CTU (bank cur), the CTU to its left (the other bank) or the
-    // CTU row above (the line buffer of that row's parity)
+    // CTU row above (the line buffer)
     wire g_lb = cyn != cyc;
     wire g_bank = (cxn == cxc) ? cur : ~cur;
     wire g_re = g_act & gav;
     wire g_bre = g_re & ~g_lb;
     wire [$AW-1:0] g_addr = {yn[$L-1:0], xn[$L-1:2]};
     assign l_ra = xn[$LWW+1:2];
-    assign l0_re = g_re & g_lb & ~cyn[0];
-    assign l1_re = g_re & g_lb & cyn[0];
-    wire [31:0] gd = g1_lb ? (g1_sel ? lrd1 : lrd0) : (g1_sel ? rd1 : rd0);
+    // A CTU reads the row above (its top-edge blocks, z-order: all before its bottom
+    // half writes its own bottom line over the same columns) at columns xC-1 ..
+    // xC+2C-1. Only column xC-1, the corner of its first block, has been overwritten
+    // by then (by the CTU to the left): the CTU before kept it in ckeep when its
+    // top-edge blocks read their top references (column xC+C-1 of that CTU).
+    wire g_ck = ~g_left & ~g_top & g_lb & (cxn != cxc);
+    wire g_cl = g_top & g_lb & (cxn == cxc) & (&xn[$L-1:2]);
+    assign l_re = g_re & g_lb & ~g_ck;
+    wire [31:0] gd = g1_ck ? {ckeep, 24'd0} : (g1_lb ? lrd : (g1_sel ? rd1 : rd0));
     wire [5:0] tw0 = {g1_tk, 2'd0};
     wire [5:0] tw1 = {g1_tk, 2'd1};
     wire [5:0] tw2 = {g1_tk, 2'd2};
@@ -764,10 +769,9 @@ $LANES
     assign p_wd = {c3, c2, c1, c0};
     assign p_we0 = add_fire & ~cur;
     assign p_we1 = add_fire & cur;
-    // the CTU's bottom line also goes into the line buffer of its row's parity
+    // the CTU's bottom line also goes into the line buffer
     assign l_wa = a_word[$LWW-1:0];
-    assign l_we0 = add_fire & (&a_line) & ~row[0];
-    assign l_we1 = add_fire & (&a_line) & row[0];
+    assign l_we = add_fire & (&a_line);
     wire tu_done = add_fire & pp_last;
     wire pic_end = ({1'b0, x0} + {7'd0, n} >= pw) & ({1'b0, y0} + {7'd0, n} >= ph);
 
@@ -858,7 +862,10 @@ $LANES
             g1_left <= g_left;
             g1_av <= gav;
             g1_lb <= g_lb;
-            g1_sel <= g_lb ? cyn[0] : g_bank;
+            g1_sel <= g_bank;
+            g1_ck <= g_ck;
+            g1_cl <= g_cl;
+            if (g1v & g1_av & g1_cl) ckeep <= gd[31:24];
             g1_last <= g_last;
             g1_ly <= g_ly[5:0];
             g1_tk <= g_tk[3:0];
