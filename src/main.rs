@@ -544,6 +544,7 @@ fn run(a: RunArgs) -> Result<()> {
             activity: "gate".into(),
             out: a.out.join("area_energy"),
             quick_build: false,
+            core_parts: true,
         };
         report.insert("area_energy".into(), report::report(&ra)?);
     }

@@ -56,6 +56,12 @@ pub struct ReportArgs {
     /// slower (for short runs, such as the CI test's).
     #[arg(long)]
     pub quick_build: bool,
+    /// Also synthesize the cores' other parts (decoder: syn_dec with its res_dec, recon;
+    /// encoder: syn_enc with its res_enc and cabac_enc, search, satd, sdh, recon), so
+    /// that the whole-core rows count every part's logic. Minutes of yosys more the
+    /// first time (cached); `tcgen run` sets it.
+    #[arg(long)]
+    pub core_parts: bool,
 }
 
 /// Where a block's logic activity comes from.
@@ -101,6 +107,43 @@ fn toggle_run(block: &str, module: Option<&hw::GeneratedModule>, p: &golden::Par
 }
 
 /// Gate-level toggle rate of a block's generic netlist (yosys), under the RTL's stimulus.
+/// `f(0..n)` on up to 4 threads (each job is one yosys or Verilator process or more),
+/// results in job order.
+fn in_parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 4).min(n.max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut got: Vec<(usize, T)> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..workers)
+            .map(|_| {
+                sc.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if k >= n {
+                            break;
+                        }
+                        out.push((k, f(k)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        hs.into_iter().flat_map(|h| h.join().expect("report worker panicked")).collect()
+    });
+    got.sort_by_key(|(k, _)| *k);
+    got.into_iter().map(|(_, t)| t).collect()
+}
+
+/// The logic area of a core's part (`--core-parts`), synthesized like the blocks (same
+/// cache); its memories are counted with the core's.
+fn core_part_logic(name: &str, p: &golden::Params, liberty: Option<&std::path::Path>, out: &std::path::Path, cache: &std::path::Path, node: &area::Node) -> Result<(String, f64)> {
+    let m = hw::block(name, p).map_err(|e| anyhow!(e))?;
+    eprintln!("synth {name} (a core part, --core-parts; cached under {}) ...", cache.display());
+    let s = hw::yosys::synth_cached(&m.name, &m.verilog, liberty, &out.join("synth").join(&m.name), cache).map_err(|e| anyhow!(e))?;
+    let ba = area::block_area(&m.name, &s.generic_by_type, s.area_um2, s.flops, Vec::new(), node).map_err(|e| anyhow!(e))?;
+    Ok((name.to_string(), ba.cell_um2 - ba.memory_um2))
+}
+
 fn gate_rate(block: &str, verilog: &str, p: &golden::Params, frames: &[(usize, usize, Vec<u8>)], vectors: u64, work: &std::path::Path, cache: &std::path::Path, quick: bool) -> Result<f64> {
     let gates = hw::yosys::generic_netlist_cached(block, verilog, work, cache).map_err(|e| anyhow!(e))?;
     Ok(toggle_run(block, Some(&gates), p, frames, vectors, quick)?.0.toggle_rate)
@@ -144,9 +187,9 @@ struct DecoderCoreRow {
     values_per_cycle: f64,
     /// Share of the cycles the residual parser (res_dec) is busy.
     res_dec_busy_share: f64,
-    /// Logic of the synthesized blocks inside the core (res_dec, inv_tq, intra_pred)
-    /// plus the core's memories (CTU banks, line buffer, coefficient memory, WPP
-    /// storage), um2.
+    /// Logic of the synthesized blocks inside the core (res_dec, inv_tq, intra_pred; with
+    /// --core-parts syn_dec, which holds res_dec, recon, inv_tq, intra_pred) plus the
+    /// core's memories (CTU banks, line buffer, coefficient memory, WPP storage), um2.
     area_um2: f64,
     memory_um2: f64,
     /// What the area leaves out.
@@ -169,7 +212,7 @@ struct EncoderCoreRow {
     /// Share of the cycles the binarizer (res_enc) is busy.
     res_enc_busy_share: f64,
     /// Logic of the synthesized blocks inside the core (fwd_tq, inv_tq, intra_pred,
-    /// cabac_enc) plus the core's memories, um2.
+    /// cabac_enc; with --core-parts every part) plus the core's memories, um2.
     area_um2: f64,
     memory_um2: f64,
     /// What the area leaves out.
@@ -375,27 +418,28 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
     const LONGEST_FIRST: [&str; 7] = ["fwd_tq", "inv_tq", "res_dec", "intra_pred", "dequant", "cabac_enc", "cabac_dec"];
     let mut schedule: Vec<usize> = (0..modules.len()).collect();
     schedule.sort_by_key(|&i| LONGEST_FIRST.iter().position(|b| *b == modules[i].name).unwrap_or(LONGEST_FIRST.len()));
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 4).min(modules.len());
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut done: Vec<(usize, Result<BlockRow>)> = std::thread::scope(|sc| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                sc.spawn(|| {
-                    let mut out = Vec::new();
-                    loop {
-                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(&i) = schedule.get(k) else { break };
-                        let m = &modules[i];
-                        out.push((i, block_row(m)));
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("report worker panicked")).collect()
+    let mut done: Vec<(usize, Result<BlockRow>)> = in_parallel(schedule.len(), |k| {
+        let i = schedule[k];
+        (i, block_row(&modules[i]))
     });
     done.sort_by_key(|(i, _)| *i);
     let rows = done.into_iter().map(|(_, r)| r).collect::<Result<Vec<_>>>()?;
+    // the cores' other parts (--core-parts): logic only, their memories are in the
+    // cores' memory lists
+    let core_parts: Vec<(String, f64)> = if a.core_parts {
+        let names: Vec<&str> = ["syn_enc", "syn_dec", "satd", "recon", "sdh", "search"]
+            .into_iter()
+            .filter(|b| match *b {
+                "syn_dec" | "recon" => hw::dec_core::generate(&p).is_ok(),
+                _ => hw::enc_core::generate(&p).is_ok(),
+            })
+            .collect();
+        let got = in_parallel(names.len(), |k| core_part_logic(names[k], &p, liberty.as_deref(), &a.out, &cache, &node));
+        got.into_iter().collect::<Result<Vec<_>>>()?
+    } else {
+        Vec::new()
+    };
+    let part = |n: &str| core_parts.iter().find(|(b, _)| b == n).map(|(_, um2)| *um2);
     let row = |n: &str| {
         rows.iter()
             .find(|r| r.block == n)
@@ -420,10 +464,21 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
                     .map(|(name, words, width)| area::Memory { name, words, width })
                     .collect();
                 let memory_um2: f64 = mems.iter().map(|m| m.area_um2(&node)).sum();
-                let logic_um2: f64 = ["res_dec", "inv_tq", "intra_pred"]
+                let blocks: f64 = ["inv_tq", "intra_pred"]
                     .iter()
                     .map(|b| row(b).map(|r| r.area.cell_um2 - r.area.memory_um2))
                     .sum::<Result<f64>>()?;
+                let (logic_um2, area_scope) = match (part("syn_dec"), part("recon")) {
+                    // syn_dec holds res_dec
+                    (Some(sd), Some(rc)) => (
+                        blocks + sd + rc,
+                        "logic of every part as synthesized here (syn_dec with its res_dec, recon, inv_tq, intra_pred; the core's wiring between them is not a separate netlist), plus the core's memories",
+                    ),
+                    _ => (
+                        blocks + row("res_dec").map(|r| r.area.cell_um2 - r.area.memory_um2)?,
+                        "logic of res_dec, inv_tq and intra_pred as synthesized here, plus the core's memories; syn_dec's CU-level state machine and recon's control and adders are not synthesized by the report (--core-parts synthesizes them)",
+                    ),
+                };
                 Some(DecoderCoreRow {
                     qp: op.qp,
                     cycles: m.cycles,
@@ -433,7 +488,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
                     res_dec_busy_share: m.res_dec_busy as f64 / m.cycles.max(1) as f64,
                     area_um2: logic_um2 + memory_um2,
                     memory_um2,
-                    area_scope: "logic of res_dec, inv_tq and intra_pred as synthesized here, plus the core's memories; syn_dec's CU-level state machine and recon's control and adders are not synthesized by the report",
+                    area_scope,
                 })
             }
         }
@@ -455,10 +510,23 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
                     .into_iter()
                     .map(|(name, words, width)| area::Memory { name, words, width }.area_um2(&node))
                     .sum();
-                let logic_um2: f64 = ["fwd_tq", "inv_tq", "intra_pred", "cabac_enc"]
+                let blocks: f64 = ["fwd_tq", "inv_tq", "intra_pred"]
                     .iter()
                     .map(|b| row(b).map(|r| r.area.cell_um2 - r.area.memory_um2))
                     .sum::<Result<f64>>()?;
+                let parts: Option<Vec<f64>> = ["syn_enc", "search", "satd", "sdh", "recon"].iter().map(|b| part(b)).collect();
+                let (logic_um2, area_scope) = match parts {
+                    // syn_enc holds res_enc and cabac_enc; recon's decoder variant stands
+                    // for the encoder's probe variant (one more state)
+                    Some(v) => (
+                        blocks + v.iter().sum::<f64>(),
+                        "logic of every part as synthesized here (syn_enc with its res_enc and cabac_enc, search, satd, sdh, recon in its decoder variant, fwd_tq, inv_tq, intra_pred; the core's wiring between them is not a separate netlist), plus the core's memories",
+                    ),
+                    None => (
+                        blocks + row("cabac_enc").map(|r| r.area.cell_um2 - r.area.memory_um2)?,
+                        "logic of fwd_tq, inv_tq, intra_pred and cabac_enc as synthesized here, plus the core's memories; search, satd, sdh, recon and the binarizer (res_enc, syn_enc) are not synthesized by the report (--core-parts synthesizes them)",
+                    ),
+                };
                 Some(EncoderCoreRow {
                     qp: op.qp,
                     cycles: m.cycles,
@@ -468,7 +536,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
                     res_enc_busy_share: m.res_enc_busy as f64 / m.cycles.max(1) as f64,
                     area_um2: logic_um2 + memory_um2,
                     memory_um2,
-                    area_scope: "logic of fwd_tq, inv_tq, intra_pred and cabac_enc as synthesized here, plus the core's memories; search, satd, sdh, recon and the binarizer (res_enc, syn_enc) are not synthesized by the report",
+                    area_scope,
                 })
             }
         }

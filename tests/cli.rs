@@ -222,6 +222,39 @@ fn cosim_decodes_a_stream_with_the_syntax_decoder_and_the_decoder_core() {
     assert!(!ok && err.contains("bad.hevc"), "{err}");
 }
 
+/// `--core-parts` (TCGEN_LONG: a few minutes of yosys more): the whole-core rows count
+/// every part's logic, more than the blocks-only rows.
+#[test]
+fn report_core_parts_count_every_part_when_long() {
+    if std::env::var_os("TCGEN_LONG").is_none() {
+        eprintln!("skipped: --core-parts synthesizes syn_dec, syn_enc, search, satd, sdh and recon (minutes); TCGEN_LONG=1 runs it");
+        return;
+    }
+    let d = dir("core-parts");
+    let cfg = d.join("c.toml");
+    std::fs::write(&cfg, "[bitstream]\nmax_tu_size = 8\n[encoder.hw]\ncu_size = 8\n[rtl]\nsamples_per_cycle = 1\n").unwrap();
+    let mut cores = Vec::new();
+    for (tag, parts) in [("blocks", false), ("parts", true)] {
+        let out_dir = d.join(tag);
+        let mut args = vec!["report", "--activity", "rtl", "--config", cfg.to_str().unwrap(), "--vectors", "40", "--qps", "22", "--out", out_dir.to_str().unwrap(), "--quick-build"];
+        if parts {
+            args.push("--core-parts");
+        }
+        let (ok, out, err) = tcgen_shared_synth(&args);
+        assert!(ok, "{out}\n{err}");
+        let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out_dir.join("report.json")).unwrap()).unwrap();
+        cores.push((j["decoder_core_model"].clone(), j["encoder_core_model"].clone()));
+    }
+    for (k, what) in [(0, "decoder"), (1, "encoder")] {
+        let get = |i: usize| if k == 0 { cores[i].0.clone() } else { cores[i].1.clone() };
+        let (b, p) = (get(0), get(1));
+        assert!(p["area_scope"].as_str().unwrap().contains("every part"), "{what}: {p}");
+        assert!(!b["area_scope"].as_str().unwrap().contains("every part"), "{what}: {b}");
+        assert_eq!(b["memory_um2"], p["memory_um2"], "{what}");
+        assert!(p["area_um2"].as_f64().unwrap() > b["area_um2"].as_f64().unwrap() * 1.1, "{what}: {} vs {}", p["area_um2"], b["area_um2"]);
+    }
+}
+
 #[test]
 fn report_on_a_small_config_writes_json_markdown_and_plots() {
     let d = dir("report");
