@@ -51,8 +51,8 @@ fn decoder_core_elaborates_with_memories_as_black_boxes() {
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
     let cells = hw::yosys::elaborate(&m.name, &m.verilog, &target.join("tmp/ae-elab").join(&m.name)).unwrap();
     let mems = hw::memories("dec_core", &p).unwrap();
-    assert_eq!(mems.len(), 5, "two CTU banks, the line buffer, the coefficient memory, the WPP context storage: {mems:?}");
-    assert_eq!(cells.get("tcgen_ram"), Some(&5), "the core's memories are black boxes: {cells:?}");
+    assert_eq!(mems.len(), 6, "two CTU banks, the line buffer, the coefficient memory, the WPP context storage, syn_dec's depth line buffer: {mems:?}");
+    assert_eq!(cells.get("tcgen_ram"), Some(&6), "the core's memories are black boxes: {cells:?}");
     assert_eq!(mems[0].1 * mems[0].2 as u64, 16 * 16 * 8, "a CTU bank: 16 lines of 16 samples");
     assert_eq!(mems[2].1 * mems[2].2 as u64, 256 * 8, "a line buffer: 256 samples");
     assert!(cells.values().sum::<u64>() > 1000, "dec_core: suspiciously small design: {cells:?}");
@@ -72,7 +72,7 @@ fn decoder_core_synthesizes_with_memories_as_sram() {
     let lib = hw::yosys::asap7_liberty(&target.join("tmp/hw-synth"));
     let s = hw::yosys::synth_cached(&m.name, &m.verilog, lib.as_deref(), &target.join("tmp/ae-synth").join(&m.name), &target.join("tmp/tcgen-synth/cache")).unwrap();
     let mems = hw::memories("dec_core", &p).unwrap();
-    assert_eq!(s.generic_by_type.get("tcgen_ram"), Some(&5), "the core's memories are black boxes: {:?}", s.generic_by_type);
+    assert_eq!(s.generic_by_type.get("tcgen_ram"), Some(&6), "the core's memories are black boxes: {:?}", s.generic_by_type);
     assert!(s.generic_cells > 10000, "dec_core: suspiciously small netlist ({} cells)", s.generic_cells);
     let a = block_area(&m.name, &s.generic_by_type, s.area_um2, s.flops, mems.into_iter().map(|(name, words, width)| area_energy::area::Memory { name, words, width }).collect(), &node("asap7").unwrap()).unwrap();
     let mem_um2 = a.memory_um2;

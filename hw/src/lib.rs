@@ -164,8 +164,15 @@ pub fn block(name: &str, p: &golden::Params) -> Result<GeneratedModule, String> 
 pub fn memories(name: &str, p: &golden::Params) -> Result<Vec<(String, u64, u32)>, String> {
     let wpp = || res_dec::MEMORIES.iter().map(|(n, w, b)| (n.to_string(), *w, *b));
     Ok(match name {
-        "res_dec" | "syn_dec" => wpp().collect(),
-        "res_enc" | "syn_enc" => res_enc::memories(tu_params(p)?.1),
+        "res_dec" => wpp().collect(),
+        "syn_dec" => wpp().chain(syn_dec::memories(p.bitstream.ctu_size.trailing_zeros())).collect(),
+        "res_enc" => res_enc::memories(tu_params(p)?.1),
+        "syn_enc" => {
+            let mut v = res_enc::memories(tu_params(p)?.1);
+            // the same depth line buffer as syn_dec's
+            v.extend(syn_dec::memories(p.bitstream.ctu_size.trailing_zeros()));
+            v
+        }
         "enc_core" => {
             let mut v = memories("recon", p)?;
             for i in 0..p.rtl.cabac_engines {
@@ -193,7 +200,7 @@ pub fn memories(name: &str, p: &golden::Params) -> Result<Vec<(String, u64, u32)
         "recon" | "dec_core" => {
             let mut v: Vec<_> = recon::memories(&recon::ReconParams::of(p)?).into_iter().map(|m| (m.name, m.words, m.bits)).collect();
             if name == "dec_core" {
-                v.extend(wpp());
+                v.extend(memories("syn_dec", p)?);
             }
             v
         }

@@ -46,7 +46,9 @@
 //! Neighbour state: intra modes of the left column and the top row of the current CTU
 //! (per 4 samples; the top row reset to DC at each CTU, the left column carried to the
 //! next CTU), CU depths of the left column and the top row (per 8 samples), and a line
-//! buffer of the bottom-row depths of each CTU column for the next CTU row.
+//! buffer of the bottom-row depths of each CTU column for the next CTU row (a
+//! `tcgen_ram` macro, [`memories`], read one cycle ahead of S_CTU: no extra cycle; it
+//! was 2,048 flip-flops at CTU 32).
 //!
 //! A rust-hdl Verilog wrapper; Verilator is the proof.
 
@@ -127,6 +129,13 @@ impl<const L: u32> Logic for SynDec<L> {
     }
 }
 
+/// The memory macro of `syn_dec` itself (beside its `res_dec`'s): the CU depths of
+/// each CTB column's bottom row for the CTB row below, 2 bits per 8 samples, for
+/// pictures up to 8192 wide: (instance, words, bits per word).
+pub fn memories(log2_ctb: u32) -> Vec<(String, u64, u32)> {
+    vec![("u_abuf (bottom-row CU depths per CTB column)".into(), 8192u64 >> log2_ctb, 2 << log2_ctb.saturating_sub(3))]
+}
+
 /// The residual parser as a module of its own name inside this block's file.
 fn res_dec_core() -> String {
     let m = crate::generate(&mut crate::res_dec::ResDec::default(), "syn_dec_res_dec");
@@ -138,7 +147,6 @@ fn body(log2_ctb: u32) -> String {
     use golden::cabac::Contexts as C;
     let n4 = 1usize << (log2_ctb - 2);
     let n8 = 1usize << (log2_ctb - 3);
-    let maxw = 8192usize >> log2_ctb;
     let vars = [
         ("TUFIFODECL", crate::common::out_fifo_decl("47", "tu_ready")),
         ("TUFIFOUPD", crate::common::out_fifo_update("tpush", "tpush_data")),
@@ -150,7 +158,6 @@ fn body(log2_ctb: u32) -> String {
         ("I4", (log2_ctb - 2).to_string()),
         ("I8", (log2_ctb - 3).to_string()),
         ("DW", (2 * n8).to_string()),
-        ("MAXWM1", (maxw - 1).to_string()),
         ("AB", (13 - log2_ctb).to_string()),
         ("MASKS", masks(n4, n8, log2_ctb)),
         ("MPMDERIVE", MPM_DERIVE.to_string()),
@@ -349,7 +356,6 @@ const TEMPLATE: &str = r#"
     reg [5:0] tmode [0:$N4M1];
     reg [1:0] ldep [0:$N8M1];
     reg [1:0] tdep [0:$N8M1];
-    reg [$DW-1:0] abuf [0:$MAXWM1];
     reg availl_ctu;
     reg availa_ctu;
 
@@ -428,8 +434,16 @@ $MPMDERIVE
     wire [$N4-1:0] lmode_we;
     wire [$N4-1:0] tmode_we;
 $MASKS
-    wire [$DW-1:0] aword = abuf[ctbx[$AB-1:0]];
     wire [$DW-1:0] tdep_word = {$TDEPCAT};
+    // the line buffer of each CTB column's bottom-row depths (a memory macro): written
+    // at the CTB's end, read every cycle (registered) at the column S_CTU will take: the
+    // next one while the end_of_slice_segment_flag bin is awaited (S_WAIT), else the
+    // current one (S_CTU follows S_SEND or that bin)
+    wire [$DW-1:0] aword;
+    wire [9:0] ctbx_inc = (ctbx + 10'd1 == wctb) ? 10'd0 : ctbx + 10'd1;
+    wire [9:0] a_ra = (st == S_WAIT) ? ctbx_inc : ctbx;
+    tcgen_ram #(.W($DW), .A($AB)) u_abuf (.clock(clock), .re(1'b1), .ra(a_ra[$AB-1:0]), .rd(aword),
+        .we(st == S_CTUEND), .wa(ctbx[$AB-1:0]), .wd(tdep_word), .wm({$DW{1'b1}}));
 
     // ---- outputs ----
     reg tpush;
@@ -458,7 +472,7 @@ $TUFIFOUPD    assign tu_valid = (o_count != 2'd0);
     assign tu_qp = o_d0[7:2];
     assign tu_bypass = o_d0[1];
     assign tu_cbf = o_d0[0];
-    wire unused_ok = &{1'b1, psz, py, rx[13], ry[13], cpx[13], cpy[13], tpx[0], tpy[0], ca_m[5], ca_p[5], csize[13], usize[13], psz[13]};
+    wire unused_ok = &{1'b1, a_ra[9:$AB], psz, py, rx[13], ry[13], cpx[13], cpy[13], tpx[0], tpy[0], ca_m[5], ca_p[5], csize[13], usize[13], psz[13]};
 
 
     integer i;
@@ -688,7 +702,6 @@ $TUFIFOUPD    assign tu_valid = (o_count != 2'd0);
                     end
                 end
                 S_CTUEND: begin
-                    abuf[ctbx[$AB-1:0]] <= tdep_word;
                     ask(E_EOS, 2'd2, 8'd0);
                 end
                 S_WAIT: if (bin_in) begin

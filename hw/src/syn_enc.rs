@@ -45,7 +45,8 @@
 //! CU costs about 8 commands plus its residual at about one bin per cycle. Neighbour
 //! state per 8 samples: intra modes and CU depths of the left column and top row of the
 //! current CTU (modes reset to DC at each CTU; the left column carries to the next CTU)
-//! and a line buffer of each CTU column's bottom-row depths for the next CTU row.
+//! and a line buffer of each CTU column's bottom-row depths for the next CTU row (a
+//! `tcgen_ram` macro, [`crate::syn_dec::memories`]; it was 2,048 flip-flops at CTU 32).
 //! Emulation prevention is a one-byte-state stage on `res_enc`'s output (an inserted
 //! 0x03 holds the byte one cycle).
 //!
@@ -144,7 +145,6 @@ fn body(p: &golden::Params) -> String {
     let log2_ctb = p.bitstream.ctu_size.trailing_zeros();
     let log2nm = p.bitstream.max_tu_size.trailing_zeros();
     let n8 = 1usize << (log2_ctb - 3);
-    let maxw = 8192usize >> log2_ctb;
     let i8 = log2_ctb - 3;
     let mut masks = String::new();
     for i in 0..n8 {
@@ -160,7 +160,6 @@ fn body(p: &golden::Params) -> String {
         ("N8", n8.to_string()),
         ("I8", i8.to_string()),
         ("DW", (2 * n8).to_string()),
-        ("MAXWM1", (maxw - 1).to_string()),
         ("AB", (13 - log2_ctb).to_string()),
         ("MASKS", masks),
         ("MPMDERIVE", crate::syn_dec::MPM_DERIVE.to_string()),
@@ -263,7 +262,6 @@ const TEMPLATE: &str = r#"
     reg [5:0] tmode [0:$N8M1];
     reg [1:0] ldep [0:$N8M1];
     reg [1:0] tdep [0:$N8M1];
-    reg [$DW-1:0] abuf [0:$MAXWM1];
     reg availl_ctu;
     reg availa_ctu;
 
@@ -309,8 +307,13 @@ $MPMDERIVE
     wire [$N8-1:0] l_we;
     wire [$N8-1:0] t_we;
 $MASKS
-    wire [$DW-1:0] aword = abuf[ctbx[$AB-1:0]];
     wire [$DW-1:0] tdep_word = {$TDEPCAT};
+    // the line buffer of each CTB column's bottom-row depths (a memory macro): written
+    // at the CTB's end, read every cycle (registered) at the current column: S_CTU
+    // never follows the state that moves to the next CTB (S_NEXT) directly
+    wire [$DW-1:0] aword;
+    tcgen_ram #(.W($DW), .A($AB)) u_abuf (.clock(clock), .re(1'b1), .ra(ctbx[$AB-1:0]), .rd(aword),
+        .we(st == S_CTUEND), .wa(ctbx[$AB-1:0]), .wd(tdep_word), .wm({$DW{1'b1}}));
 
     // ---- emulation prevention on the binarizer's bytes ----
     reg [1:0] zc;
@@ -463,7 +466,6 @@ $MASKS
                 end
                 // end_of_slice_segment_flag
                 S_CTUEND: begin
-                    abuf[ctbx[$AB-1:0]] <= tdep_word;
                     if (addr + 19'd1 == eaddr) send(2'd2, 2'd2, 8'd0, 5'd1, 3'd0, S_FIN);
                     else send(2'd2, 2'd2, 8'd0, 5'd0, 3'd0, S_NEXT);
                 end
