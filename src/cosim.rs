@@ -457,6 +457,11 @@ pub struct SynthArgs {
     pub out: PathBuf,
     #[arg(long)]
     pub json: bool,
+    /// Also estimate each block's critical path on the liberty (ABC's static timing
+    /// after delay-oriented mapping, buffering and sizing to the config's
+    /// `rtl.clock_mhz`; no wires, no register overhead): the clock the logic allows.
+    #[arg(long)]
+    pub timing: bool,
 }
 
 /// `tcgen synth`: yosys on generated blocks, cells and (with a liberty) area / NAND2-eq.
@@ -490,7 +495,31 @@ pub fn synth(a: SynthArgs) -> Result<()> {
                 r.seconds
             );
         }
-        all.push(r);
+        let t = match (&lib, a.timing) {
+            (Some(l), true) => {
+                let t = hw::yosys::timing_cached(&b.name, &b.verilog, l, &a.out.join(&b.name), &crate::synth_cache(), 1e6 / p.rtl.clock_mhz).map_err(|e| anyhow::anyhow!(e))?;
+                if !a.json {
+                    println!(
+                        "{:<10} critical path {:>7.1} ps ({} cells): at most {:.0} MHz from logic alone (target {:.0} ps: {})",
+                        t.module,
+                        t.delay_ps,
+                        t.cells,
+                        t.fmax_mhz(),
+                        t.target_ps,
+                        if t.delay_ps <= t.target_ps { "met" } else { "NOT met" }
+                    );
+                }
+                Some(t)
+            }
+            (None, true) => anyhow::bail!("--timing needs a liberty (--liberty FILE, or ../shared/asap7)"),
+            _ => None,
+        };
+        // the synthesis result's fields, plus `timing` with --timing
+        let mut v = serde_json::to_value(&r)?;
+        if let (Some(t), Some(o)) = (t, v.as_object_mut()) {
+            o.insert("timing".into(), serde_json::to_value(t)?);
+        }
+        all.push(v);
     }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&all)?);

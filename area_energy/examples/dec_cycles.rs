@@ -4,7 +4,7 @@
 //! CU-level bins that `syn_dec` asks for one at a time.
 //!
 //! `cargo run --release -p area_energy --example dec_cycles [QP...]` (needs verilator).
-use area_energy::cycle::{residual_events, ResidualEvents};
+use area_energy::cycle::records_events;
 use golden::config::{Params, StrategyKind};
 use golden::pipeline::{self, RateTarget};
 use sim::{BuildOptions, Model};
@@ -27,16 +27,7 @@ fn main() {
             let r = sim::dec_core::run(&mut model, &s, 0, 1, 50_000_000).unwrap();
             assert_eq!(r.mismatches, 0);
             let tr = golden::decoder::decode_traced(&enc.encoded.annexb).unwrap();
-            let mut ev = ResidualEvents::default();
-            for rec in tr.records.iter().filter(|r| r.cbf) {
-                let n = 1usize << rec.log2;
-                let mut lv = vec![0i32; n * n];
-                for &(pos, l) in &rec.levels {
-                    lv[pos as usize] = l;
-                }
-                let si = golden::residual::scan_idx_for(rec.log2 as u32, rec.c_idx as u32, rec.mode, false);
-                ev.add(&residual_events(&lv, rec.log2 as u32, si, p.bitstream.sign_data_hiding && !rec.bypass));
-            }
+            let ev = records_events(&tr.records, p.bitstream.sign_data_hiding);
             let cu_bins = tr.bins - ev.bins();
             let luma = tr.records.iter().filter(|r| r.c_idx == 0).count();
             let mt = area_energy::core_cycles::dec_core(&area_energy::core_cycles::DecCoreConfig::of(&p), &enc.encoded.annexb).unwrap();

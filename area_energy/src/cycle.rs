@@ -656,6 +656,9 @@ impl ResidualEvents {
     }
 }
 
+/// Bypass bins `hw::res_dec` decodes per cycle ([`golden::config::RES_DEC_BYPASS_BINS`]).
+pub const KB: u64 = golden::config::RES_DEC_BYPASS_BINS as u64;
+
 /// [`ResidualEvents`] of a block of `1 << log2` squared levels (raster, at least one
 /// non-zero), scan `scan_idx`, sign hiding as signalled (and not transquant bypass).
 ///
@@ -664,11 +667,28 @@ impl ResidualEvents {
 /// last position; per sub-block from the last one down: one cycle for its
 /// coded_sub_block_flag (decoded or inferred), then (if coded) one per scan position
 /// visited by the significance phase (the inferred DC included), one per greater1
-/// flag, one for greater2, the signs two per cycle, and per coefficient either one
-/// cycle (no remaining level) or one per prefix bin plus the suffix bins two per
-/// cycle; one end cycle.
+/// flag, one for greater2, the signs [`KB`] per cycle, and per coefficient either one
+/// cycle (no remaining level) or its coeff_abs_level_remaining bins (prefix and
+/// suffix) [`KB`] per cycle; one end cycle.
 pub fn residual_events(levels: &[i32], log2: u32, scan_idx: u32, sign_hiding: bool) -> ResidualEvents {
     walk_residual(levels, log2, scan_idx, sign_hiding, None)
+}
+
+/// [`ResidualEvents`] summed over the coded blocks of a traced stream
+/// (`golden::decoder::decode_traced(..).records`), sign hiding as `sign_hiding` says
+/// (never on transquant-bypass blocks).
+pub fn records_events(records: &[golden::decoder::TuRecord], sign_hiding: bool) -> ResidualEvents {
+    let mut ev = ResidualEvents::default();
+    for rec in records.iter().filter(|r| r.cbf) {
+        let n = 1usize << rec.log2;
+        let mut lv = vec![0i32; n * n];
+        for &(pos, l) in &rec.levels {
+            lv[pos as usize] = l;
+        }
+        let si = golden::residual::scan_idx_for(rec.log2 as u32, rec.c_idx as u32, rec.mode, false);
+        ev.add(&residual_events(&lv, rec.log2 as u32, si, sign_hiding && !rec.bypass));
+    }
+    ev
 }
 
 /// One cycle of `res_dec` on a block, after its command cycle.
@@ -792,7 +812,7 @@ fn walk_residual(levels: &[i32], log2: u32, scan_idx: u32, sign_hiding: bool, st
         let hidden = sign_hiding && sig_pos[0] as i32 - sig_pos[nsig - 1] as i32 > 3;
         let nsign = (nsig - hidden as usize) as u64;
         e.signs += nsign;
-        cyc.plain(nsign.div_ceil(2));
+        cyc.plain(nsign.div_ceil(KB));
         let mut rice = 0u32;
         let mut first_coeff2 = 1u32;
         for (j, &a) in abs.iter().enumerate() {
@@ -803,8 +823,8 @@ fn walk_residual(levels: &[i32], log2: u32, scan_idx: u32, sign_hiding: bool, st
                 let (prefix, suffix) = golden::residual::remaining_lengths(v, rice);
                 e.rem_prefix += prefix as u64;
                 e.rem_suffix += suffix as u64;
-                // prefix bins one per cycle, suffix bins two per cycle
-                cyc.coef(prefix as u64 + (suffix as u64).div_ceil(2));
+                // the codeword's bins (prefix and suffix) KB per cycle
+                cyc.coef((prefix as u64 + suffix as u64).div_ceil(KB));
                 rice = golden::residual::next_rice(rice, a as u64);
             } else {
                 cyc.coef(1); // PH_COEF: the level is out without a bin

@@ -168,6 +168,12 @@ impl Default for EncoderParams {
     }
 }
 
+/// Bypass bins the decoder's residual parser (`hw::res_dec`) decodes per cycle: sign
+/// bins, and the prefix and suffix bins of one coeff_abs_level_remaining codeword, by a
+/// chain of this many bypass steps (a restoring division of the offset by the range).
+/// A design constant shared by the RTL generator and the cycle models.
+pub const RES_DEC_BYPASS_BINS: u32 = 4;
+
 /// Hardware micro-architecture parameters (RTL generator, cycle and area models).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields, default)]

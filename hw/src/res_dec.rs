@@ -39,14 +39,21 @@
 //!   After an error every op 1 or 2 answers one kind-3 beat until `reset`: the parser
 //!   never hangs on a corrupt stream (it only waits for bytes or for `out_ready`).
 //!
-//! Micro-architecture: one engine request per cycle at most, its bin used in the same
+//! Micro-architecture: one engine request per cycle at most, its bins used in the same
 //! cycle by the state machine (context update written back to the context memory,
 //! next context selected from registers): decisions at one bin per cycle while 9 bits
-//! are buffered; sign bins and the suffix bits of remaining levels (bypass) two per
-//! cycle while two or more are left (a second bypass step chained on the first). A coefficient with a remaining level goes out in
-//! the cycle of its last bin. Cycles without a bin: one per sub-block without a coded
-//! flag, one per coefficient without a remaining level (its output beat), one for the
-//! last position, one per TU end.
+//! are buffered; bypass bins of signs and of coeff_abs_level_remaining up to
+//! KB = [`golden::config::RES_DEC_BYPASS_BINS`] (4) per cycle, a chain of KB
+//! restoring-division steps of the offset by the range on the next KB buffered bits:
+//! the signs of a sub-block KB per cycle, and a coefficient's whole codeword (prefix
+//! ones, the 0 that ends them, the suffix whose length the prefix gives) KB bins per
+//! cycle, the chain's stages telling prefix from suffix and stopping where the
+//! codeword ends (one codeword per cycle at most). A coefficient with a remaining
+//! level goes out in the cycle of its last bin. Cycles without a bin: one per
+//! sub-block without a coded flag, one per coefficient without a remaining level (its
+//! output beat), one for the last position, one per TU end. On tensor blocks
+//! (sim/tests/res_dec.rs) this runs 1.77-1.80 bins per cycle (1.13-1.18 with two
+//! bypass bins per cycle for signs and suffixes and one per prefix bin).
 //! Output through a 2-entry FIFO; `cmd_ready` depends on registers only.
 //!
 //! A rust-hdl Verilog wrapper (a state machine with tables generated from golden/);
@@ -150,6 +157,57 @@ pub(crate) fn tables() -> String {
     t
 }
 
+/// Bypass bins per cycle ([`golden::config::RES_DEC_BYPASS_BINS`]).
+const KB: u32 = golden::config::RES_DEC_BYPASS_BINS;
+
+/// The bypass chain of a cycle: `kb` restoring-division steps of the offset by the
+/// range on the next buffered bits (`mb_o{i}` bin i, `mb_v{i}` the offset after i
+/// bins); the sign bins taken this cycle (`mb_nsg`); the remaining-level codeword's
+/// stages (`rs_*{i}`: done, error, in the suffix, prefix ones, suffix bits left, suffix
+/// value) and the bins it takes (`mb_nrem`); the offset after this cycle's bins.
+fn bypass_chain(kb: u32) -> String {
+    assert!((1..=8).contains(&kb), "bypass bins per cycle {kb}: 1..=8 (9 bits are buffered)");
+    let mut s = String::from("    // ---- bypass bins of this cycle: a chain of restoring-division steps ----\n    wire [8:0] mb_v0 = off;\n");
+    for i in 0..kb {
+        let n = i + 1;
+        s.push_str(&format!(
+            "    wire [9:0] mb_t{i} = {{mb_v{i}, top[{b}]}};\n    wire mb_o{i} = (mb_t{i} >= {{1'b0, rng}});\n    wire [9:0] mb_d{i} = mb_t{i} - {{1'b0, rng}};\n    wire [8:0] mb_v{n} = mb_o{i} ? mb_d{i}[8:0] : mb_t{i}[8:0];\n",
+            b = 8 - i
+        ));
+    }
+    s.push_str(&format!(
+        "    wire [4:0] mb_left = nsign - j;\n    wire [4:0] mb_nsg = (mb_left > 5'd{kb}) ? 5'd{kb} : mb_left;\n"
+    ));
+    s.push_str(
+        "    // coeff_abs_level_remaining (9.3.3.11): prefix ones, the 0 that ends them, the\n    // suffix (cRiceParam bits, or prefix - 3 + cRiceParam after more than 3 ones)\n    wire rs_dn0 = 1'b0;\n    wire rs_er0 = 1'b0;\n    wire rs_sf0 = (ph == PH_REMS);\n    wire [5:0] rs_p0 = (ph == PH_COEF) ? 6'd0 : rpre;\n    wire [4:0] rs_k0 = rk;\n    wire [23:0] rs_s0 = (ph == PH_REMS) ? {1'b0, rsuf} : 24'd0;\n",
+    );
+    for i in 0..kb {
+        let n = i + 1;
+        s.push_str(&format!(
+            "    wire rs_a{i} = ~rs_dn{i} & ~rs_er{i};
+    wire [5:0] rs_l{i} = (rs_p{i} <= 6'd3) ? {{3'd0, rice}} : (rs_p{i} - 6'd3 + {{3'd0, rice}});
+    wire rs_dn{n} = rs_dn{i} | (rs_a{i} & (rs_sf{i} ? (rs_k{i} == 5'd1) : (~mb_o{i} & (rs_l{i} == 6'd0))));
+    wire rs_er{n} = rs_er{i} | (rs_a{i} & ~rs_sf{i} & (mb_o{i} ? (rs_p{i} == 6'd32) : ((rs_p{i} > 6'd3) & (rs_l{i} > 6'd24))));
+    wire rs_sf{n} = rs_sf{i} | (rs_a{i} & ~mb_o{i});
+    wire [5:0] rs_p{n} = (rs_a{i} & ~rs_sf{i} & mb_o{i}) ? (rs_p{i} + 6'd1) : rs_p{i};
+    wire [4:0] rs_k{n} = ~rs_a{i} ? rs_k{i} : rs_sf{i} ? (rs_k{i} - 5'd1) : ~mb_o{i} ? rs_l{i}[4:0] : rs_k{i};
+    wire [23:0] rs_s{n} = (rs_a{i} & rs_sf{i}) ? {{rs_s{i}[22:0], mb_o{i}}} : rs_s{i};
+"
+        ));
+    }
+    let acts: Vec<String> = (0..kb).map(|i| format!("{{3'd0, rs_a{i}}}")).collect();
+    s.push_str(&format!("    wire [3:0] mb_nrem = {};\n", acts.join(" + ")));
+    s.push_str("    wire mb_sign = (ph == PH_SIGN);\n    wire mb_rem = (ph == PH_COEF) | (ph == PH_REMP) | (ph == PH_REMS);\n");
+    s.push_str("    wire [3:0] mb_n = mb_sign ? mb_nsg[3:0] : mb_nrem;\n    reg [8:0] mb_off;\n    always @(*) begin\n        case (mb_n)\n");
+    for i in 0..=kb {
+        s.push_str(&format!("            4'd{i}: mb_off = mb_v{i};\n"));
+    }
+    s.push_str("            default: mb_off = off;\n        endcase\n    end\n");
+    let unused: Vec<String> = (0..kb).flat_map(|i| [format!("mb_t{i}[9]"), format!("mb_d{i}[9]")]).collect();
+    s.push_str(&format!("    wire unused_mb = &{{1'b1, mb_nsg[4], {}}};\n", unused.join(", ")));
+    s
+}
+
 fn body() -> String {
     use golden::cabac::Contexts as C;
     let vars = [
@@ -163,6 +221,9 @@ fn body() -> String {
         ("FIFOUPD", crate::common::out_fifo_update("push", "push_data")),
         ("NCTX", C::COUNT.to_string()),
         ("LASTCTX", (C::COUNT - 1).to_string()),
+        ("MBYPASS", bypass_chain(KB)),
+        ("SGNSET", (0..KB).map(|i| format!("                    if (5'd{i} < mb_nsg) sgn[j[3:0] + 4'd{i}] <= mb_o{i};\n")).collect()),
+        ("KB", KB.to_string()),
         ("C_LASTX", C::LAST_X.to_string()),
         ("C_LASTY", C::LAST_Y.to_string()),
         ("C_CSBF", C::CSBF.to_string()),
@@ -294,18 +355,12 @@ $LPOSCTX
     wire [6:0] cst = (rctx <= 8'd$LASTCTX) ? cm[rctx] : 7'd0;
 
 $ENGINE    wire bin = n_bin;
-    // a second bypass bin in the same cycle: signs and remaining-level suffix bits go
-    // two per cycle while two or more are left
-    wire [9:0] b2_off1 = {b_off2[8:0], top[7]};
-    wire b2 = (b2_off1 >= {1'b0, rng});
-    wire [9:0] b2_off2 = b2 ? (b2_off1 - {1'b0, rng}) : b2_off1;
-    wire dbl = ((ph == PH_SIGN) & (j + 5'd2 <= nsign)) | ((ph == PH_REMS) & (rk >= 5'd2));
-
+$MBYPASS
     // engine init consumes 9 bits
     wire einit = (ph == PH_EINIT) & (nb >= 5'd9);
     // byte alignment: the bits left of the current byte
     wire align = ph == PH_ALIGN;
-    wire [4:0] used = einit ? 5'd9 : align ? {2'd0, nb[2:0]} : fire ? (dbl ? 5'd2 : {1'b0, n_used}) : 5'd0;
+    wire [4:0] used = einit ? 5'd9 : align ? {2'd0, nb[2:0]} : fire ? ((mb_sign | mb_rem) ? {1'b0, mb_n} : {1'b0, n_used}) : 5'd0;
     wire [4:0] rem = nb - used;
     wire [23:0] shifted = bbuf << used;
     assign bs_ready = ~eos & (nb <= 5'd16);
@@ -326,11 +381,11 @@ $CTXINIT
     wire [1:0] base = jlow ? (2'd2 + {1'b0, fc2}) : 2'd1;
     wire need_rem = (absinit >= base);
     // coeff_abs_level_remaining value (9.3.3.11) and the level
-    // the bin of this cycle finishes a remaining level: the last suffix bin, or the
-    // prefix-ending 0 when no suffix follows (prefix <= 3 and cRiceParam 0)
-    wire [5:0] rpre_e = (ph == PH_COEF) ? 6'd0 : rpre;
-    wire [23:0] rsuf_e = (ph == PH_REMS) ? (dbl ? {rsuf[21:0], bin, b2} : {rsuf, bin}) : 24'd0;
-    wire fin_rem = fire & ((((ph == PH_COEF) | (ph == PH_REMP)) & ~bin & (rpre_e <= 6'd3) & (rice == 3'd0)) | ((ph == PH_REMS) & ((rk == 5'd1) | (rk == 5'd2))));
+    // this cycle's bins finish a remaining level: its last suffix bin, or the
+    // prefix-ending 0 when no suffix follows, is among them
+    wire [5:0] rpre_e = rs_p$KB;
+    wire [23:0] rsuf_e = rs_s$KB;
+    wire fin_rem = fire & mb_rem & rs_dn$KB & ~rs_er$KB;
     wire [5:0] rp3 = rpre_e - 6'd3;
     wire [26:0] big = ((27'd1 << rp3[4:0]) + 27'd2) << rice;
     wire [26:0] remv = (rpre_e <= 6'd3) ? (({21'd0, rpre_e} << rice) + {3'd0, rsuf_e}) : (big + {3'd0, rsuf_e});
@@ -344,8 +399,6 @@ $CTXINIT
     // a coefficient finishes: without a remaining level (a cycle without a bin), or on
     // its remaining level's last bin
     wire emitting = ((ph == PH_COEF) & ~need_rem & o_room) | fin_rem;
-    // suffix length after the prefix (bin 0 ends it)
-    wire [5:0] rk_big = rpre - 6'd3 + {3'd0, rice};
 
     // ---- outputs ----
     reg push;
@@ -384,7 +437,7 @@ $FIFOUPD    assign out_valid = (o_count != 2'd0);
     wire [7:0] cm_wa = (ph == PH_CINIT) ? idx : rv ? rv_a : rctx;
     wire [6:0] cm_wd = (ph == PH_CINIT) ? init_state : rv ? sv_rd : n_state;
 
-    wire unused_ok = &{1'b1, b2_off2[9], prod[15:13], pre0[15:7], rk_big[5], rp3[5], remv[26:17], av[26:17], rthr[26:0] == 27'd0, sbw[3]};
+    wire unused_ok = &{1'b1, prod[15:13], pre0[15:7], rp3[5], remv[26:17], av[26:17], rthr[26:0] == 27'd0, sbw[3]};
 
     always @(posedge clock) begin
         if (reset) begin
@@ -402,7 +455,7 @@ $FIFOUPD    assign out_valid = (o_count != 2'd0);
             if (bs_fire & bs_last) eos <= 1'b1;
             if (fire) begin
                 rng <= n_rng;
-                off <= dbl ? b2_off2[8:0] : n_off;
+                off <= (mb_sign | mb_rem) ? mb_off : n_off;
             end
             if (cm_we) cm[cm_wa] <= cm_wd;
             rv <= ph == PH_REST;
@@ -586,10 +639,8 @@ $FIFOUPD    assign out_valid = (o_count != 2'd0);
                     ph <= PH_SIGN;
                 end
                 PH_SIGN: if (fire) begin
-                    sgn[j[3:0]] <= bin;
-                    if (dbl) sgn[j[3:0] + 4'd1] <= b2;
-                    j <= j + (dbl ? 5'd2 : 5'd1);
-                    if (j + (dbl ? 5'd2 : 5'd1) == nsign) begin
+$SGNSET                    j <= j + mb_nsg;
+                    if (j + mb_nsg == nsign) begin
                         j <= 5'd0;
                         itm <= sigm;
                         rice <= 3'd0;
@@ -599,32 +650,13 @@ $FIFOUPD    assign out_valid = (o_count != 2'd0);
                     end
                 end
                 PH_COEF, PH_REMP, PH_REMS: begin
-                    if (ph == PH_COEF && need_rem && fire && !fin_rem) begin
-                        // the first prefix bin
-                        rsuf <= 23'd0;
-                        if (bin) begin
-                            rpre <= 6'd1;
-                            ph <= PH_REMP;
-                        end else begin
-                            rpre <= 6'd0;
-                            rk <= {2'd0, rice};
-                            ph <= PH_REMS;
-                        end
-                    end else if (ph == PH_REMP && fire && !fin_rem) begin
-                        if (bin) begin
-                            rpre <= rpre + 6'd1;
-                            if (rpre == 6'd32) ph <= PH_ERRB;
-                        end else if (rpre <= 6'd3) begin
-                            rk <= {2'd0, rice};
-                            ph <= PH_REMS;
-                        end else if (rk_big > 6'd24) ph <= PH_ERRB;
-                        else begin
-                            rk <= rk_big[4:0];
-                            ph <= PH_REMS;
-                        end
-                    end else if (ph == PH_REMS && fire && !fin_rem) begin
-                        rsuf <= dbl ? {rsuf[20:0], bin, b2} : {rsuf[21:0], bin};
-                        rk <= rk - (dbl ? 5'd2 : 5'd1);
+                    if (fire && rs_er$KB) ph <= PH_ERRB;
+                    else if (fire && !fin_rem) begin
+                        // the codeword goes on next cycle
+                        rpre <= rs_p$KB;
+                        rk <= rs_k$KB;
+                        rsuf <= rs_s$KB[22:0];
+                        ph <= rs_sf$KB ? PH_REMS : PH_REMP;
                     end else if (emitting && lvl_bad) ph <= PH_ERRB;
                     else if (emitting) begin
                         if (fin_rem) rice <= rice_n;

@@ -308,3 +308,107 @@ pub fn asap7_liberty(cache: &Path) -> Option<PathBuf> {
     }
     lib.is_file().then_some(lib)
 }
+
+/// A critical-path estimate of a module mapped onto a liberty ([`timing`]).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Timing {
+    pub module: String,
+    /// Arrival time at the end of the longest path of the mapped logic, ps: from a
+    /// register output, memory-macro output or input port (time 0) to a register
+    /// input or output port. No clock-to-q, setup or wire delay.
+    pub delay_ps: f64,
+    /// Cells on that path.
+    pub cells: u32,
+    /// The delay target given to the mapper and sizer, ps.
+    pub target_ps: f64,
+    pub seconds: f64,
+}
+
+impl Timing {
+    /// The clock this logic delay alone allows, MHz (an upper bound: registers and
+    /// wires come on top).
+    pub fn fmax_mhz(&self) -> f64 {
+        1e6 / self.delay_ps
+    }
+}
+
+/// The ABC script of [`timing`]: delay-oriented mapping (`&nf`) to the target, then
+/// buffering of high fanout, gate up- and down-sizing, and `stime -p` (the critical
+/// path with the liberty's delay tables). `{D}` is yosys's placeholder for `-D`.
+pub const TIMING_SCRIPT: &str = "+strash;&get,-n;&dch,-f;&nf,{D};&put;buffer,-p;upsize,{D};dnsize,{D};topo;stime,-p";
+
+/// Critical-path estimate of `verilog` (module `name`) on `liberty`: the generic
+/// synthesis of [`synth`], `dfflibmap`, then ABC with [`TIMING_SCRIPT`] at a target of
+/// `target_ps`; the result is ABC's static timing of the mapped, buffered and sized
+/// combinational logic between registers (the last `Path` line of `stime -p`). An
+/// estimate, not sign-off: no wires, no clock tree, no setup or clock-to-q, memory
+/// macro outputs arrive at time 0.
+pub fn timing(name: &str, verilog: &str, liberty: &Path, workdir: &Path, target_ps: f64) -> Result<Timing, String> {
+    std::fs::create_dir_all(workdir).map_err(|e| e.to_string())?;
+    let v = workdir.join(format!("{name}.v"));
+    std::fs::write(&v, verilog).map_err(|e| e.to_string())?;
+    let l = liberty.display();
+    let script = format!(
+        "read_verilog -sv {}; {}; dfflibmap -liberty {l}; abc -D {} -liberty {l} -script {TIMING_SCRIPT}",
+        v.display(),
+        synth_cmd(name),
+        target_ps.round() as u64
+    );
+    let yosys = crate::common::tool("yosys")?;
+    let t = std::time::Instant::now();
+    let out = Command::new(yosys).args(["-p", &script]).output().map_err(|e| format!("yosys: {e}"))?;
+    let log = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        let tail: Vec<&str> = log.lines().rev().take(5).collect();
+        return Err(format!("yosys/abc timing failed on {name}: {}\n{}", String::from_utf8_lossy(&out.stderr), tail.into_iter().rev().collect::<Vec<_>>().join("\n")));
+    }
+    parse_stime(name, &log, target_ps, t.elapsed().as_secs_f64())
+}
+
+/// The last critical-path report of ABC's `stime -p` in a yosys log: lines
+/// `ABC: Path  N --  node : fanin fanout CELL  A = .. Df = DELAY  slack ps ...`.
+fn parse_stime(name: &str, log: &str, target_ps: f64, seconds: f64) -> Result<Timing, String> {
+    let mut last = None;
+    for l in log.lines() {
+        let Some(rest) = l.trim().strip_prefix("ABC: Path") else { continue };
+        let Some((n, tail)) = rest.split_once("--") else { continue };
+        let Ok(n) = n.trim().parse::<u32>() else { continue };
+        let Some(df) = tail.split("Df =").nth(1) else { continue };
+        let Some(d) = df.split_whitespace().next().and_then(|d| d.parse::<f64>().ok()) else { continue };
+        last = Some((n, d));
+    }
+    let (n, d) = last.ok_or_else(|| format!("no critical path in ABC's report for {name} (stime -p printed no Path lines)"))?;
+    Ok(Timing { module: name.into(), delay_ps: d, cells: n + 1, target_ps, seconds })
+}
+
+/// [`timing`], kept under `cache` per hash of (module name, Verilog, liberty name and
+/// size, yosys version, flow, target).
+pub fn timing_cached(name: &str, verilog: &str, liberty: &Path, workdir: &Path, cache: &Path, target_ps: f64) -> Result<Timing, String> {
+    let lib_key = format!("{}:{}", liberty.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(), std::fs::metadata(liberty).map(|m| m.len()).unwrap_or(0));
+    let h = fnv(&[name, verilog, &lib_key, &version()?, &synth_cmd(name), TIMING_SCRIPT, &format!("{target_ps}")]);
+    let file = cache.join(format!("{name}-{h:016x}.timing.json"));
+    if let Ok(text) = std::fs::read_to_string(&file) {
+        if let Ok(s) = serde_json::from_str::<Timing>(&text) {
+            return Ok(s);
+        }
+    }
+    let s = timing(name, verilog, liberty, workdir, target_ps)?;
+    std::fs::create_dir_all(cache).map_err(|e| e.to_string())?;
+    let tmp = cache.join(format!(".{name}-t-{}", std::process::id()));
+    std::fs::write(&tmp, serde_json::to_string_pretty(&s).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    std::fs::rename(&tmp, &file).map_err(|e| e.to_string())?;
+    Ok(s)
+}
+
+#[cfg(test)]
+mod timing_tests {
+    #[test]
+    fn stime_report_is_parsed() {
+        let log = "ABC: Path  0 --       5 : 0    3 pi  A =   0.00  Df =   0.0   -0.0 ps  S =   0.0 ps  Cin =  0.0 ff  Cout =   2.2 ff  Cmax =   0.0 ff  G =    0  \n\
+ABC: Path  1 --    1399 : 3    1 AOI21x1_ASAP7_75t_R A =   0.12  Df = 960.6  -53.4 ps  S =  20.1 ps\n\
+ABC: Start-point = pi1 (x).  End-point = po2 (y).\n";
+        let t = super::parse_stime("x", log, 1000.0, 0.0).unwrap();
+        assert_eq!((t.delay_ps, t.cells), (960.6, 2));
+        assert!(super::parse_stime("x", "nothing", 1000.0, 0.0).is_err());
+    }
+}

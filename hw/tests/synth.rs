@@ -29,6 +29,27 @@ fn yosys_synthesizes_every_block() {
     }
 }
 
+/// ABC's static timing of the mapped logic (`tcgen synth --timing`) on two small
+/// blocks: a path through the CABAC engine's decision (table lookup, subtract, compare,
+/// renormalization) and through the dequantizer's multiply and shift.
+#[test]
+fn critical_path_estimates_on_asap7() {
+    hw::common::tool("yosys").unwrap_or_else(|e| panic!("{e}"));
+    let p = golden::Params::default();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hw-timing");
+    let Some(lib) = hw::yosys::asap7_liberty(&dir) else {
+        eprintln!("../shared/asap7 absent: no liberty, no timing (the estimate needs its delay tables)");
+        return;
+    };
+    for name in ["cabac_dec", "dequant"] {
+        let m = hw::block(name, &p).unwrap();
+        let t = hw::yosys::timing_cached(&m.name, &m.verilog, &lib, &dir.join(name), &dir.join("../tcgen-synth/cache"), 1000.0).unwrap();
+        eprintln!("{name}: {t:?}, at most {:.0} MHz", t.fmax_mhz());
+        // tens of ASAP7 cells of 5..100 ps each
+        assert!(t.cells >= 8 && t.delay_ps > 100.0 && t.delay_ps < 5000.0, "{name}: implausible critical path {t:?}");
+    }
+}
+
 // the slice-data writer (it holds the binarizer `res_enc`, flattened with it; about a
 // minute) in one test and the SATD unit, sign hiding and the control in another, so
 // that the test harness runs them side by side (`res_enc` alone: `tcgen synth --block
