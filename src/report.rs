@@ -62,6 +62,35 @@ pub struct ReportArgs {
     /// first time (cached); `tcgen run` sets it.
     #[arg(long)]
     pub core_parts: bool,
+    /// Also estimate every counted part's critical path on the liberty (`tcgen synth
+    /// --timing`: ABC's static timing, no wires or register overhead) and size the whole
+    /// cores again at the clock their slowest part allows (at most `rtl.clock_mhz`).
+    /// Needs a liberty; about as long as the parts' synthesis the first time (cached).
+    #[arg(long)]
+    pub timing: bool,
+}
+
+/// The timing estimates of a report (`--timing`).
+#[derive(Serialize)]
+struct TimingSection {
+    /// Each timed module (`hw::yosys::Timing`) with the clock its logic allows.
+    parts: Vec<serde_json::Value>,
+    /// The clock the decoder and encoder cores' slowest counted part allows, capped at
+    /// `rtl.clock_mhz` (None: no such core in this configuration).
+    decoder_clock_mhz: Option<f64>,
+    encoder_clock_mhz: Option<f64>,
+    how: &'static str,
+}
+
+/// The modules whose logic a whole core's area row counts (as `dec_core_row` /
+/// `enc_core_row` pick them).
+fn counted_parts(core: &str, core_parts: bool) -> &'static [&'static str] {
+    match (core, core_parts) {
+        ("decoder", true) => &["syn_dec", "recon", "inv_tq", "intra_pred"],
+        ("decoder", false) => &["res_dec", "inv_tq", "intra_pred"],
+        (_, true) => &["syn_enc", "search", "satd", "sdh", "recon", "fwd_tq", "inv_tq", "intra_pred"],
+        (_, false) => &["fwd_tq", "inv_tq", "intra_pred", "cabac_enc"],
+    }
 }
 
 /// Where a block's logic activity comes from.
@@ -542,6 +571,47 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         }
     };
 
+    // --timing: every counted part's critical path, the clock each core's slowest
+    // part allows
+    let timing = if a.timing {
+        let lib = liberty.as_deref().ok_or_else(|| anyhow!("--timing needs a liberty (--liberty FILE, or ../shared/asap7 with --node asap7)"))?;
+        let cores: Vec<(&str, bool)> = [("decoder", dec_core_row.is_some()), ("encoder", enc_core_row.is_some())].into_iter().filter(|(_, on)| *on).collect();
+        let mut names: Vec<&str> = cores.iter().flat_map(|(c, _)| counted_parts(c, a.core_parts).iter().copied()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let target_ps = 1e6 / p.rtl.clock_mhz;
+        let got = in_parallel(names.len(), |k| -> Result<hw::yosys::Timing> {
+            let m = hw::block(names[k], &p).map_err(|e| anyhow!(e))?;
+            eprintln!("timing {} (ABC static timing; cached under {}) ...", names[k], cache.display());
+            hw::yosys::timing_cached(&m.name, &m.verilog, lib, &a.out.join("timing").join(&m.name), &cache, target_ps).map_err(|e| anyhow!(e))
+        });
+        let got = got.into_iter().collect::<Result<Vec<_>>>()?;
+        let clock = |core: &str| -> Option<f64> {
+            cores.iter().any(|(c, _)| *c == core).then(|| {
+                counted_parts(core, a.core_parts)
+                    .iter()
+                    .filter_map(|n| got.iter().find(|t| t.module == *n))
+                    .map(|t| t.fmax_mhz())
+                    .fold(p.rtl.clock_mhz, f64::min)
+            })
+        };
+        Some(TimingSection {
+            parts: got
+                .iter()
+                .map(|t| {
+                    let mut v = json!(t);
+                    v["fmax_mhz"] = json!(t.fmax_mhz());
+                    v
+                })
+                .collect(),
+            decoder_clock_mhz: clock("decoder"),
+            encoder_clock_mhz: clock("encoder"),
+            how: "ABC static timing on the liberty after delay-oriented mapping to the clock period, buffering and gate sizing (hw::yosys::TIMING_SCRIPT): the longest path between registers, memory-macro outputs and ports, without wires, clock-to-q or setup; fmax = 1e6 / delay, an upper bound",
+        })
+    } else {
+        None
+    };
+
     // cycle model: values per cycle of each block at the operating point
     let lanes = p.rtl.samples_per_cycle;
     let tu_log2 = p
@@ -616,17 +686,23 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         for (core, blocks_core, module, model) in whole {
             let Some((vpc, area_um2)) = model else { continue };
             let pj = sizings.iter().find(|z| z.core == blocks_core && z.target == t.name).map(|z| z.pj_per_value).unwrap_or(0.0);
-            let s = sizing::size(&t, op.bits_per_value, vpc, p.rtl.clock_mhz, area_um2, node.utilization.value, pj);
-            sizings.push(CoreSizing {
-                core,
-                target: t.name.into(),
-                values_per_s: v,
-                clock_mhz: p.rtl.clock_mhz,
-                blocks: vec![(module.into(), vpc, s.instances)],
-                area_mm2: s.area_mm2,
-                power_w: s.power_w,
-                pj_per_value: s.pj_per_value,
-            });
+            // at the configured clock, and (--timing) at the clock the core's slowest
+            // part allows
+            let timed = timing.as_ref().and_then(|tm| if blocks_core == "decoder" { tm.decoder_clock_mhz } else { tm.encoder_clock_mhz });
+            let timed_name: &'static str = if blocks_core == "decoder" { "decoder core (cycle model, timed clock)" } else { "encoder core (cycle model, timed clock)" };
+            for (name, clock) in std::iter::once((core, p.rtl.clock_mhz)).chain(timed.map(|c| (timed_name, c))) {
+                let s = sizing::size(&t, op.bits_per_value, vpc, clock, area_um2, node.utilization.value, pj);
+                sizings.push(CoreSizing {
+                    core: name,
+                    target: t.name.into(),
+                    values_per_s: v,
+                    clock_mhz: clock,
+                    blocks: vec![(module.into(), vpc, s.instances)],
+                    area_mm2: s.area_mm2,
+                    power_w: s.power_w,
+                    pj_per_value: s.pj_per_value,
+                });
+            }
         }
     }
     let design = &sizing::targets()[0];
@@ -786,6 +862,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         "sizing": sizings,
         "decoder_core_model": dec_core_row,
         "encoder_core_model": enc_core_row,
+        "timing": timing,
         "reference": { "h265_encoder": h265_enc, "h265_decoder": h265_dec, "table_ii": reference::TABLE_II, "table_ii_values_per_s": reference::TABLE_II_VALUES_PER_S },
         "scope": "'decoder core (cycle model)' and 'encoder core (cycle model)' rows are whole dec_cores and enc_cores at the rate of the core's cycle model on the input (see decoder_core_model, encoder_core_model); the other tcgen rows are the blocks built so far (decoder: res_dec, the residual parser with its engine and contexts, + inv_tq + intra_pred; encoder: fwd_tq + inv_tq + cabac_enc), each replicated to the target rate; the CU-level parser (syn_dec's state machine), reconstruction, line buffers, the encoder's intra search, binarizer and bit packing are not in them yet",
     });
@@ -808,6 +885,10 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         dv,
         liberty.is_some(),
     );
+    let md = match &timing {
+        Some(tm) => md + &timing_markdown(tm, &sizings, p.rtl.clock_mhz),
+        None => md,
+    };
     write_atomic(&a.out.join("report.md"), md.as_bytes())?;
     println!("{md}");
     println!(
@@ -815,6 +896,26 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         a.out.display()
     );
     Ok(j)
+}
+
+/// The report's timing section (`--timing`).
+fn timing_markdown(tm: &TimingSection, sizings: &[CoreSizing], clock_mhz: f64) -> String {
+    let mut s = format!("\n## Timing (estimate)\n\n{}.\n\n| part | critical path ps | cells on it | at most MHz |\n|---|---|---|---|\n", tm.how);
+    for t in &tm.parts {
+        s += &format!(
+            "| {} | {:.1} | {} | {:.0} |\n",
+            t["module"].as_str().unwrap_or("?"),
+            t["delay_ps"].as_f64().unwrap_or(0.0),
+            t["cells"].as_u64().unwrap_or(0),
+            t["fmax_mhz"].as_f64().unwrap_or(0.0)
+        );
+    }
+    s += &format!("\nWhole cores at the clock their slowest counted part allows (at most the configured {clock_mhz:.0} MHz):\n\n| target | core | clock MHz | instances | area mm2 |\n|---|---|---|---|---|\n");
+    for z in sizings.iter().filter(|z| z.core.ends_with("timed clock)")) {
+        let inst = z.blocks.first().map(|b| b.2).unwrap_or(0);
+        s += &format!("| {} | {} | {:.0} | {inst} | {:.4} |\n", z.target, z.core, z.clock_mhz, z.area_mm2);
+    }
+    s
 }
 
 #[allow(clippy::too_many_arguments)]

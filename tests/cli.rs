@@ -238,11 +238,33 @@ fn report_core_parts_count_every_part_when_long() {
         let out_dir = d.join(tag);
         let mut args = vec!["report", "--activity", "rtl", "--config", cfg.to_str().unwrap(), "--vectors", "40", "--qps", "22", "--out", out_dir.to_str().unwrap(), "--quick-build"];
         if parts {
-            args.push("--core-parts");
+            // and every counted part's critical path, the cores sized at the clock it allows
+            args.extend(["--core-parts", "--timing"]);
         }
         let (ok, out, err) = tcgen_shared_synth(&args);
         assert!(ok, "{out}\n{err}");
         let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out_dir.join("report.json")).unwrap()).unwrap();
+        if parts {
+            let tm = &j["timing"];
+            let timed = tm["parts"].as_array().unwrap();
+            for n in ["syn_dec", "recon", "inv_tq", "intra_pred", "syn_enc", "search", "satd", "sdh", "fwd_tq"] {
+                let t = timed.iter().find(|t| t["module"] == n).unwrap_or_else(|| panic!("{n} not timed: {tm}"));
+                assert!(t["delay_ps"].as_f64().unwrap() > 100.0 && t["cells"].as_u64().unwrap() >= 8, "{t}");
+            }
+            for core in ["decoder", "encoder"] {
+                let clock = tm[format!("{core}_clock_mhz")].as_f64().unwrap();
+                let counted: &[&str] = if core == "decoder" { &["syn_dec", "recon", "inv_tq", "intra_pred"] } else { &["syn_enc", "search", "satd", "sdh", "recon", "fwd_tq", "inv_tq", "intra_pred"] };
+                let slowest = timed.iter().filter(|t| counted.contains(&t["module"].as_str().unwrap())).map(|t| t["fmax_mhz"].as_f64().unwrap()).fold(1000.0, f64::min);
+                assert_eq!(clock, slowest, "{core}: the clock of its slowest counted part");
+                let rows: Vec<&serde_json::Value> = j["sizing"].as_array().unwrap().iter().filter(|z| z["target"] == "100 Gbit/s int8 output" && z["core"].as_str().unwrap().starts_with(&format!("{core} core"))).collect();
+                assert_eq!(rows.len(), 2, "{core}: {rows:?}");
+                // at a slower clock, at least as many cores
+                assert!(rows[1]["blocks"][0][2].as_u64().unwrap() >= rows[0]["blocks"][0][2].as_u64().unwrap(), "{rows:?}");
+                assert!(std::fs::read_to_string(out_dir.join("report.md")).unwrap().contains("## Timing (estimate)"));
+            }
+        } else {
+            assert!(j["timing"].is_null(), "{}", j["timing"]);
+        }
         cores.push((j["decoder_core_model"].clone(), j["encoder_core_model"].clone()));
     }
     for (k, what) in [(0, "decoder"), (1, "encoder")] {
