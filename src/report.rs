@@ -70,11 +70,18 @@ pub struct ReportArgs {
     pub timing: bool,
 }
 
+/// A timed part: `hw::yosys::Timing` and the clock its logic allows.
+#[derive(Serialize)]
+struct TimedPart {
+    #[serde(flatten)]
+    timing: hw::yosys::Timing,
+    fmax_mhz: f64,
+}
+
 /// The timing estimates of a report (`--timing`).
 #[derive(Serialize)]
 struct TimingSection {
-    /// Each timed module (`hw::yosys::Timing`) with the clock its logic allows.
-    parts: Vec<serde_json::Value>,
+    parts: Vec<TimedPart>,
     /// The clock the decoder and encoder cores' slowest counted part allows, capped at
     /// `rtl.clock_mhz` (None: no such core in this configuration).
     decoder_clock_mhz: Option<f64>,
@@ -468,11 +475,17 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
     } else {
         Vec::new()
     };
-    let part = |n: &str| core_parts.iter().find(|(b, _)| b == n).map(|(_, um2)| *um2);
     let row = |n: &str| {
         rows.iter()
             .find(|r| r.block == n)
             .ok_or_else(|| anyhow!("block {n} missing"))
+    };
+    // a counted part's logic: a core part's (--core-parts), else the block row's
+    let logic = |n: &str| -> Result<f64> {
+        match core_parts.iter().find(|(b, _)| b == n) {
+            Some((_, um2)) => Ok(*um2),
+            None => row(n).map(|r| r.area.cell_um2 - r.area.memory_um2),
+        }
     };
 
     // the decoder core as a whole (its cycle model on the operating point's stream)
@@ -493,20 +506,12 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
                     .map(|(name, words, width)| area::Memory { name, words, width })
                     .collect();
                 let memory_um2: f64 = mems.iter().map(|m| m.area_um2(&node)).sum();
-                let blocks: f64 = ["inv_tq", "intra_pred"]
-                    .iter()
-                    .map(|b| row(b).map(|r| r.area.cell_um2 - r.area.memory_um2))
-                    .sum::<Result<f64>>()?;
-                let (logic_um2, area_scope) = match (part("syn_dec"), part("recon")) {
+                let logic_um2 = counted_parts("decoder", a.core_parts).iter().map(|n| logic(n)).sum::<Result<f64>>()?;
+                let area_scope = if a.core_parts {
                     // syn_dec holds res_dec
-                    (Some(sd), Some(rc)) => (
-                        blocks + sd + rc,
-                        "logic of every part as synthesized here (syn_dec with its res_dec, recon, inv_tq, intra_pred; the core's wiring between them is not a separate netlist), plus the core's memories",
-                    ),
-                    _ => (
-                        blocks + row("res_dec").map(|r| r.area.cell_um2 - r.area.memory_um2)?,
-                        "logic of res_dec, inv_tq and intra_pred as synthesized here, plus the core's memories; syn_dec's CU-level state machine and recon's control and adders are not synthesized by the report (--core-parts synthesizes them)",
-                    ),
+                    "logic of every part as synthesized here (syn_dec with its res_dec, recon, inv_tq, intra_pred; the core's wiring between them is not a separate netlist), plus the core's memories"
+                } else {
+                    "logic of res_dec, inv_tq and intra_pred as synthesized here, plus the core's memories; syn_dec's CU-level state machine and recon's control and adders are not synthesized by the report (--core-parts synthesizes them)"
                 };
                 Some(DecoderCoreRow {
                     qp: op.qp,
@@ -539,22 +544,13 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
                     .into_iter()
                     .map(|(name, words, width)| area::Memory { name, words, width }.area_um2(&node))
                     .sum();
-                let blocks: f64 = ["fwd_tq", "inv_tq", "intra_pred"]
-                    .iter()
-                    .map(|b| row(b).map(|r| r.area.cell_um2 - r.area.memory_um2))
-                    .sum::<Result<f64>>()?;
-                let parts: Option<Vec<f64>> = ["syn_enc", "search", "satd", "sdh", "recon"].iter().map(|b| part(b)).collect();
-                let (logic_um2, area_scope) = match parts {
+                let logic_um2 = counted_parts("encoder", a.core_parts).iter().map(|n| logic(n)).sum::<Result<f64>>()?;
+                let area_scope = if a.core_parts {
                     // syn_enc holds res_enc and cabac_enc; recon's decoder variant stands
                     // for the encoder's probe variant (one more state)
-                    Some(v) => (
-                        blocks + v.iter().sum::<f64>(),
-                        "logic of every part as synthesized here (syn_enc with its res_enc and cabac_enc, search, satd, sdh, recon in its decoder variant, fwd_tq, inv_tq, intra_pred; the core's wiring between them is not a separate netlist), plus the core's memories",
-                    ),
-                    None => (
-                        blocks + row("cabac_enc").map(|r| r.area.cell_um2 - r.area.memory_um2)?,
-                        "logic of fwd_tq, inv_tq, intra_pred and cabac_enc as synthesized here, plus the core's memories; search, satd, sdh, recon and the binarizer (res_enc, syn_enc) are not synthesized by the report (--core-parts synthesizes them)",
-                    ),
+                    "logic of every part as synthesized here (syn_enc with its res_enc and cabac_enc, search, satd, sdh, recon in its decoder variant, fwd_tq, inv_tq, intra_pred; the core's wiring between them is not a separate netlist), plus the core's memories"
+                } else {
+                    "logic of fwd_tq, inv_tq, intra_pred and cabac_enc as synthesized here, plus the core's memories; search, satd, sdh, recon and the binarizer (res_enc, syn_enc) are not synthesized by the report (--core-parts synthesizes them)"
                 };
                 Some(EncoderCoreRow {
                     qp: op.qp,
@@ -595,17 +591,11 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
                     .fold(p.rtl.clock_mhz, f64::min)
             })
         };
+        let (decoder_clock_mhz, encoder_clock_mhz) = (clock("decoder"), clock("encoder"));
         Some(TimingSection {
-            parts: got
-                .iter()
-                .map(|t| {
-                    let mut v = json!(t);
-                    v["fmax_mhz"] = json!(t.fmax_mhz());
-                    v
-                })
-                .collect(),
-            decoder_clock_mhz: clock("decoder"),
-            encoder_clock_mhz: clock("encoder"),
+            parts: got.into_iter().map(|t| TimedPart { fmax_mhz: t.fmax_mhz(), timing: t }).collect(),
+            decoder_clock_mhz,
+            encoder_clock_mhz,
             how: "ABC static timing on the liberty after delay-oriented mapping to the clock period, buffering and gate sizing (hw::yosys::TIMING_SCRIPT): the longest path between registers, memory-macro outputs and ports, without wires, clock-to-q or setup; fmax = 1e6 / delay, an upper bound",
         })
     } else {
@@ -902,13 +892,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
 fn timing_markdown(tm: &TimingSection, sizings: &[CoreSizing], clock_mhz: f64) -> String {
     let mut s = format!("\n## Timing (estimate)\n\n{}.\n\n| part | critical path ps | cells on it | at most MHz |\n|---|---|---|---|\n", tm.how);
     for t in &tm.parts {
-        s += &format!(
-            "| {} | {:.1} | {} | {:.0} |\n",
-            t["module"].as_str().unwrap_or("?"),
-            t["delay_ps"].as_f64().unwrap_or(0.0),
-            t["cells"].as_u64().unwrap_or(0),
-            t["fmax_mhz"].as_f64().unwrap_or(0.0)
-        );
+        s += &format!("| {} | {:.1} | {} | {:.0} |\n", t.timing.module, t.timing.delay_ps, t.timing.cells, t.fmax_mhz);
     }
     s += &format!("\nWhole cores at the clock their slowest counted part allows (at most the configured {clock_mhz:.0} MHz):\n\n| target | core | clock MHz | instances | area mm2 |\n|---|---|---|---|---|\n");
     for z in sizings.iter().filter(|z| z.core.ends_with("timed clock)")) {

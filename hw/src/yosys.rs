@@ -262,25 +262,37 @@ pub fn synth_cached_keeping_gates(name: &str, verilog: &str, liberty: Option<&Pa
 }
 
 fn synth_cached_run(name: &str, verilog: &str, liberty: Option<&Path>, workdir: &Path, cache: &Path, keep_gates: bool) -> Result<Synth, String> {
-    let lib_key = liberty
-        .map(|l| format!("{}:{}", l.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(), std::fs::metadata(l).map(|m| m.len()).unwrap_or(0)))
-        .unwrap_or_default();
-    let h = fnv(&[name, verilog, &lib_key, &version()?, &synth_cmd(name)]);
-    let file = cache.join(format!("{name}-{h:016x}.json"));
-    if let Ok(text) = std::fs::read_to_string(&file) {
-        if let Ok(s) = serde_json::from_str::<Synth>(&text) {
+    let h = fnv(&[name, verilog, &liberty.map(liberty_key).unwrap_or_default(), &version()?, &synth_cmd(name)]);
+    cached_json(&cache.join(format!("{name}-{h:016x}.json")), || {
+        let gates = workdir.join(format!("{name}.gates.v"));
+        let s = synth_run(name, verilog, liberty, workdir, keep_gates.then_some(gates.as_path()))?;
+        if keep_gates {
+            keep(&gates, &cache.join(format!("{name}-{:016x}.gates.v", gates_key(name, verilog)?)))?;
+        }
+        Ok(s)
+    })
+}
+
+/// A liberty's part of a cache key: its file name and size, not its path, so that every
+/// test and the report share results for the same unpacked library.
+fn liberty_key(l: &Path) -> String {
+    format!("{}:{}", l.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(), std::fs::metadata(l).map(|m| m.len()).unwrap_or(0))
+}
+
+/// The result kept as JSON in `file`, or `compute`d and kept there (written through a
+/// temporary name: tests fill the cache side by side).
+fn cached_json<T: serde::Serialize + serde::de::DeserializeOwned>(file: &Path, compute: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    if let Ok(text) = std::fs::read_to_string(file) {
+        if let Ok(s) = serde_json::from_str::<T>(&text) {
             return Ok(s);
         }
     }
-    let gates = workdir.join(format!("{name}.gates.v"));
-    let s = synth_run(name, verilog, liberty, workdir, keep_gates.then_some(gates.as_path()))?;
-    if keep_gates {
-        keep(&gates, &cache.join(format!("{name}-{:016x}.gates.v", gates_key(name, verilog)?)))?;
-    }
-    std::fs::create_dir_all(cache).map_err(|e| e.to_string())?;
-    let tmp = cache.join(format!(".{name}-{}", std::process::id()));
+    let s = compute()?;
+    let dir = file.parent().ok_or("cache path")?;
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let tmp = dir.join(format!(".{}-{}-{:?}", file.file_name().unwrap_or_default().to_string_lossy(), std::process::id(), std::thread::current().id()));
     std::fs::write(&tmp, serde_json::to_string_pretty(&s).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
-    std::fs::rename(&tmp, &file).map_err(|e| e.to_string())?;
+    std::fs::rename(&tmp, file).map_err(|e| e.to_string())?;
     Ok(s)
 }
 
@@ -317,7 +329,7 @@ pub struct Timing {
     /// register output, memory-macro output or input port (time 0) to a register
     /// input or output port. No clock-to-q, setup or wire delay.
     pub delay_ps: f64,
-    /// Cells on that path.
+    /// Cells on that path (`stime -p`'s Path 0 is its start point, not a cell).
     pub cells: u32,
     /// The delay target given to the mapper and sizer, ps.
     pub target_ps: f64,
@@ -378,26 +390,18 @@ fn parse_stime(name: &str, log: &str, target_ps: f64, seconds: f64) -> Result<Ti
         last = Some((n, d));
     }
     let (n, d) = last.ok_or_else(|| format!("no critical path in ABC's report for {name} (stime -p printed no Path lines)"))?;
-    Ok(Timing { module: name.into(), delay_ps: d, cells: n + 1, target_ps, seconds })
+    Ok(Timing { module: name.into(), delay_ps: d, cells: n, target_ps, seconds })
 }
+
+/// Part of [`timing_cached`]'s key: results kept by an earlier reading of `stime -p`
+/// (which counted its start point as a cell) are not reused.
+const TIMING_RESULT_VERSION: &str = "timing-2";
 
 /// [`timing`], kept under `cache` per hash of (module name, Verilog, liberty name and
 /// size, yosys version, flow, target).
 pub fn timing_cached(name: &str, verilog: &str, liberty: &Path, workdir: &Path, cache: &Path, target_ps: f64) -> Result<Timing, String> {
-    let lib_key = format!("{}:{}", liberty.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(), std::fs::metadata(liberty).map(|m| m.len()).unwrap_or(0));
-    let h = fnv(&[name, verilog, &lib_key, &version()?, &synth_cmd(name), TIMING_SCRIPT, &format!("{target_ps}")]);
-    let file = cache.join(format!("{name}-{h:016x}.timing.json"));
-    if let Ok(text) = std::fs::read_to_string(&file) {
-        if let Ok(s) = serde_json::from_str::<Timing>(&text) {
-            return Ok(s);
-        }
-    }
-    let s = timing(name, verilog, liberty, workdir, target_ps)?;
-    std::fs::create_dir_all(cache).map_err(|e| e.to_string())?;
-    let tmp = cache.join(format!(".{name}-t-{}", std::process::id()));
-    std::fs::write(&tmp, serde_json::to_string_pretty(&s).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
-    std::fs::rename(&tmp, &file).map_err(|e| e.to_string())?;
-    Ok(s)
+    let h = fnv(&[name, verilog, &liberty_key(liberty), &version()?, &synth_cmd(name), TIMING_SCRIPT, &format!("{target_ps}"), TIMING_RESULT_VERSION]);
+    cached_json(&cache.join(format!("{name}-{h:016x}.timing.json")), || timing(name, verilog, liberty, workdir, target_ps))
 }
 
 #[cfg(test)]
@@ -408,7 +412,7 @@ mod timing_tests {
 ABC: Path  1 --    1399 : 3    1 AOI21x1_ASAP7_75t_R A =   0.12  Df = 960.6  -53.4 ps  S =  20.1 ps\n\
 ABC: Start-point = pi1 (x).  End-point = po2 (y).\n";
         let t = super::parse_stime("x", log, 1000.0, 0.0).unwrap();
-        assert_eq!((t.delay_ps, t.cells), (960.6, 2));
+        assert_eq!((t.delay_ps, t.cells), (960.6, 1));
         assert!(super::parse_stime("x", "nothing", 1000.0, 0.0).is_err());
     }
 }
