@@ -377,17 +377,24 @@ pub fn cabac_enc_run(requests: &[CabacEncRequest]) -> u64 {
 }
 
 /// The [`CabacEncRequest`]s of a bin stream (kind 0 decision with the context state
-/// {valMps, pStateIdx} before it, 1 bypass, 2 terminate, 3 finish), encoded by golden's
-/// `CabacEncoder` to find where bytes come out.
+/// {valMps, pStateIdx} before it, 1 bypass, 2 terminate, 3 finish), grouped as the
+/// engine is fed (runs of bypass bins up to `golden::config::RES_ENC_BYPASS_BINS` per
+/// request, `golden::cabac::engine_requests`) and encoded by golden's `CabacEncoder`,
+/// request by request, to find where bytes come out.
 pub fn cabac_enc_requests(bins: &[(u8, u8, u8)]) -> Vec<CabacEncRequest> {
     use golden::cabac::{BinSink, CabacEncoder, Ctx};
     let mut e = CabacEncoder::new();
-    bins.iter()
-        .map(|&(kind, bin, state)| {
+    let mut at = 0;
+    golden::cabac::engine_requests(bins.iter().map(|b| b.0), golden::config::RES_ENC_BYPASS_BINS as usize)
+        .into_iter()
+        .map(|n| {
+            let group = &bins[at..at + n];
+            at += n;
+            let (kind, bin, state) = group[0];
             let before = e.bytes_written();
             match kind {
                 0 => e.bin(&mut Ctx { state: state & 63, mps: state >> 6 }, bin as u32),
-                1 => e.bypass(bin as u32),
+                1 => e.bypass_bits(group.iter().fold(0u32, |v, b| (v << 1) | b.1 as u32), n as u32),
                 2 => e.terminate(bin as u32),
                 _ => {
                     let n = std::mem::take(&mut e).finish().len() - before;
@@ -881,7 +888,7 @@ mod tests {
         // one cycle per request with no bytes and no stall
         // no byte out, no busy cycle (the convention counts up to the last output)
         assert_eq!(cabac_enc_run(&[CabacEncRequest::Bin(0); 10]), 0);
-        assert!(cabac_enc_run(&req) as usize >= bins.len());
+        assert!(cabac_enc_run(&req) as usize >= req.len());
     }
 
     #[test]

@@ -38,7 +38,7 @@
 //!   command to `res_enc` (the send state waits until the binarizer is idle), the WPP
 //!   storage, row ends, synchronization and the slice's drain;
 //! - `res_enc` per engine: context initialization, storage and restoration one context
-//!   per cycle, bins one request per cycle (bypass runs two per request), and each TU's
+//!   per cycle, bins one request per cycle (bypass runs [`KE`] per request), and each TU's
 //!   residual_coding() phase by phase ([`res_enc_steps`]); its two level banks (the
 //!   forwarder's beats load the next TU while one is coded);
 //! - the arithmetic engine (`cabac_enc`): a request per cycle, except that a request
@@ -112,7 +112,7 @@ pub fn satd_latency(log2: u32) -> u64 {
 pub enum RStep {
     /// No engine request.
     Plain,
-    /// An engine request of one bin, or of two bypass bins.
+    /// An engine request of one bin, or of up to [`KE`] bypass bins.
     Req(u8),
     /// The flush request (op 3 kind 0).
     Flush,
@@ -125,12 +125,12 @@ pub enum RStep {
 /// `res_enc`'s cycles for residual_coding() of a TU (raster `levels` with a non-zero
 /// one, scanIdx `scan`, sign hiding `sdh`), phase by phase as its state machine: the
 /// bank wait, the first sub-block's fetch (5 cycles) and the last position (its
-/// prefixes one bin per request, its suffixes two); per sub-block from the last one
+/// prefixes one bin per request, each suffix one request); per sub-block from the last one
 /// down: the check (a fetch of 5 cycles for a coded one and for sub-block 0), its
 /// coded_sub_block_flag, one cycle per significance position (the inferred DC too),
-/// greater1 flags, greater2, signs two per request, per coefficient one cycle without
-/// a remaining level, else its prefix's first bin, the rest of the prefix and the
-/// suffix two per request; the end cycle.
+/// greater1 flags, greater2, signs [`KE`] per request, per coefficient one cycle without
+/// a remaining level, else its codeword (prefix, closing zero, suffix) [`KE`] bins per
+/// request; the end cycle.
 pub fn res_enc_steps(levels: &[i32], log2: u32, scan: u32, sdh: bool) -> Vec<RStep> {
     use golden::residual::{next_rice, remaining_lengths, scan_table, GROUP_IDX};
     use RStep::Plain;
@@ -213,10 +213,9 @@ pub fn res_enc_steps(levels: &[i32], log2: u32, scan: u32, sdh: bool) -> Vec<RSt
             let base = if j < 8 { 2 + first_c2 } else { 1 };
             if a >= base {
                 let (prefix, suffix) = remaining_lengths(a - base, rice);
-                // the prefix's first bin, the rest of it and the suffix two per request
-                v.push(one);
-                bypass_run(&mut v, (prefix - 1) as u64);
-                bypass_run(&mut v, suffix as u64);
+                // the codeword (prefix ones, its closing zero, the suffix) KE bins per
+                // request, the first request in the coefficient's own cycle
+                bypass_run(&mut v, (prefix + suffix) as u64);
                 rice = next_rice(rice, a as u64);
             } else {
                 v.push(Plain);
@@ -230,11 +229,15 @@ pub fn res_enc_steps(levels: &[i32], log2: u32, scan: u32, sdh: bool) -> Vec<RSt
     v
 }
 
-/// A run of `n` bypass bins: two per request, the last one alone when `n` is odd.
+/// Bypass bins `hw::res_enc` hands its engine in one request
+/// ([`golden::config::RES_ENC_BYPASS_BINS`]).
+pub const KE: u64 = golden::config::RES_ENC_BYPASS_BINS as u64;
+
+/// A run of `n` bypass bins: [`KE`] per request, the rest in a last one.
 fn bypass_run(v: &mut Vec<RStep>, n: u64) {
-    v.extend(std::iter::repeat_n(RStep::Req(2), (n / 2) as usize));
-    if n % 2 == 1 {
-        v.push(RStep::Req(1));
+    v.extend(std::iter::repeat_n(RStep::Req(KE as u8), (n / KE) as usize));
+    if n % KE != 0 {
+        v.push(RStep::Req((n % KE) as u8));
     }
 }
 
@@ -268,9 +271,9 @@ fn cmd_steps(c: &Cmd, cus: &[Cu]) -> Vec<RStep> {
 /// The bytes each engine request of a slice resolves (its flushes: the bytes they put
 /// out), in the order `syn_enc` and `res_enc` issue them: the slice's bins from
 /// golden's decoder (`decode_traced().cabac_bins`) encoded by golden's encoder one
-/// request at a time, a request of two bypass bins folded in one step as the engine
-/// does (`bypass_bits(.., 2)`: its write-out can resolve other bytes than two single
-/// bins would). Fails when the model's requests do not cover the slice's bins exactly.
+/// request at a time, a request of several bypass bins folded in one step as the
+/// engine does (`bypass_bits(.., n)`: its write-out can resolve other bytes than n
+/// single bins would). Fails when the model's requests do not cover the slice's bins exactly.
 fn request_bytes(uops: &[Uop], cus: &[Cu], bins: &[(u8, u8, u8)]) -> Result<Vec<u32>, String> {
     use golden::cabac::{BinSink, CabacEncoder, Ctx};
     let mut e = CabacEncoder::new();
@@ -282,10 +285,16 @@ fn request_bytes(uops: &[Uop], cus: &[Cu], bins: &[(u8, u8, u8)]) -> Result<Vec<
             let before = e.bytes_written();
             let bad = |i: usize| format!("request {i}: the bins do not match the model's requests");
             match st {
-                RStep::Req(2) => match (it.next(), it.next()) {
-                    (Some(&(1, a, _)), Some(&(1, b, _))) => e.bypass_bits(((a << 1) | b) as u32, 2),
-                    _ => return Err(bad(out.len())),
-                },
+                RStep::Req(n) if n > 1 => {
+                    let mut value = 0u32;
+                    for _ in 0..n {
+                        match it.next() {
+                            Some(&(1, b, _)) => value = (value << 1) | b as u32,
+                            _ => return Err(bad(out.len())),
+                        }
+                    }
+                    e.bypass_bits(value, n as u32)
+                }
                 RStep::Req(_) => match it.next() {
                     Some(&(0, b, state)) => e.bin(&mut Ctx { state: state & 63, mps: state >> 6 }, b as u32),
                     Some(&(1, b, _)) => e.bypass(b as u32),
@@ -1541,7 +1550,7 @@ mod tests {
     use super::*;
 
     /// `res_enc`'s requests carry exactly the bins of residual_coding() (golden's
-    /// count), a bypass pair only where the block codes two bypass bins in a row.
+    /// count), several bins in a request only where they are bypass bins in a row.
     #[test]
     fn res_enc_steps_carry_every_bin() {
         let mut rng = golden::tensor::synth::SplitMix64::new(11);

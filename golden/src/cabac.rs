@@ -279,6 +279,27 @@ pub trait BinSink {
     }
 }
 
+/// How an arithmetic engine that takes up to `kb` bypass bins at once
+/// (`hw::cabac_enc`, `kb` = [`crate::config::RES_ENC_BYPASS_BINS`]) is fed a bin stream
+/// given by its kinds (0 decision, 1 bypass, 2 terminate, 3 finish): every
+/// non-bypass bin alone, each run of consecutive bypass bins `kb` at a time, the rest of
+/// the run in its last request. Returns the requests' sizes in bins, in order.
+pub fn engine_requests(kinds: impl IntoIterator<Item = u8>, kb: usize) -> Vec<usize> {
+    let kb = kb.max(1);
+    let mut out: Vec<usize> = Vec::new();
+    let mut run = 0usize;
+    for k in kinds {
+        if k == 1 && run > 0 && run < kb {
+            *out.last_mut().expect("a run has a request") += 1;
+            run += 1;
+        } else {
+            out.push(1);
+            run = (k == 1) as usize;
+        }
+    }
+    out
+}
+
 /// The CABAC arithmetic encoder (9.3.4.3 with HM's carry-buffered byte output).
 #[derive(Clone, Debug)]
 pub struct CabacEncoder {
@@ -500,6 +521,16 @@ impl BinSink for BitCounter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn engine_requests_group_bypass_runs() {
+        // decision, bypass x6, terminate, bypass x2, finish
+        let kinds = [0u8, 1, 1, 1, 1, 1, 1, 2, 1, 1, 3];
+        assert_eq!(engine_requests(kinds, 4), vec![1, 4, 2, 1, 2, 1]);
+        assert_eq!(engine_requests(kinds, 1), vec![1; 11]);
+        assert_eq!(engine_requests([1u8; 8], 4), vec![4, 4]);
+        assert!(engine_requests([], 4).is_empty());
+    }
 
     #[test]
     fn flat_order_matches_offsets_and_init_values() {

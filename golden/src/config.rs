@@ -174,6 +174,13 @@ impl Default for EncoderParams {
 /// A design constant shared by the RTL generator and the cycle models.
 pub const RES_DEC_BYPASS_BINS: u32 = 4;
 
+/// Bypass bins the encoder's binarizer (`hw::res_enc`) hands its arithmetic engine
+/// (`hw::cabac_enc`) in one request, folded into low in one step as HM's
+/// `encodeBinsEP` does (at most 8, so one byte at most leaves per request): sign bins,
+/// the bins of one coeff_abs_level_remaining codeword, a last-position suffix, an op-2
+/// bypass run. A design constant shared by the RTL generator and the cycle models.
+pub const RES_ENC_BYPASS_BINS: u32 = 4;
+
 /// Hardware micro-architecture parameters (RTL generator, cycle and area models).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields, default)]

@@ -5,9 +5,12 @@
 //!
 //! Ports (synchronous to `clock`; `reset` synchronous, active high):
 //! - `rq_valid`, `rq_ready`, `rq_kind` (2: 0 decision, 1 bypass, 2 terminate, 3 finish),
-//!   `rq_bin` (1), `rq_state` (7: {valMps, pStateIdx} before the bin, decisions only),
-//!   `rq_two` (1: a bypass request carries two bins, `rq_bin` then `rq_bin2`, folded in
-//!   one step as HM's encodeBinsEP does; 0 when unused).
+//!   `rq_bin` (1, decisions and terminating bins), `rq_state` (7: {valMps, pStateIdx}
+//!   before the bin, decisions only), `rq_nb` (4) and `rq_bins` (8): a bypass request
+//!   carries `rq_nb` bins (1..=KE; 0 reads as 1), the first the most significant, in
+//!   `rq_bins[rq_nb-1:0]` (bits at and above KE are ignored), folded into low in one
+//!   step as HM's encodeBinsEP does (golden's `CabacEncoder::bypass_bits`). KE =
+//!   [`golden::config::RES_ENC_BYPASS_BINS`] (4).
 //!   `finish` follows the terminating bin 1: it flushes the engine, appends the stop
 //!   bit and byte alignment, and re-initializes the engine for the next substream.
 //! - `out_valid`, `out_ready`, `out_byte` (8), `out_last` (1, last byte of a substream).
@@ -20,9 +23,10 @@
 //! a bin is accepted while that queue is empty or holds a single resolved byte that
 //! leaves for the FIFO in the same cycle.
 //!
-//! Throughput: one bin (two bypass bins) per cycle while the output is taken; a bin
+//! Throughput: one request (a bin, or up to KE bypass bins) per cycle while the output
+//! is taken; a request
 //! whose write-out resolves k > 1 bytes (the buffered byte and its run of 0xff or 0x00
-//! bytes) holds the next request k cycles, a finish until its bytes are out
+//! bytes) holds the next one k cycles, a finish until its bytes are out
 //! (`area_energy::cycle::cabac_enc_run`, equal to Verilator's count). `rq_ready`
 //! depends on registers only.
 //!
@@ -39,8 +43,8 @@ pub struct CabacEnc {
     pub rq_kind: Signal<In, Bits<2>>,
     pub rq_bin: Signal<In, Bit>,
     pub rq_state: Signal<In, Bits<7>>,
-    pub rq_two: Signal<In, Bit>,
-    pub rq_bin2: Signal<In, Bit>,
+    pub rq_nb: Signal<In, Bits<4>>,
+    pub rq_bins: Signal<In, Bits<8>>,
     pub out_valid: Signal<Out, Bit>,
     pub out_ready: Signal<In, Bit>,
     pub out_byte: Signal<Out, Bits<8>>,
@@ -63,8 +67,28 @@ impl Logic for CabacEnc {
     }
 }
 
+/// Bypass bins per request ([`golden::config::RES_ENC_BYPASS_BINS`]).
+pub const KE: u32 = golden::config::RES_ENC_BYPASS_BINS;
+const _: () = assert!(KE >= 3 && KE <= 8, "one byte at most leaves per request (KE <= 8); res_enc codes a last-position suffix (up to 3 bins) in one request");
+
+/// `low`'s increment of a bypass request: the bins' value times the range, as a sum of
+/// shifted ranges (`b_v`, KE bits).
+fn bypass_product() -> String {
+    let w = KE + 9;
+    let terms: Vec<String> = (0..KE)
+        .map(|i| {
+            let hi = w - 9 - i;
+            let lo = if i > 0 { format!(", {i}'d0") } else { String::new() };
+            format!("{{{hi}'d0, b_v[{i}] ? rng : 9'd0{lo}}}")
+        })
+        .collect();
+    format!("    wire [{}:0] b_prod = {};\n", w - 1, terms.join("\n        + "))
+}
+
 fn body() -> String {
     TEMPLATE
+        .replace("$KE", &KE.to_string())
+        .replace("$BPROD", &bypass_product())
         .replace("$TABLES", &crate::common::rlps_function())
         .replace("$FIFODECL", &crate::common::out_fifo_decl("9", "out_ready"))
         .replace("$FIFOUPD", &crate::common::out_fifo_update("q_push", "q_head"))
@@ -99,6 +123,10 @@ $FIFODECL    wire q_empty = ~q1_v & (qr_n == 16'd0) & (qt_n == 2'd0);
     wire [8:0] rm = rng - {1'b0, lp};
     wire [2:0] lz = lp[7] ? 3'd1 : lp[6] ? 3'd2 : lp[5] ? 3'd3 : lp[4] ? 3'd4 : lp[3] ? 3'd5 : 3'd6;
     wire [8:0] t_rng = rng - 9'd2;
+    // a bypass request: rq_nb bins (0 reads as 1), the first the most significant
+    wire [3:0] b_nb = (rq_nb == 4'd0) ? 4'd1 : rq_nb;
+    wire [$KE-1:0] b_v = rq_bins[$KE-1:0] & ~({$KE{1'b1}} << b_nb);
+$BPROD    wire unused_bins = ^{1'b0, rq_bins};
     reg [31:0] n_low;
     reg [8:0] n_rng;
     reg [4:0] n_bl;
@@ -119,13 +147,8 @@ $FIFODECL    wire q_empty = ~q1_v & (qr_n == 16'd0) & (qt_n == 2'd0);
                 end else n_rng = rm;
             end
             2'd1: begin
-                if (rq_two) begin
-                    n_low = (low << 2) + (rq_bin ? {22'd0, rng, 1'b0} : 32'd0) + (rq_bin2 ? {23'd0, rng} : 32'd0);
-                    n_bl = bl - 5'd2;
-                end else begin
-                    n_low = (low << 1) + (rq_bin ? {23'd0, rng} : 32'd0);
-                    n_bl = bl - 5'd1;
-                end
+                n_low = (low << b_nb) + {{(32 - $KE - 9){1'b0}}, b_prod};
+                n_bl = bl - {1'b0, b_nb};
             end
             2'd2: begin
                 if (rq_bin) begin

@@ -40,7 +40,8 @@
 //!   op 1 still consumes its TU), so the block never hangs on bad commands.
 //!
 //! Micro-architecture: one engine request per cycle at most (the engine takes a bin, or
-//! two bypass bins, per cycle); the context read, the bin's context update and the
+//! up to KE = [`golden::config::RES_ENC_BYPASS_BINS`] (4) bypass bins, per cycle); the
+//! context read, the bin's context update and the
 //! next context selection happen in that cycle. Levels sit in a `tcgen_ram` of two
 //! banks of NM^2/4 words x 64 bits (a sub-block row per word, written P levels per
 //! beat with the write mask); while loading, the block keeps per TU a 64-bit map of
@@ -49,10 +50,15 @@
 //! sub-block with non-zero levels (and sub-block 0) is fetched in 5 cycles (4 reads)
 //! into a 16-level register; its significance map in scan order, the greater1 /
 //! greater2 flags, signs and remaining levels (Rice prefix and suffix, EGk) are coded
-//! from there one bin per cycle, two per cycle for bypass runs (signs, remaining-level
-//! prefixes and suffixes, last-position suffixes, op-2 bypass runs). Cycles without a bin: the fetches, one per sub-block
-//! check, one per coefficient of the first eight without a remaining level, one per
-//! TU start and end.
+//! from there one bin per cycle, bypass bins KE per cycle: the signs of the next KE
+//! coefficients (a chain of KE priority encoders over the coefficients left), the
+//! bins of one coeff_abs_level_remaining codeword (prefix ones, the closing zero, the
+//! suffix; the first KE in the coefficient's own cycle, from the level in hand), a
+//! last-position suffix (at most 3 bins) whole, op-2 bypass runs. Cycles without a
+//! bin: the fetches, one per sub-block check, one per coefficient of the first eight
+//! without a remaining level, one per TU start and end. Until 2026-12-07 bypass bins
+//! went two per cycle and a codeword's first bin alone (@minilm, default
+//! configuration: `enc_core` 821,798 -> 623,686 cycles at QP 22).
 //!
 //! A rust-hdl Verilog wrapper (a state machine with tables generated from golden/,
 //! shared with `res_dec`); Verilator is the proof.
@@ -166,6 +172,7 @@ fn body(nm: usize, lanes: usize) -> String {
         ("WBL", (wb - 1).to_string()),
         ("LVD", pad(false)),
         ("LVM", pad(true)),
+        ("KE", crate::cabac_enc::KE.to_string()),
         ("UNUSED", unused),
     ];
     crate::common::subst(TEMPLATE, &vars)
@@ -189,7 +196,7 @@ $SIGFNS
     localparam [4:0] PH_IDLE = 5'd0, PH_CINIT = 5'd1, PH_BIN = 5'd2, PH_TUW = 5'd3, PH_FETCH = 5'd4,
         PH_LAST = 5'd5, PH_LXP = 5'd6, PH_LYP = 5'd7, PH_LXS = 5'd8, PH_LYS = 5'd9, PH_CSBF = 5'd10,
         PH_SIG = 5'd11, PH_GT1 = 5'd12, PH_GT2 = 5'd13, PH_SIGN = 5'd14, PH_COEF = 5'd15,
-        PH_REMP = 5'd16, PH_REMS = 5'd17, PH_END = 5'd18, PH_FIN = 5'd19, PH_SAVE = 5'd20,
+        PH_REM = 5'd16, PH_END = 5'd18, PH_FIN = 5'd19, PH_SAVE = 5'd20,
         PH_REST = 5'd21, PH_RESTW = 5'd22;
 
     reg [4:0] ph;
@@ -283,6 +290,10 @@ $SIGFNS
     reg [2:0] rice;
     reg fc2;
     reg [4:0] rcnt;
+    reg rz;
+    reg [5:0] rn;
+    reg nr;
+    reg [15:0] cab;
     reg [15:0] rsuf;
     reg [3:0] rk;
 
@@ -328,24 +339,82 @@ $LPOSCTX
     wire [3:0] cxy = inxy({t_scan, cpos});
     wire [15:0] clev = sbr[{cxy[1:0], cxy[3:2], 4'd0} +: 16];
     wire [15:0] cabs = clev[15] ? (16'd0 - clev) : clev;
-    // the next one (two sign bins per cycle)
-    wire [15:0] itm2 = itm & ~(16'd1 << cpos);
-    wire [3:0] cpos2 = msb16(itm2);
-    wire [3:0] cxy2 = inxy({t_scan, cpos2});
-    wire cneg2 = sbr[{cxy2[1:0], cxy2[3:2], 4'd15}];
-    // coeff_abs_level_remaining (9.3.3.11): prefix of rones ones and a zero, rslen suffix bits
-    wire [1:0] base = (j < 5'd8) ? (2'd2 + {1'b0, fc2}) : 2'd1;
-    wire need_rem = (cabs >= {14'd0, base});
-    wire [15:0] rval = cabs - {14'd0, base};
-    wire [15:0] rvsh = rval >> rice;
+    // the signs of the next KE coefficients (highest scan positions left in itm), the
+    // first in bit KE-1; sg_m: itm without the first u of them at 16u
+    reg [16 * ($KE + 1) - 1:0] sg_m;
+    reg [$KE-1:0] sg_b;
+    reg [3:0] sg_p;
+    reg [3:0] sg_xy;
+    integer u;
+    always @(*) begin
+        sg_m[15:0] = itm;
+        for (u = 0; u < $KE; u = u + 1) begin
+            sg_p = msb16(sg_m[16 * u +: 16]);
+            sg_xy = inxy({t_scan, sg_p});
+            sg_b[$KE - 1 - u] = sbr[{sg_xy[1:0], sg_xy[3:2], 4'd15}];
+            sg_m[16 * (u + 1) +: 16] = sg_m[16 * u +: 16] & ~(16'd1 << sg_p);
+        end
+    end
+    wire [4:0] sg_left = nsign - j;
+    wire [3:0] sg_nb = (sg_left > 5'd$KE) ? 4'd$KE : sg_left[3:0];
+    reg [15:0] sg_next;
+    integer v;
+    always @(*) begin
+        sg_next = sg_m[16 +: 16];
+        for (v = 2; v <= $KE; v = v + 1) if ({28'd0, sg_nb} == v) sg_next = sg_m[16 * v +: 16];
+    end
+    // the next coefficient's coeff_abs_level_remaining (9.3.3.11), worked out a cycle
+    // ahead (when PH_SIGN ends, and when a coefficient finishes): its position (the
+    // first in sigs, or the one after the coefficient in hand), level, base, Rice
+    // parameter; a prefix of p_ones ones and a zero, then p_slen suffix bits
+    wire [4:0] nxt_j = (ph == PH_SIGN) ? 5'd0 : j + 5'd1;
+    wire nxt_fc2 = (ph == PH_SIGN) | (fc2 & (cab < 16'd2));
+    // (a coefficient without a remaining level is at most 2 < 3 << rice: rice stays)
+    wire [2:0] rice_n = ((cab > (16'd3 << rice)) && (rice < 3'd4)) ? rice + 3'd1 : rice;
+    wire [2:0] nxt_rice = (ph == PH_SIGN) ? 3'd0 : rice_n;
+    wire [3:0] nxt_pos = msb16((ph == PH_SIGN) ? sigs : sg_m[31:16]);
+    wire [3:0] nxt_xy = inxy({t_scan, nxt_pos});
+    wire [15:0] nxt_lev = sbr[{nxt_xy[1:0], nxt_xy[3:2], 4'd0} +: 16];
+    wire [15:0] nxt_abs = nxt_lev[15] ? (16'd0 - nxt_lev) : nxt_lev;
+    wire [1:0] base = (nxt_j < 5'd8) ? (2'd2 + {1'b0, nxt_fc2}) : 2'd1;
+    wire p_need = (nxt_abs >= {14'd0, base});
+    wire [15:0] rval = nxt_abs - {14'd0, base};
+    wire [15:0] rvsh = rval >> nxt_rice;
     wire rtr = (rvsh < 16'd3);
-    wire [15:0] ru = rval - (16'd2 << rice);
+    wire [15:0] ru = rval - (16'd2 << nxt_rice);
     wire [3:0] rlen = msb16(ru);
-    wire [4:0] rones = rtr ? rvsh[4:0] : (5'd3 + {1'b0, rlen} - {2'd0, rice});
-    wire [15:0] rsufv = rtr ? (rval & ~(16'hffff << rice)) : (ru & ~(16'hffff << rlen));
-    wire [3:0] rslen = rtr ? {1'b0, rice} : rlen;
-    wire [2:0] rice_n = ((cabs > (16'd3 << rice)) && (rice < 3'd4)) ? rice + 3'd1 : rice;
-    wire had_rem = (ph != PH_COEF) | need_rem;
+    wire [4:0] p_ones = rtr ? rvsh[4:0] : (5'd3 + {1'b0, rlen} - {2'd0, nxt_rice});
+    wire [15:0] p_suf = rtr ? (rval & ~(16'hffff << nxt_rice)) : (ru & ~(16'hffff << rlen));
+    wire [3:0] p_slen = rtr ? {1'b0, nxt_rice} : rlen;
+    // the codeword in hand (registers): rcnt ones, the closing zero (rz), rk suffix bits
+    // (the low bits of rsuf, most significant first), rn bins in all
+    wire [4:0] cw_c = rcnt;
+    wire cw_z = rz;
+    wire [3:0] cw_k = rk;
+    wire [15:0] cw_s = rsuf;
+    wire [5:0] cw_pre = {1'b0, cw_c} + {5'd0, cw_z};
+    wire [5:0] cw_n = rn;
+    wire cw_last = (cw_n <= 6'd$KE);
+    wire [3:0] cw_nb = cw_last ? cw_n[3:0] : 4'd$KE;
+    reg [$KE-1:0] cw_b;
+    reg [3:0] cw_i;
+    integer w;
+    always @(*) begin
+        cw_i = 4'd0;
+        for (w = 0; w < $KE; w = w + 1) begin
+            cw_i = cw_n[3:0] - 4'd1 - w[3:0];
+            if (w[5:0] < {1'b0, cw_c}) cw_b[$KE - 1 - w] = 1'b1;
+            else if (cw_z && (w[5:0] == {1'b0, cw_c})) cw_b[$KE - 1 - w] = 1'b0;
+            else cw_b[$KE - 1 - w] = cw_s[cw_i];
+        end
+    end
+    // what is left after this request
+    wire [4:0] cw_c2 = (cw_c > 5'd$KE) ? cw_c - 5'd$KE : 5'd0;
+    wire cw_z2 = cw_z & (cw_c >= 5'd$KE);
+    wire [5:0] cw_room = (cw_pre >= 6'd$KE) ? 6'd0 : 6'd$KE - cw_pre;
+    wire [3:0] cw_k2 = ({2'd0, cw_k} > cw_room) ? cw_k - cw_room[3:0] : 4'd0;
+    // an op-2 bypass run: its first KE bins
+    wire [2:0] bb_nb = (b_n > 3'd$KE) ? 3'd$KE : b_n;
     // the last position of the TU, from the first fetched sub-block
     wire [3:0] lk = msb16(sigs);
     wire [3:0] lkxy = inxy({t_scan, lk});
@@ -362,38 +431,38 @@ $LPOSCTX
     reg rq;
     reg [1:0] rkind;
     reg rbin;
-    reg two;
-    reg rbin2;
+    reg [3:0] rnb;
+    reg [7:0] rbins;
     reg [7:0] rctx;
     wire skip = (k == 4'd0) & infer_dc;
     always @(*) begin
         rq = 1'b0;
         rkind = 2'd1;
         rbin = 1'b0;
-        two = 1'b0;
-        rbin2 = 1'b0;
+        rnb = 4'd0;
+        rbins = 8'd0;
         rctx = 8'd0;
         case (ph)
             PH_LXP: begin rq = 1'b1; rkind = 2'd0; rctx = 8'd$C_LASTX + {3'd0, lsel}; rbin = (pcnt < px); end
             PH_LYP: begin rq = 1'b1; rkind = 2'd0; rctx = 8'd$C_LASTY + {3'd0, lsel}; rbin = (pcnt < py); end
-            PH_LXS: begin rq = 1'b1; rbin = lxr[scnt - 3'd1]; two = (scnt >= 3'd2); rbin2 = lxr[scnt - 3'd2]; end
-            PH_LYS: begin rq = 1'b1; rbin = lyr[scnt - 3'd1]; two = (scnt >= 3'd2); rbin2 = lyr[scnt - 3'd2]; end
+            // a last-position suffix (at most 3 bins) in one request
+            PH_LXS: begin rq = 1'b1; rnb = {1'b0, scnt}; rbins = {3'd0, lxr}; end
+            PH_LYS: begin rq = 1'b1; rnb = {1'b0, scnt}; rbins = {3'd0, lyr}; end
             PH_CSBF: begin rq = ~needf & csbf_coded; rkind = 2'd0; rctx = 8'd$C_CSBF + {6'd0, t_ch, right | below}; rbin = nzbit; end
             PH_SIG: begin rq = ~skip; rkind = 2'd0; rctx = 8'd$C_SIG + {2'd0, sctx}; rbin = sigs[k]; end
             PH_GT1: begin rq = 1'b1; rkind = 2'd0; rctx = 8'd$C_GT1 + {3'd0, t_ch, cset, c1}; rbin = (cabs > 16'd1); end
             PH_GT2: begin rq = 1'b1; rkind = 2'd0; rctx = 8'd$C_GT2 + {5'd0, t_ch, cset}; rbin = g2v; end
-            PH_SIGN: begin rq = 1'b1; rbin = clev[15]; two = (j + 5'd2 <= nsign); rbin2 = cneg2; end
-            PH_COEF: begin rq = need_rem; rbin = (rones != 5'd0); end
-            // the prefix's ones two at a time; a last one goes with the closing zero
-            PH_REMP: begin rq = 1'b1; rbin = (rcnt != 5'd0); two = (rcnt != 5'd0); rbin2 = (rcnt >= 5'd2); end
-            PH_REMS: begin rq = 1'b1; rbin = rsuf[rk - 4'd1]; two = (rk >= 4'd2); rbin2 = rsuf[rk - 4'd2]; end
+            PH_SIGN: begin rq = 1'b1; rnb = sg_nb; rbins = {{(8 - $KE){1'b0}}, sg_b >> ($KE - sg_nb)}; end
+            // the remaining level's codeword, KE bins per request
+            PH_COEF: begin rq = nr; rnb = cw_nb; rbins = {{(8 - $KE){1'b0}}, cw_b >> ($KE - cw_nb)}; end
+            PH_REM: begin rq = 1'b1; rnb = cw_nb; rbins = {{(8 - $KE){1'b0}}, cw_b >> ($KE - cw_nb)}; end
             PH_BIN: begin
                 rq = 1'b1;
                 rkind = b_kind;
                 rctx = b_ctx;
-                rbin = (b_kind == 2'd1) ? b_val[b_n - 3'd1] : b_val[0];
-                two = (b_kind == 2'd1) & (b_n >= 3'd2);
-                rbin2 = b_val[b_n - 3'd2];
+                rbin = b_val[0];
+                rnb = {1'b0, bb_nb};
+                rbins = {3'd0, b_val >> (b_n - bb_nb)};
             end
             PH_FIN: begin rq = 1'b1; rkind = 2'd3; end
             default: rq = 1'b0;
@@ -409,7 +478,7 @@ $LPOSCTX
     res_enc_cabac_enc u_eng (
         .clock(clock), .reset(reset),
         .rq_valid(rq), .rq_ready(e_ready), .rq_kind(rkind), .rq_bin(rbin), .rq_state(cst),
-        .rq_two(two), .rq_bin2(rbin2),
+        .rq_nb(rnb), .rq_bins(rbins),
         .out_valid(out_valid), .out_ready(out_ready), .out_byte(out_byte), .out_last(out_last));
 
 $CTXINIT
@@ -421,10 +490,9 @@ $CTXINIT
     // a TU ends (its bank is freed)
     wire tu_free = ((ph == PH_TUW) & bfull[rb] & tu_bad) | (ph == PH_END);
     // the coefficient finishes: no remaining level, or its remaining level's last bin
-    wire cfin = ((ph == PH_COEF) & ~need_rem)
-        | (fire & (ph == PH_COEF) & (rones == 5'd0) & (rslen == 4'd0))
-        | (fire & (ph == PH_REMP) & (rcnt <= 5'd1) & (rk == 4'd0))
-        | (fire & (ph == PH_REMS) & (rk <= 4'd2));
+    wire cfin = ((ph == PH_COEF) & ~nr) | (fire & ((ph == PH_COEF) | (ph == PH_REM)) & cw_last);
+    // the next coefficient's codeword goes into the registers
+    wire cw_load = ((ph == PH_SIGN) & fire & (sg_left <= 5'd$KE)) | (cfin & (j + 5'd1 != nsig));
 
     wire unused_ok = &{1'b1, prod[15:13], pre0[15:7], lyw[9:5], lyw[1:0], lxp[1:0], lnn[5], sbw[3], $UNUSED};
 
@@ -461,6 +529,15 @@ $CTXINIT
             if (cm_we) cm[cm_wa] <= cm_wd;
             rv <= ph == PH_REST;
             rv_a <= idx;
+            if (cw_load) begin
+                nr <= p_need;
+                cab <= nxt_abs;
+                rcnt <= p_ones;
+                rz <= 1'b1;
+                rk <= p_slen;
+                rsuf <= p_suf;
+                rn <= {1'b0, p_ones} + 6'd1 + {2'd0, p_slen};
+            end
             if (ph == PH_FETCH) begin
                 fr <= fr[2] ? 3'd0 : fr + 3'd1;
                 if (fr != 3'd0) sbr[{frw, 6'd0} +: 64] <= lm_rd;
@@ -505,7 +582,7 @@ $CTXINIT
                 end
                 PH_RESTW: ph <= PH_IDLE;
                 PH_BIN: if (fire) begin
-                    if ((b_kind == 2'd1) && (b_n > 3'd2)) b_n <= b_n - 3'd2;
+                    if ((b_kind == 2'd1) && (b_n > 3'd$KE)) b_n <= b_n - 3'd$KE;
                     else ph <= PH_IDLE;
                 end
                 PH_FIN: if (fire) ph <= PH_IDLE;
@@ -552,18 +629,12 @@ $CTXINIT
                     end
                 end
                 PH_LXS: if (fire) begin
-                    scnt <= scnt - (two ? 3'd2 : 3'd1);
-                    if (scnt <= 3'd2) begin
-                        if (py > 4'd3) begin
-                            ph <= PH_LYS;
-                            scnt <= py[3:1] - 3'd1;
-                        end else ph <= PH_CSBF;
-                    end
+                    if (py > 4'd3) begin
+                        ph <= PH_LYS;
+                        scnt <= py[3:1] - 3'd1;
+                    end else ph <= PH_CSBF;
                 end
-                PH_LYS: if (fire) begin
-                    scnt <= scnt - (two ? 3'd2 : 3'd1);
-                    if (scnt <= 3'd2) ph <= PH_CSBF;
-                end
+                PH_LYS: if (fire) ph <= PH_CSBF;
                 PH_CSBF: begin
                     if (needf) ph <= PH_FETCH;
                     else begin
@@ -648,9 +719,9 @@ $CTXINIT
                     ph <= PH_SIGN;
                 end
                 PH_SIGN: if (fire) begin
-                    itm <= two ? (itm2 & ~(16'd1 << cpos2)) : itm2;
-                    j <= j + (two ? 5'd2 : 5'd1);
-                    if (j + (two ? 5'd2 : 5'd1) == nsign) begin
+                    itm <= sg_next;
+                    j <= j + {1'b0, sg_nb};
+                    if (sg_left <= 5'd$KE) begin
                         j <= 5'd0;
                         itm <= sigs;
                         rice <= 3'd0;
@@ -658,10 +729,10 @@ $CTXINIT
                         ph <= PH_COEF;
                     end
                 end
-                PH_COEF, PH_REMP, PH_REMS: begin
+                PH_COEF, PH_REM: begin
                     if (cfin) begin
-                        if (had_rem) rice <= rice_n;
-                        if (cabs >= 16'd2) fc2 <= 1'b0;
+                        rice <= nxt_rice;
+                        fc2 <= nxt_fc2;
                         itm[cpos] <= 1'b0;
                         j <= j + 5'd1;
                         if (j + 5'd1 == nsig) begin
@@ -673,19 +744,11 @@ $CTXINIT
                             end
                         end else ph <= PH_COEF;
                     end else if (fire) begin
-                        case (ph)
-                            PH_COEF: begin
-                                rcnt <= rones - 5'd1;
-                                rsuf <= rsufv;
-                                rk <= rslen;
-                                ph <= (rones != 5'd0) ? PH_REMP : PH_REMS;
-                            end
-                            PH_REMP: begin
-                                if (rcnt >= 5'd2) rcnt <= rcnt - 5'd2;
-                                else ph <= PH_REMS;
-                            end
-                            default: rk <= rk - (two ? 4'd2 : 4'd1);
-                        endcase
+                        rcnt <= cw_c2;
+                        rz <= cw_z2;
+                        rk <= cw_k2;
+                        rn <= rn - 6'd$KE;
+                        ph <= PH_REM;
                     end
                 end
                 PH_END: ph <= PH_IDLE;

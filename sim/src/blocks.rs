@@ -385,15 +385,20 @@ pub fn cosim_module(block: &str, module: &hw::GeneratedModule, params: &golden::
                 if streams.is_empty() {
                     continue;
                 }
-                let input = Stream::new(&m, "rq_valid", "rq_ready", &["rq_kind", "rq_bin", "rq_state"])?;
+                let input = Stream::new(&m, "rq_valid", "rq_ready", &["rq_kind", "rq_bin", "rq_state", "rq_nb", "rq_bins"])?;
                 let output = Stream::new(&m, "out_valid", "out_ready", &["out_byte", "out_last"])?;
-                let mut beats = Vec::new();
+                let mut bins = Vec::new();
                 for s in &streams {
-                    beats.extend(s.bins.iter().map(|&(k, b, st)| vec![k as u64, b as u64, st as u64]));
-                    beats.push(vec![3, 0, 0]);
+                    bins.extend(s.bins.iter().copied());
+                    bins.push((3, 0, 0));
                 }
+                let beats = cabac_enc_beats(&bins);
                 let mut r = CabacEncRef { enc: golden::cabac::CabacEncoder::new(), stream: 0 };
-                tb::run(&mut m, &input, &output, beats, &mut r, &timing, reset)?
+                let mut rep = tb::run(&mut m, &input, &output, beats, &mut r, &timing, reset)?;
+                // the engine's unit of work: bins (a bypass request carries up to KE)
+                rep.work = bins.len() as u64 - streams.len() as u64;
+                rep.samples_per_cycle = rep.work as f64 / rep.cycles.max(1) as f64;
+                rep
             }
             "cabac_dec" => {
                 let streams = cabac_streams(set, timing.seed);
@@ -647,6 +652,27 @@ fn cabac_run(m: &mut Model, streams: &[CabacStream], timing: &Timing) -> Result<
     Ok(total)
 }
 
+/// `cabac_enc`'s request beats (`rq_kind`, `rq_bin`, `rq_state`, `rq_nb`, `rq_bins`) of
+/// a bin stream (kind, bin, state; kind 3 a substream's finish), fed as `res_enc` feeds
+/// its engine: runs of bypass bins up to KE per request
+/// (`golden::cabac::engine_requests`).
+pub fn cabac_enc_beats(bins: &[(u8, u8, u8)]) -> Vec<Beat> {
+    let mut beats = Vec::new();
+    let mut at = 0;
+    for n in golden::cabac::engine_requests(bins.iter().map(|b| b.0), hw::cabac_enc::KE as usize) {
+        let group = &bins[at..at + n];
+        at += n;
+        let (kind, bin, state) = group[0];
+        if kind == 1 {
+            let value = group.iter().fold(0u64, |v, b| (v << 1) | b.1 as u64);
+            beats.push(vec![1, 0, 0, n as u64, value]);
+        } else {
+            beats.push(vec![kind as u64, bin as u64, state as u64, 0, 0]);
+        }
+    }
+    beats
+}
+
 /// The golden encoding engine fed from the request monitor: the bytes of a substream
 /// are expected when its `finish` request is accepted.
 struct CabacEncRef {
@@ -663,7 +689,7 @@ impl Reference for CabacEncRef {
                 let mut ctx = golden::cabac::Ctx { state: state & 63, mps: state >> 6 };
                 self.enc.bin(&mut ctx, bin);
             }
-            1 => self.enc.bypass(bin),
+            1 => self.enc.bypass_bits(b[4] as u32, b[3] as u32),
             2 => self.enc.terminate(bin),
             _ => {
                 let bytes = std::mem::take(&mut self.enc).finish();

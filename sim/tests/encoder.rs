@@ -79,6 +79,33 @@ fn res_enc_matches_golden_encoder_one_lane_8x8() {
     check(&p, vec![StimSet::Random { per_size: 60, only: None }], true, 94);
 }
 
+/// Op-2 bins: bypass runs of every length 1..=5 with every value (the binarizer hands
+/// its engine up to `hw::cabac_enc::KE` bypass bins per request, so runs longer than
+/// that split), between decisions and terminating bins, with and without backpressure.
+#[test]
+fn res_enc_bypass_runs_of_every_length() {
+    let p = golden::Params::default();
+    let m = hw::block("res_enc", &p).unwrap();
+    let mut model = Model::new(&m, &BuildOptions::default()).unwrap();
+    let mut cmds = vec![Cmd::Init(27)];
+    for n in 1..=5u32 {
+        for val in 0..1u32 << n {
+            cmds.push(Cmd::Bypass { n, val });
+            cmds.push(Cmd::Bin { ctx: ((val * 7 + n) % 100) as u8, bin: val & 1 });
+            if val % 5 == 0 {
+                cmds.push(Cmd::Term(0));
+            }
+        }
+    }
+    cmds.push(Cmd::Term(1));
+    cmds.push(Cmd::Finish);
+    for pressure in [false, true] {
+        let rep = sim::res_enc::run(&mut model, &cmds, 4, &timing(95, pressure)).unwrap();
+        assert_eq!(rep.mismatches, 0, "backpressure {pressure}: {:?}", rep.first_mismatch);
+        assert!(rep.beats_out > 20, "{rep:?}");
+    }
+}
+
 #[test]
 fn res_enc_bad_commands_raise_err_and_the_block_goes_on() {
     let p = golden::Params::default();
