@@ -91,13 +91,15 @@ struct TimingSection {
 
 /// The modules whose logic a whole core's area row counts (as `dec_core_row` /
 /// `enc_core_row` pick them).
-fn counted_parts(core: &str, core_parts: bool) -> &'static [&'static str] {
-    match (core, core_parts) {
+fn counted_parts(core: &str, core_parts: bool, p: &golden::Params) -> Vec<&'static str> {
+    let v: &[&str] = match (core, core_parts) {
         ("decoder", true) => &["syn_dec", "recon", "inv_tq", "intra_pred"],
         ("decoder", false) => &["res_dec", "inv_tq", "intra_pred"],
         (_, true) => &["syn_enc", "search", "satd", "sdh", "recon", "fwd_tq", "inv_tq", "intra_pred"],
         (_, false) => &["fwd_tq", "inv_tq", "intra_pred", "cabac_enc"],
-    }
+    };
+    // an encoder core for a single mode has no satd (hw::enc_core::has_satd)
+    v.iter().copied().filter(|n| *n != "satd" || hw::enc_core::has_satd(p)).collect()
 }
 
 /// Where a block's logic activity comes from.
@@ -467,6 +469,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
             .into_iter()
             .filter(|b| match *b {
                 "syn_dec" | "recon" => hw::dec_core::generate(&p).is_ok(),
+                "satd" => hw::enc_core::generate(&p).is_ok() && hw::enc_core::has_satd(&p),
                 _ => hw::enc_core::generate(&p).is_ok(),
             })
             .collect();
@@ -506,7 +509,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
                     .map(|(name, words, width)| area::Memory { name, words, width })
                     .collect();
                 let memory_um2: f64 = mems.iter().map(|m| m.area_um2(&node)).sum();
-                let logic_um2 = counted_parts("decoder", a.core_parts).iter().map(|n| logic(n)).sum::<Result<f64>>()?;
+                let logic_um2 = counted_parts("decoder", a.core_parts, &p).iter().map(|n| logic(n)).sum::<Result<f64>>()?;
                 let area_scope = if a.core_parts {
                     // syn_dec holds res_dec
                     "logic of every part as synthesized here (syn_dec with its res_dec, recon, inv_tq, intra_pred; the core's wiring between them is not a separate netlist), plus the core's memories"
@@ -544,11 +547,15 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
                     .into_iter()
                     .map(|(name, words, width)| area::Memory { name, words, width }.area_um2(&node))
                     .sum();
-                let logic_um2 = counted_parts("encoder", a.core_parts).iter().map(|n| logic(n)).sum::<Result<f64>>()?;
+                let logic_um2 = counted_parts("encoder", a.core_parts, &p).iter().map(|n| logic(n)).sum::<Result<f64>>()?;
                 let area_scope = if a.core_parts {
                     // syn_enc holds res_enc and cabac_enc; recon's decoder variant stands
                     // for the encoder's probe variant (one more state)
-                    "logic of every part as synthesized here (syn_enc with its res_enc and cabac_enc, search, satd, sdh, recon in its decoder variant, fwd_tq, inv_tq, intra_pred; the core's wiring between them is not a separate netlist), plus the core's memories"
+                    if hw::enc_core::has_satd(&p) {
+                        "logic of every part as synthesized here (syn_enc with its res_enc and cabac_enc, search, satd, sdh, recon in its decoder variant, fwd_tq, inv_tq, intra_pred; the core's wiring between them is not a separate netlist), plus the core's memories"
+                    } else {
+                        "logic of every part as synthesized here (syn_enc with its res_enc and cabac_enc, search, sdh, recon in its decoder variant, fwd_tq, inv_tq, intra_pred; a single mode: no satd; the core's wiring between them is not a separate netlist), plus the core's memories"
+                    }
                 } else {
                     "logic of fwd_tq, inv_tq, intra_pred and cabac_enc as synthesized here, plus the core's memories; search, satd, sdh, recon and the binarizer (res_enc, syn_enc) are not synthesized by the report (--core-parts synthesizes them)"
                 };
@@ -572,7 +579,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
     let timing = if a.timing {
         let lib = liberty.as_deref().ok_or_else(|| anyhow!("--timing needs a liberty (--liberty FILE, or ../shared/asap7 with --node asap7)"))?;
         let cores: Vec<(&str, bool)> = [("decoder", dec_core_row.is_some()), ("encoder", enc_core_row.is_some())].into_iter().filter(|(_, on)| *on).collect();
-        let mut names: Vec<&str> = cores.iter().flat_map(|(c, _)| counted_parts(c, a.core_parts).iter().copied()).collect();
+        let mut names: Vec<&str> = cores.iter().flat_map(|(c, _)| counted_parts(c, a.core_parts, &p)).collect();
         names.sort_unstable();
         names.dedup();
         let target_ps = 1e6 / p.rtl.clock_mhz;
@@ -584,7 +591,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         let got = got.into_iter().collect::<Result<Vec<_>>>()?;
         let clock = |core: &str| -> Option<f64> {
             cores.iter().any(|(c, _)| *c == core).then(|| {
-                counted_parts(core, a.core_parts)
+                counted_parts(core, a.core_parts, &p)
                     .iter()
                     .filter_map(|n| got.iter().find(|t| t.module == *n))
                     .map(|t| t.fmax_mhz())

@@ -8,7 +8,7 @@
 //! - `search`'s state machine: the walk over the CTU's 8x8 units (one cycle per CU and
 //!   per unit outside the picture), the record to `recon` (its 4-entry queue), the
 //!   CU's original beats (N^2/4, offered every cycle), the wait for the decision of the
-//!   CU before, one probe per configured mode (the next probe starts when this one's
+//!   CU before, one probe per configured mode (none with a single mode; the next probe starts when this one's
 //!   last prediction beat is in `satd`), the wait for the last SATD, the final probe
 //!   (only when the forwarder is idle) and the residual, P per beat through the
 //!   gearbox, into `fwd_tq` or (lossless) `sdh`;
@@ -1272,7 +1272,8 @@ impl<'a> Core<'a> {
                 } else {
                     self.mi = 0;
                     self.ri = 0;
-                    self.st = S::Probe;
+                    // a single mode: no probe, straight to the final one
+                    self.st = if nmodes == 1 { S::Final } else { S::Probe };
                 }
             }
             S::Probe => {

@@ -427,10 +427,13 @@ fn enc_core_default_config_streams() {
 }
 
 /// CTU 16 / CUs of 8 / TU 8 / 1 lane with two entropy engines: 40-CTU slices, two
-/// pictures, with and without WPP; CTU 64 / CUs of 16 / 2 lanes / all 35 modes.
+/// pictures, with and without WPP; the same with one engine and a single mode (DC: no
+/// probe, no `satd`); CTU 64 / CUs of 16 / 2 lanes / all 35 modes.
 #[test]
 fn enc_core_small_and_wide_config_streams() {
     let rows = golden::tensor::synth::row_scaled(300, 420, 3);
+    let dc = SMALL.replace("cu_size = 8\n", "cu_size = 8\nmodes = [1]\n");
+    enc_core_streams(&dc, &[(&dc, "row_scaled", &rows, 27, Some(2))]);
     let two = SMALL.replace("[rtl]\n", "[rtl]\ncabac_engines = 2\n");
     let two_wpp = two.replace("[bitstream]\n", "[bitstream]\nwpp = true\n");
     enc_core_streams(&two, &[(&two, "row_scaled", &rows, 27, Some(2)), (&two_wpp, "row_scaled", &rows, 22, Some(2))]);

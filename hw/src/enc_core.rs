@@ -122,11 +122,32 @@ impl<const K: usize, const K8: usize> Logic for EncCore<K, K8> {
             ("SIDEITQ", crate::recon::SIDE_INV_TQ.to_string()),
             ("SIDEIPRED", crate::recon::SIDE_INTRA_PRED.to_string()),
             ("CORE", "enc_core".to_string()),
+            ("SATD", if has_satd(p) { SATD_INSTANCE.to_string() } else { NO_SATD.to_string() }),
         ];
         let code = crate::common::subst(&crate::common::subst(TEMPLATE, &vars), &vars);
         Verilog::Wrapper(Wrapper { code, cores: cores(p, self.independent.0) })
     }
 }
+
+/// Whether the core has a `satd` block: only where `encoder.hw.modes` lists more than one
+/// mode. With a single mode there is nothing to decide: `search` goes from the CU's
+/// original samples straight to the final probe, and the core has no SATD.
+pub fn has_satd(p: &golden::Params) -> bool {
+    p.encoder.hw.modes.len() > 1
+}
+
+const SATD_INSTANCE: &str = r#"    enc_core_satd u_satd (
+        .clock(clock), .reset(reset),
+        .in_valid(sd_valid), .in_ready(sd_ready), .in_pred(sd_pred), .in_orig(sd_orig), .in_log2(sd_log2),
+        .out_valid(sr_valid), .out_ready(sr_ready), .out_satd(sr_satd));
+"#;
+
+const NO_SATD: &str = r#"    // one mode: no SATD (search never probes)
+    assign sd_ready = 1'b1;
+    assign sr_valid = 1'b0;
+    assign sr_satd = 24'd0;
+    wire unused_sd = ^{sd_valid, sd_pred, sd_orig, sd_log2, sr_ready};
+"#;
 
 /// Why the encoder core cannot be generated for `p`, if it cannot.
 pub fn check(p: &golden::Params) -> Result<(), String> {
@@ -202,6 +223,9 @@ fn cores(p: &golden::Params, independent: bool) -> String {
     let mut s = renamed(crate::search::generate(p).expect("checked"), "enc_core_search");
     s.push_str(&renamed(crate::recon::generate_probe(&r, "recon"), "enc_core_recon"));
     for b in ["intra_pred", "satd", "fwd_tq", "sdh", "inv_tq", "syn_enc"] {
+        if b == "satd" && !has_satd(p) {
+            continue;
+        }
         s.push_str(&renamed(blk(b), &format!("enc_core_{b}")));
     }
     crate::common::ram_once(crate::common::in_file("the core's blocks (hw/src/{search,recon,intra_pred,satd,fwd_tq,sdh,inv_tq,syn_enc}.rs) as modules of this file", &s))
@@ -334,11 +358,7 @@ $SIDEWIRES
 $SIDEPORTS,
         .pb_valid(pb_valid), .pb_ready(pb_ready), .pb_mode(pb_mode), .pb_run(pb_run), .pb_cbf(pb_cbf),
         .po_valid(po_valid), .po_ready(po_ready), .po_sample(po_sample), .po_last(po_last));
-$SIDEIPRED    enc_core_satd u_satd (
-        .clock(clock), .reset(reset),
-        .in_valid(sd_valid), .in_ready(sd_ready), .in_pred(sd_pred), .in_orig(sd_orig), .in_log2(sd_log2),
-        .out_valid(sr_valid), .out_ready(sr_ready), .out_satd(sr_satd));
-    enc_core_fwd_tq u_ftq (
+$SIDEIPRED$SATD    enc_core_fwd_tq u_ftq (
         .clock(clock), .reset(reset),
         .in_valid(ft_valid), .in_ready(ft_ready), .in_res(ft_res), .in_log2(ft_log2), .in_dst(ft_dst),
         .in_qp(ft_qp), .in_offset(ft_offset),

@@ -10,7 +10,8 @@
 //! 3. one probe per mode of `encoder.hw.modes`: `recon` sends the references to
 //!    `intra_pred`, the prediction comes back on `po_*` and goes with the original
 //!    samples to `satd`; the next probe starts while `satd` finishes the last one; the
-//!    mode with the smallest SATD wins (ties: the first);
+//!    mode with the smallest SATD wins (ties: the first); with a single mode there
+//!    is no probe (and the core no `satd`, [`crate::enc_core::has_satd`]);
 //! 4. a last probe with that mode: original minus prediction, P per beat, to `fwd_tq`
 //!    (or for a lossless CU as levels straight to `sdh`), `fwd_tq`'s levels to `sdh`
 //!    (sign hiding with the mode's scan);
@@ -300,6 +301,15 @@ fn body(p: &golden::Params) -> String {
         ("MODES", mtab),
         ("NMODES1", (modes.len() - 1).to_string()),
         ("NMODES", modes.len().to_string()),
+        (
+            "PWAITNEXT",
+            if modes.len() == 1 {
+                // one mode: nothing to decide, straight to the final probe
+                format!("                    bmode <= 6'd{};\n                    st <= M_FINAL;\n", modes[0])
+            } else {
+                "                    st <= M_PROBE;\n".to_string()
+            },
+        ),
         ("OW", ow.to_string()),
         ("P", lanes.to_string()),
         ("LP", lp.to_string()),
@@ -611,8 +621,7 @@ $MODES
                 M_PWAIT: if (~dec_pending) begin
                     mi <= 6'd0;
                     ri <= 6'd0;
-                    st <= M_PROBE;
-                end
+$PWAITNEXT                end
                 M_PROBE: if (pb_main) st <= M_PAIR;
                 // the next probe starts as soon as this one's prediction is in satd
                 M_PAIR: if (consume & po_last) begin
