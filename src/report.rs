@@ -465,14 +465,16 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
     // the cores' other parts (--core-parts): logic only, their memories are in the
     // cores' memory lists
     let core_parts: Vec<(String, f64)> = if a.core_parts {
-        let names: Vec<&str> = ["syn_enc", "syn_dec", "satd", "recon", "sdh", "search"]
+        // what the cores' rows count beyond the blocks above, for the cores this
+        // configuration has
+        let mut names: Vec<&str> = [("decoder", hw::dec_core::generate(&p).is_ok()), ("encoder", hw::enc_core::generate(&p).is_ok())]
             .into_iter()
-            .filter(|b| match *b {
-                "syn_dec" | "recon" => hw::dec_core::generate(&p).is_ok(),
-                "satd" => hw::enc_core::generate(&p).is_ok() && hw::enc_core::has_satd(&p),
-                _ => hw::enc_core::generate(&p).is_ok(),
-            })
+            .filter(|(_, on)| *on)
+            .flat_map(|(core, _)| counted_parts(core, true, &p))
+            .filter(|n| modules.iter().all(|m| m.name != *n))
             .collect();
+        names.sort_unstable();
+        names.dedup();
         let got = in_parallel(names.len(), |k| core_part_logic(names[k], &p, liberty.as_deref(), &a.out, &cache, &node));
         got.into_iter().collect::<Result<Vec<_>>>()?
     } else {

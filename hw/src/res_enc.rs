@@ -387,32 +387,28 @@ $LPOSCTX
     wire [15:0] p_suf = rtr ? (rval & ~(16'hffff << nxt_rice)) : (ru & ~(16'hffff << rlen));
     wire [3:0] p_slen = rtr ? {1'b0, nxt_rice} : rlen;
     // the codeword in hand (registers): rcnt ones, the closing zero (rz), rk suffix bits
-    // (the low bits of rsuf, most significant first), rn bins in all
-    wire [4:0] cw_c = rcnt;
-    wire cw_z = rz;
-    wire [3:0] cw_k = rk;
-    wire [15:0] cw_s = rsuf;
-    wire [5:0] cw_pre = {1'b0, cw_c} + {5'd0, cw_z};
-    wire [5:0] cw_n = rn;
-    wire cw_last = (cw_n <= 6'd$KE);
-    wire [3:0] cw_nb = cw_last ? cw_n[3:0] : 4'd$KE;
+    // (the low bits of rsuf, most significant first); rn = rcnt + rz + rk, kept as a
+    // register of its own so that no adder sits in front of the request
+    wire [5:0] cw_pre = {1'b0, rcnt} + {5'd0, rz};
+    wire cw_last = (rn <= 6'd$KE);
+    wire [3:0] cw_nb = cw_last ? rn[3:0] : 4'd$KE;
     reg [$KE-1:0] cw_b;
     reg [3:0] cw_i;
     integer w;
     always @(*) begin
         cw_i = 4'd0;
         for (w = 0; w < $KE; w = w + 1) begin
-            cw_i = cw_n[3:0] - 4'd1 - w[3:0];
-            if (w[5:0] < {1'b0, cw_c}) cw_b[$KE - 1 - w] = 1'b1;
-            else if (cw_z && (w[5:0] == {1'b0, cw_c})) cw_b[$KE - 1 - w] = 1'b0;
-            else cw_b[$KE - 1 - w] = cw_s[cw_i];
+            cw_i = rn[3:0] - 4'd1 - w[3:0];
+            if (w[5:0] < {1'b0, rcnt}) cw_b[$KE - 1 - w] = 1'b1;
+            else if (rz && (w[5:0] == {1'b0, rcnt})) cw_b[$KE - 1 - w] = 1'b0;
+            else cw_b[$KE - 1 - w] = rsuf[cw_i];
         end
     end
     // what is left after this request
-    wire [4:0] cw_c2 = (cw_c > 5'd$KE) ? cw_c - 5'd$KE : 5'd0;
-    wire cw_z2 = cw_z & (cw_c >= 5'd$KE);
+    wire [4:0] cw_c2 = (rcnt > 5'd$KE) ? rcnt - 5'd$KE : 5'd0;
+    wire cw_z2 = rz & (rcnt >= 5'd$KE);
     wire [5:0] cw_room = (cw_pre >= 6'd$KE) ? 6'd0 : 6'd$KE - cw_pre;
-    wire [3:0] cw_k2 = ({2'd0, cw_k} > cw_room) ? cw_k - cw_room[3:0] : 4'd0;
+    wire [3:0] cw_k2 = ({2'd0, rk} > cw_room) ? rk - cw_room[3:0] : 4'd0;
     // an op-2 bypass run: its first KE bins
     wire [2:0] bb_nb = (b_n > 3'd$KE) ? 3'd$KE : b_n;
     // the last position of the TU, from the first fetched sub-block
@@ -454,8 +450,7 @@ $LPOSCTX
             PH_GT2: begin rq = 1'b1; rkind = 2'd0; rctx = 8'd$C_GT2 + {5'd0, t_ch, cset}; rbin = g2v; end
             PH_SIGN: begin rq = 1'b1; rnb = sg_nb; rbins = {{(8 - $KE){1'b0}}, sg_b >> ($KE - sg_nb)}; end
             // the remaining level's codeword, KE bins per request
-            PH_COEF: begin rq = nr; rnb = cw_nb; rbins = {{(8 - $KE){1'b0}}, cw_b >> ($KE - cw_nb)}; end
-            PH_REM: begin rq = 1'b1; rnb = cw_nb; rbins = {{(8 - $KE){1'b0}}, cw_b >> ($KE - cw_nb)}; end
+            PH_COEF, PH_REM: begin rq = (ph == PH_REM) | nr; rnb = cw_nb; rbins = {{(8 - $KE){1'b0}}, cw_b >> ($KE - cw_nb)}; end
             PH_BIN: begin
                 rq = 1'b1;
                 rkind = b_kind;
