@@ -96,7 +96,7 @@ pub struct BuildOptions {
     /// Build with `--public-flat-rw` and count every signal's transitions after each
     /// evaluation (per-signal toggle counts).
     pub toggles: bool,
-    /// Compile the per-cycle C++ at -O0 instead of -Os: less build time for a large
+    /// Compile the per-cycle C++ at -O0 instead of -O1: less build time for a large
     /// netlist, slower simulation (for short gate-level checks).
     pub quick_compile: bool,
 }
@@ -389,7 +389,7 @@ pub fn build(m: &GeneratedModule, opts: &BuildOptions) -> Result<(PathBuf, Vec<P
     let verilator = hw::common::tool("verilator").map_err(SimError::MissingTool)?;
     let ports = parse_ports(&m.verilog);
     let shim_src = shim(&m.name, &ports, opts.toggles);
-    let flags = format!("trace={} toggles={} public-flat-rw quick={} fast=O2", opts.trace, opts.toggles, opts.quick_compile);
+    let flags = format!("trace={} toggles={} public-flat-rw quick={} fast=O1", opts.trace, opts.toggles, opts.quick_compile);
     let h = fnv(&[m.verilog.as_bytes(), shim_src.as_bytes(), flags.as_bytes()]);
     let root = cache_dir();
     let dir = root.join(format!("{}-{h:016x}", m.name));
@@ -450,10 +450,13 @@ pub fn build(m: &GeneratedModule, opts: &BuildOptions) -> Result<(PathBuf, Vec<P
         // per-cycle code
         let mut make = Command::new("make");
         make.current_dir(tmp.join("obj")).args(["-j", "2", "-f", &format!("V{}.mk", m.name), "OPT_SLOW=-O0"]);
-        // the per-cycle code at -O2, not Verilator's default -Os: enc_core's simulation
-        // 34% shorter (24.6 s -> 16.3 s on enc_core_default_config_matches_golden) and
-        // its builds no longer (21-31 s against 25-33 s)
-        make.arg(if opts.quick_compile { "OPT_FAST=-O0" } else { "OPT_FAST=-O2" });
+        // the per-cycle code at -O1, not Verilator's default -Os: -Os and -O2 compile
+        // a large fast file in about 10 s, -O1 in 6 s (enc_core's largest, g++ 12);
+        // builds are most of the tests' time: area_energy's cycle_model tests from a
+        // cold cache 372 s at -O2, 322 s at -O1 (one at a time), while a cached
+        // enc_core run of four streams went from 14 s to 17 s (golden's encodes
+        // included); -O2 had made simulation 34% shorter than -Os
+        make.arg(if opts.quick_compile { "OPT_FAST=-O0" } else { "OPT_FAST=-O1" });
         let out = make.output().map_err(|e| SimError::MissingTool(format!("make: {e} (install it: sudo apt-get install make)")))?;
         text.extend_from_slice(&out.stdout);
         text.extend_from_slice(&out.stderr);

@@ -186,26 +186,27 @@ fn rdoq_with(sc: &mut Scratch, coef: &[i32], log2: u32, qp: u8, scan_idx: u32, l
             let p = i * 16 + k;
             let sc = ctx.sig[sig_tab[inner[k] as usize] as usize];
             let s0 = cost_bits(bin_cost(&sc, 0));
-            let s1 = cost_bits(bin_cost(&sc, 1));
             let e0 = err(p, 0);
             cost_zero[p] = e0;
             let m = lmax[p];
-            let mut best = (e0 + lambda * s0, 0u32, e0);
+            // (cost, level, cost without the sig flag: the cost as the last position)
+            let mut best = (e0 + lambda * s0, 0u32, 0.0);
             if m > 0 {
-                for l in [m, m.saturating_sub(1)] {
+                let s1 = cost_bits(bin_cost(&sc, 1));
+                for l in [m, m - 1] {
                     if l == 0 {
                         continue;
                     }
-                    let rl = st.rate(ctx, l);
-                    let j = err(p, l) + lambda * (rl + s1);
+                    let (e, rl) = (err(p, l), st.rate(ctx, l));
+                    let j = e + lambda * (rl + s1);
                     if j < best.0 {
-                        best = (j, l, err(p, l) + lambda * rl);
+                        best = (j, l, e + lambda * rl);
                     }
                 }
             }
-            // cost of this position being the last: at least level 1 (no sig flag)
-            let l_last = if best.1 > 0 { best.1 } else { m.max(1) };
-            cost_as_last[p] = err(p, l_last) + lambda * st.rate(ctx, l_last);
+            // only a position with a level can be the last one (the choice below skips
+            // the others)
+            cost_as_last[p] = best.2;
             level[p] = best.1;
             cost_coded[p] = best.0;
             st.update(best.1);
