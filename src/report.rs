@@ -121,12 +121,19 @@ fn per_bin(block: &str) -> bool {
 }
 
 fn toggle_run(block: &str, module: Option<&hw::GeneratedModule>, p: &golden::Params, frames: &[(usize, usize, Vec<u8>)], vectors: u64, quick: bool) -> Result<(energy::Activity, u64)> {
+    toggle_run_watching(block, module, p, frames, vectors, quick, &[]).map(|(a, u, _)| (a, u))
+}
+
+/// [`toggle_run`] also counting the edges at which each watched bit is 1
+/// (`sim::cosim_watching`).
+type Watched = Option<(u64, Vec<Option<u64>>)>;
+fn toggle_run_watching(block: &str, module: Option<&hw::GeneratedModule>, p: &golden::Params, frames: &[(usize, usize, Vec<u8>)], vectors: u64, quick: bool, watch: &[(String, u32)]) -> Result<(energy::Activity, u64, Watched)> {
     let cabac = block.starts_with("cabac");
     // the residual parser runs on the levels of tensor blocks; the engines on random bins
     let set = if cabac { sim::StimSet::Random { per_size: vectors.min(2000), only: None } } else { sim::StimSet::Tensor { frames: frames.to_vec(), limit: vectors } };
     let run = sim::CosimRun { sets: vec![set], timing: sim::tb::Timing { seed: 1, ..Default::default() }, build: sim::BuildOptions { trace: false, toggles: true, quick_compile: quick }, trace: None };
     let r = match module {
-        Some(m) => sim::cosim_module(block, m, p, &run)?,
+        Some(m) => sim::cosim_watching(block, m, p, &run, watch)?,
         None => sim::cosim(block, p, &run)?,
     };
     let rep = &r.sets[0].1;
@@ -141,7 +148,7 @@ fn toggle_run(block: &str, module: Option<&hw::GeneratedModule>, p: &golden::Par
     } else {
         rep.beats_in * r.lanes as u64
     };
-    Ok((energy::Activity::from_toggles(rep.busy_cycles, units, r.toggles.iter().map(|t| (t.bits, t.toggles))), rep.units))
+    Ok((energy::Activity::from_toggles(rep.busy_cycles, units, r.toggles.iter().map(|t| (t.bits, t.toggles))), rep.units, r.watched))
 }
 
 /// Gate-level toggle rate of a block's generic netlist (yosys), under the RTL's stimulus.
@@ -182,9 +189,16 @@ fn core_part_logic(name: &str, p: &golden::Params, liberty: Option<&std::path::P
     Ok((name.to_string(), ba.cell_um2 - ba.memory_um2))
 }
 
-fn gate_rate(block: &str, verilog: &str, p: &golden::Params, frames: &[(usize, usize, Vec<u8>)], vectors: u64, work: &std::path::Path, cache: &std::path::Path, quick: bool) -> Result<f64> {
+/// Gate-level toggle rate of a block's generic netlist under the RTL's stimulus, and its
+/// clock gating: the flops' enables (area_energy::gating) watched in the same run, their
+/// duty per busy cycle (the unit the toggle rate uses).
+fn gate_rate(block: &str, verilog: &str, p: &golden::Params, frames: &[(usize, usize, Vec<u8>)], vectors: u64, work: &std::path::Path, cache: &std::path::Path, quick: bool) -> Result<(f64, area_energy::gating::ClockGating)> {
     let gates = hw::yosys::generic_netlist_cached(block, verilog, work, cache).map_err(|e| anyhow!(e))?;
-    Ok(toggle_run(block, Some(&gates), p, frames, vectors, quick)?.0.toggle_rate)
+    let fe = area_energy::gating::flop_enables(&gates.verilog);
+    let watch: Vec<(String, u32)> = fe.watch_list().into_iter().map(|c| (c.net, c.bit.unwrap_or(0))).collect();
+    let (act, _, watched) = toggle_run_watching(block, Some(&gates), p, frames, vectors, quick, &watch)?;
+    let counts = watched.map(|w| w.1).unwrap_or_default();
+    Ok((act.toggle_rate, fe.measure(act.cycles, &counts)))
 }
 
 /// One block, measured.
@@ -402,29 +416,49 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         eprintln!("cosim {} counting toggles ...", m.name);
         let (mut act, _) = toggle_run(&m.name, None, &p, &frames, a.vectors, a.quick_build)?;
         let work = a.out.join("gates").join(&m.name);
-        let src = if a.activity == "rtl" {
-            ActivitySource { rtl_toggle_rate: act.toggle_rate, gate_toggle_rate: None, used: act.toggle_rate, how: "RTL signal rate (--activity rtl): no gate-level run".into() }
+        // clock gating: measured with the gate-level activity (None with --activity rtl)
+        let (src, gating) = if a.activity == "rtl" {
+            (ActivitySource { rtl_toggle_rate: act.toggle_rate, gate_toggle_rate: None, used: act.toggle_rate, how: "RTL signal rate (--activity rtl): no gate-level run".into() }, None)
         } else if s.generic_cells <= a.gate_level_max_cells {
             eprintln!("gate-level activity of {} ({} generic cells) ...", m.name, s.generic_cells);
-            let g = gate_rate(&m.name, &m.verilog, &p, &frames, a.vectors, &work, &cache, a.quick_build)?;
-            ActivitySource { rtl_toggle_rate: act.toggle_rate, gate_toggle_rate: Some(g), used: g, how: "gate-level: yosys generic netlist in Verilator, same stimulus".into() }
+            let (g, gating) = gate_rate(&m.name, &m.verilog, &p, &frames, a.vectors, &work, &cache, a.quick_build)?;
+            (
+                ActivitySource { rtl_toggle_rate: act.toggle_rate, gate_toggle_rate: Some(g), used: g, how: "gate-level: yosys generic netlist in Verilator, same stimulus".into() },
+                Some((gating, "the enables of yosys's generic netlist, their duty from the same gate-level run".to_string())),
+            )
         } else {
             let sm = hw::block(&m.name, &small).map_err(|e| anyhow!(e))?;
             eprintln!("{}: {} generic cells > --gate-level-max-cells: gate/RTL activity ratio from P=1, TU 4 ...", m.name, s.generic_cells);
             let (rs, _) = toggle_run(&m.name, None, &small, &small_frames, a.vectors, a.quick_build)?;
-            let g = gate_rate(&m.name, &sm.verilog, &small, &small_frames, a.vectors, &work, &cache, a.quick_build)?;
+            let (g, gs) = gate_rate(&m.name, &sm.verilog, &small, &small_frames, a.vectors, &work, &cache, a.quick_build)?;
             let ratio = if rs.toggle_rate > 0.0 { g / rs.toggle_rate } else { 1.0 };
-            ActivitySource {
-                rtl_toggle_rate: act.toggle_rate,
-                gate_toggle_rate: None,
-                used: act.toggle_rate * ratio,
-                how: format!("RTL rate x gate/RTL ratio {ratio:.3} measured on the same block at P=1, TU 4"),
-            }
+            // this block's flops and enables, at the duties measured at P=1, TU 4
+            let big = hw::yosys::generic_netlist_cached(&m.name, &m.verilog, &work, &cache).map_err(|e| anyhow!(e))?;
+            let fe = area_energy::gating::flop_enables(&big.verilog);
+            let mut gating = fe.measure(0, &[]);
+            gating.gated_duty = gs.gated_duty;
+            gating.gate_duty = gs.gate_duty;
+            gating.duty = if fe.flops > 0 { (fe.ungated as f64 + gs.gated_duty * gating.gated_flops as f64) / fe.flops as f64 } else { 1.0 };
+            gating.unresolved = 0;
+            gating.edges = gs.edges;
+            (
+                ActivitySource {
+                    rtl_toggle_rate: act.toggle_rate,
+                    gate_toggle_rate: None,
+                    used: act.toggle_rate * ratio,
+                    how: format!("RTL rate x gate/RTL ratio {ratio:.3} measured on the same block at P=1, TU 4"),
+                },
+                Some((gating, "this block's enables, at the gated duty measured on the same block at P=1, TU 4".to_string())),
+            )
         };
         act.toggle_rate = src.used;
         let e = match &lib {
             Some(l) if !s.mapped_by_type.is_empty() => {
-                energy::block_energy(&m.name, &s.mapped_by_type, l, &act, p.rtl.clock_mhz)
+                let mut e = energy::block_energy(&m.name, &s.mapped_by_type, l, &act, p.rtl.clock_mhz);
+                if let Some((g, how)) = &gating {
+                    energy::apply_clock_gating(&mut e, g, l, &act, p.rtl.clock_mhz, how).map_err(|e| anyhow!(e))?;
+                }
+                e
             }
             _ => energy::nand2_path_energy(
                 &m.name,
@@ -942,10 +976,10 @@ fn markdown(
         a.input,
         git_hash()
     );
-    s += "## Blocks\n\nToggle rate: transitions per net per cycle used for logic switching (gate-level where simulated, see `activity_source` in report.json), the RTL signal rate in parentheses.\n\n| block | NAND2 path um2 | mapped um2 | NAND2 vs mapped | flops | toggle rate (RTL) | units/cycle | pJ/unit |\n|---|---|---|---|---|---|---|---|\n";
+    s += "## Blocks\n\nToggle rate: transitions per net per cycle used for logic switching (gate-level where simulated, see `activity_source` in report.json), the RTL signal rate in parentheses. Clock duty: with clock gating (gate-level activity only: an integrated clock gate per enable yosys infers, the flops clocked only when their enable is true, area_energy::gating), the flops' clock energy over every-cycle clocking; pJ/unit uses it, and the last column is without gating.\n\n| block | NAND2 path um2 | mapped um2 | NAND2 vs mapped | flops | toggle rate (RTL) | units/cycle | clock duty (gates) | pJ/unit | pJ/unit ungated |\n|---|---|---|---|---|---|---|---|---|---|\n";
     for r in rows {
         s += &format!(
-            "| {} | {:.1} | {} | {} | {} | {:.4} ({:.4}) | {:.3} {}s | {:.3} |\n",
+            "| {} | {:.1} | {} | {} | {} | {:.4} ({:.4}) | {:.3} {}s | {} | {:.3} | {:.3} |\n",
             r.block,
             r.area.nand2_path_um2,
             r.area
@@ -961,7 +995,9 @@ fn markdown(
             r.activity_source.rtl_toggle_rate,
             r.units_per_cycle_measured,
             r.unit,
-            r.energy.pj_per_unit
+            r.energy.clock_gating.as_ref().map(|g| format!("{:.3} ({})", g.gating.duty, g.gating.gates)).unwrap_or("1 (not gated)".into()),
+            r.energy.pj_per_unit,
+            r.energy.clock_gating.as_ref().map(|g| g.pj_per_unit_ungated).unwrap_or(r.energy.pj_per_unit)
         );
     }
     s += "\n## Bits per value (golden hardware strategy)\n\n| QP | bits/value | MSE (int8) | CABAC bins/value |\n|---|---|---|---|\n";

@@ -8,12 +8,14 @@
 //! - [`source`]: provenance of table entries;
 //! - [`cycle`], [`core_cycles`], [`enc_cycles`]: cycle models of the blocks, of the
 //!   decoder core and of the encoder core;
+//! - [`gating`]: clock gating (which flops an enable can stop, their measured duty);
 //! - [`reference`]: parametric full-video-codec (H.265) encoder and decoder models.
 
 pub mod area;
 pub mod core_cycles;
 pub mod cycle;
 pub mod enc_cycles;
+pub mod gating;
 pub mod energy;
 pub mod reference;
 pub mod sizing;

@@ -41,6 +41,41 @@ fn gate_level_intra_pred() {
     check("intra_pred");
 }
 
+/// Clock gating's action counts: the enables yosys infers in `cabac_dec`'s generic
+/// netlist (P=1), watched in a gate-level run (toggle build), all found in the model,
+/// `reset` high at exactly the testbench's reset edges, and a duty below every-cycle.
+#[test]
+fn clock_gating_duty_from_the_gate_level_run() {
+    use area_energy::gating::flop_enables;
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
+    let mut p = golden::Params::default();
+    p.rtl.samples_per_cycle = 1;
+    p.bitstream.max_tu_size = 4;
+    let m = hw::block("cabac_dec", &p).unwrap();
+    let gates = hw::yosys::generic_netlist_cached(&m.name, &m.verilog, &target.join("tmp/ae-gates").join(&m.name), &target.join("tmp/tcgen-synth/cache")).unwrap();
+    let e = flop_enables(&gates.verilog);
+    assert_eq!(e.unparsed, 0, "every flop statement of the netlist read");
+    assert!(e.flops > 50 && !e.groups.is_empty(), "{e:?}");
+    let list = e.watch_list();
+    assert!(list.iter().any(|c| c.net == "reset" && c.bit.is_none()), "{list:?}");
+    let watch: Vec<(String, u32)> = list.iter().map(|c| (c.net.clone(), c.bit.unwrap_or(0))).collect();
+    let run = CosimRun { sets: vec![StimSet::Random { per_size: 100, only: None }], timing: Timing { seed: 9, ..Default::default() }, build: BuildOptions { trace: false, toggles: true, quick_compile: true }, trace: None };
+    let r = sim::cosim_watching(&m.name, &gates, &p, &run, &watch).unwrap();
+    assert_eq!(r.sets[0].1.mismatches, 0);
+    let (edges, counts) = r.watched.clone().unwrap();
+    assert_eq!(counts.len(), watch.len());
+    assert!(counts.iter().all(|c| c.is_some()), "every condition net found in the model: {:?}", list.iter().zip(&counts).filter(|(_, c)| c.is_none()).collect::<Vec<_>>());
+    let reset = list.iter().position(|c| c.net == "reset").unwrap();
+    // the engine's testbench resets before each of its 100 random substreams, holding
+    // reset for two edges (sim::tb::pulse_reset)
+    assert_eq!(counts[reset], Some(2 * 100), "reset edges");
+    assert!(edges >= r.sets[0].1.cycles, "{edges} edges, {} cycles", r.sets[0].1.cycles);
+    let g = e.measure(edges, &counts);
+    eprintln!("cabac_dec clock gating: {g:?}");
+    assert_eq!(g.unresolved, 0);
+    assert!(g.duty > 0.0 && g.duty < 1.0 && g.gated_duty < 1.0, "{g:?}");
+}
+
 #[test]
 fn every_block_has_a_gate_level_test() {
     assert_eq!(hw::BLOCKS, ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "cabac_enc", "res_dec", "intra_pred"], "a block was added: give it a gate_level_ test");

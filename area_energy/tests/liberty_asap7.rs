@@ -31,6 +31,11 @@ fn asap7_power_entries() {
         assert!(c.internal_fj > 0.0 && c.internal_fj < 20.0, "{name}: {c:?}");
         assert!(c.leakage_pw > 0.0, "{name}: {c:?}");
     }
+    // the clock gate the energy model's clock gating uses
+    let (icg, ip) = area_energy::energy::icg_cell(&lib).unwrap();
+    eprintln!("clock gate {icg}: {ip:?}");
+    assert_eq!(icg, "ICGx1_ASAP7_75t_R");
+    assert!(ip.clock_fj > 0.0 && ip.internal_fj > 0.0 && ip.leakage_pw > 0.0, "{ip:?}");
     let nand = &lib.cells["NAND2x1_ASAP7_75t_R"];
     let dff = &lib.cells["DFFHQNx1_ASAP7_75t_R"];
     eprintln!("NAND2x1 {nand:?}\nDFFHQNx1 {dff:?}");

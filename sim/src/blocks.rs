@@ -342,6 +342,9 @@ pub struct CosimResult {
     pub max_tu: usize,
     pub sets: Vec<(String, Report)>,
     pub toggles: Vec<crate::model::Toggle>,
+    /// Watched bits ([`cosim_watching`]): rising edges sampled and each bit's count of
+    /// edges at which it was 1 (None: the model has no such signal or bit).
+    pub watched: Option<(u64, Vec<Option<u64>>)>,
 }
 
 impl CosimResult {
@@ -362,8 +365,30 @@ pub fn cosim(block: &str, params: &golden::Params, run: &CosimRun) -> Result<Cos
 /// [`cosim`] of a given implementation of `block`: the generated RTL, or a netlist of
 /// it with the same ports (yosys's gate-level output, for gate-level activity).
 pub fn cosim_module(block: &str, module: &hw::GeneratedModule, params: &golden::Params, run: &CosimRun) -> Result<CosimResult, SimError> {
+    cosim_watching(block, module, params, run, &[])
+}
+
+/// [`cosim_module`] counting, for each watched bit (signal named as in the toggle
+/// counts, bit index), the rising clock edges at which it is 1 (`sim::Model::watch`;
+/// the build must count toggles).
+pub fn cosim_watching(block: &str, module: &hw::GeneratedModule, params: &golden::Params, run: &CosimRun, watch: &[(String, u32)]) -> Result<CosimResult, SimError> {
     let (lanes, nm) = if matches!(block, "dequant" | "cabac_dec" | "cabac_enc" | "res_dec" | "syn_dec") { (1, 32) } else if block == "intra_pred" { (crate::intra_pred::LANES, 32) } else if block == "satd" { (4, hw::tu_params(params).map_err(SimError::Other)?.1) } else { hw::tu_params(params).map_err(SimError::Other)? };
     let mut m = Model::new(&module, &run.build)?;
+    if !watch.is_empty() {
+        // bare net names (no '.') are the top module's, as the netlist spells them
+        let names = if watch.iter().any(|(n, _)| !n.contains('.')) { Some(m.top_signals()?) } else { None };
+        let resolved: Vec<(String, u32)> = watch
+            .iter()
+            .map(|(n, b)| {
+                let bare = n.trim_start_matches('\\').trim_end();
+                match &names {
+                    Some(map) if !n.contains('.') => (map.get(bare).cloned().unwrap_or_else(|| format!("top.{}.{bare}", module.name)), *b),
+                    _ => (n.clone(), *b),
+                }
+            })
+            .collect();
+        m.watch(&resolved)?;
+    }
     if let Some((path, from, to)) = &run.trace {
         m.trace_window(path, *from, *to)?;
     }
@@ -485,7 +510,8 @@ pub fn cosim_module(block: &str, module: &hw::GeneratedModule, params: &golden::
     }
     m.trace_flush();
     let toggles = if run.build.toggles { m.toggles()? } else { Vec::new() };
-    Ok(CosimResult { block: block.into(), lanes, max_tu: nm, sets, toggles })
+    let watched = if watch.is_empty() { None } else { Some(m.watch_counts()?) };
+    Ok(CosimResult { block: block.into(), lanes, max_tu: nm, sets, toggles, watched })
 }
 
 /// Int8 frames of a tensor (path or built-in name like `@minilm`) for [`StimSet::Tensor`].

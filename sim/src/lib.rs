@@ -28,5 +28,5 @@ pub mod syn_dec;
 pub mod syn_enc;
 pub mod tb;
 
-pub use blocks::{cosim, cosim_module, CosimResult, CosimRun, StimSet};
+pub use blocks::{cosim, cosim_module, cosim_watching, CosimResult, CosimRun, StimSet};
 pub use model::{BuildOptions, Model, SimError};

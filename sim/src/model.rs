@@ -190,6 +190,14 @@ struct Tog {{
     uint64_t count;
     std::vector<unsigned char> last;
 }};
+// A watched bit: rising clock edges at which it is 1 (sampled before the edge, after
+// the inputs have settled: what a flop's enable or a clock gate sees).
+struct Watch {{
+    const unsigned char* data;
+    size_t byte;
+    unsigned char mask;
+    uint64_t count;
+}};
 #endif
 
 struct Sim {{
@@ -202,6 +210,8 @@ struct Sim {{
     int dump;
 #if TCGEN_TOGGLES
     std::vector<Tog> togs;
+    std::vector<Watch> watches;
+    uint64_t edges;
 #endif
 }};
 
@@ -243,9 +253,18 @@ static void tog_step(Sim* s) {{
         }}
     }}
 }}
+static void watch_edge(Sim* s) {{
+    if (s->watches.empty()) return;
+    // settle the inputs set since the last evaluation (no toggle step: the transitions
+    // are counted against the last snapshot at the next one, so the totals are the same)
+    s->m->eval();
+    for (Watch& w : s->watches) w.count += (w.data[w.byte] & w.mask) != 0;
+    s->edges++;
+}}
 #else
 static void tog_init(Sim*) {{}}
 static void tog_step(Sim*) {{}}
+static void watch_edge(Sim*) {{}}
 #endif
 
 extern "C" {{
@@ -259,6 +278,9 @@ void* tcgen_sim_new() {{
     s->m = new V{module}(s->ctx, "top");
     s->t = 0;
     s->dump = 0;
+#if TCGEN_TOGGLES
+    s->edges = 0;
+#endif
     tog_init(s);
     return s;
 }}
@@ -291,6 +313,7 @@ void tcgen_sim_eval(void* p) {{
 }}
 void tcgen_sim_tick(void* p) {{
     Sim* s = (Sim*)p;
+    watch_edge(s);
     s->m->clock = 1;
     s->m->eval();
     tog_step(s);
@@ -324,6 +347,54 @@ void tcgen_sim_trace_enable(void* p, int on) {{
     s->dump = on;
 #if VM_TRACE
     if (s->vcd) s->vcd->flush();
+#endif
+}}
+// Watch bits: the file holds a line "name bit" per watch (names as in the toggle
+// counts). Returns the number of watches read; a signal that is not there, or a bit
+// beyond its width, is watched as never set and reported with count -1.
+int tcgen_sim_watch_read(void* p, const char* path) {{
+#if TCGEN_TOGGLES
+    Sim* s = (Sim*)p;
+    FILE* f = std::fopen(path, "r");
+    if (!f) return -2;
+    char name[4096];
+    unsigned long long bit;
+    int n = 0;
+    static const unsigned char zero = 0;
+    while (std::fscanf(f, "%4095s %llu", name, &bit) == 2) {{
+        Watch w{{&zero, 0, 0, 0}};
+        for (const Tog& t : s->togs) {{
+            if (t.name == name && bit < t.bits) {{
+                w = Watch{{t.data, (size_t)(bit / 8), (unsigned char)(1u << (bit % 8)), 0}};
+                break;
+            }}
+        }}
+        s->watches.push_back(w);
+        n++;
+    }}
+    std::fclose(f);
+    return n;
+#else
+    (void)p; (void)path;
+    return -1;
+#endif
+}}
+// The watches' counts: a first line "edges N", then a line per watch (in order) with
+// its count, -1 for a watch that was not found.
+int tcgen_sim_watch_write(void* p, const char* path) {{
+#if TCGEN_TOGGLES
+    Sim* s = (Sim*)p;
+    FILE* f = std::fopen(path, "w");
+    if (!f) return 2;
+    std::fprintf(f, "edges %llu\n", (unsigned long long)s->edges);
+    for (const Watch& w : s->watches) {{
+        if (w.mask == 0) std::fprintf(f, "-1\n");
+        else std::fprintf(f, "%llu\n", (unsigned long long)w.count);
+    }}
+    return std::fclose(f) == 0 ? 0 : 2;
+#else
+    (void)p; (void)path;
+    return -1;
 #endif
 }}
 // Per-signal toggle counts: a line "name bits transitions" per signal.
@@ -370,6 +441,10 @@ pub struct Model {
     f_trace_open: FPath,
     f_trace_enable: FOn,
     f_toggles_write: FPath,
+    f_watch_read: FPath,
+    f_watch_write: FPath,
+    /// Watches added so far ([`Model::watch`]).
+    watched: usize,
     /// Rising edges so far.
     pub cycles: u64,
     trace: Option<(u64, u64)>,
@@ -516,6 +591,8 @@ impl Model {
             let f_trace_open: FPath = std::mem::transmute(sym(b"tcgen_sim_trace_open\0")?);
             let f_trace_enable: FOn = std::mem::transmute(sym(b"tcgen_sim_trace_enable\0")?);
             let f_toggles_write: FPath = std::mem::transmute(sym(b"tcgen_sim_toggles_write\0")?);
+            let f_watch_read: FPath = std::mem::transmute(sym(b"tcgen_sim_watch_read\0")?);
+            let f_watch_write: FPath = std::mem::transmute(sym(b"tcgen_sim_watch_write\0")?);
             let handle = f_new();
             Ok(Model {
                 module: m.name.clone(),
@@ -530,6 +607,9 @@ impl Model {
                 f_trace_open,
                 f_trace_enable,
                 f_toggles_write,
+                f_watch_read,
+                f_watch_write,
+                watched: 0,
                 cycles: 0,
                 trace: None,
                 tracing: false,
@@ -637,6 +717,72 @@ impl Model {
         self.tracing = false;
     }
 
+    /// Watch single bits (signal names as in [`Model::toggles`], bit index): from the
+    /// next cycle on, count the rising clock edges at which each is 1, sampled after the
+    /// inputs have settled (what a flop's enable sees). The model must be built with
+    /// `toggles`. Returns the index of the first watch added.
+    pub fn watch(&mut self, bits: &[(String, u32)]) -> Result<usize, SimError> {
+        let path = self.dir.join(format!("watch-{}-{:p}.txt", std::process::id(), self.handle));
+        let text: String = bits.iter().map(|(n, b)| format!("{n} {b}\n")).collect();
+        if bits.iter().any(|(n, _)| n.is_empty() || n.contains(char::is_whitespace)) {
+            return Err(SimError::Other("watch: signal names must be non-empty, without spaces".into()));
+        }
+        std::fs::write(&path, text)?;
+        let c = CString::new(path.display().to_string()).map_err(|e| SimError::Other(e.to_string()))?;
+        // SAFETY: valid handle and C string.
+        let r = unsafe { (self.f_watch_read)(self.handle, c.as_ptr()) };
+        let _ = std::fs::remove_file(&path);
+        match r {
+            -1 => Err(SimError::Other("model built without toggle counting (needed to watch signals)".into())),
+            n if n < 0 || n as usize != bits.len() => Err(SimError::Other(format!("watch: read {n} of {} bits", bits.len()))),
+            _ => {
+                let first = self.watched;
+                self.watched += bits.len();
+                Ok(first)
+            }
+        }
+    }
+
+    /// The signals of the model's top module by their Verilog names (escaped
+    /// identifiers without the backslash, Verilator's `__0XX` character codes decoded),
+    /// to the names [`Model::watch`] and [`Model::toggles`] use. Needs a `toggles` build.
+    pub fn top_signals(&self) -> Result<std::collections::HashMap<String, String>, SimError> {
+        let prefix = format!("top.{}.", self.module);
+        let mut map = std::collections::HashMap::new();
+        for t in self.toggles()? {
+            if let Some(local) = t.signal.strip_prefix(&prefix) {
+                map.insert(decode_verilator_name(local), t.signal.clone());
+            }
+        }
+        Ok(map)
+    }
+
+    /// The watches' counts so far: (rising edges sampled, count per watch in the order
+    /// added; `None` for a signal or bit the model does not have).
+    pub fn watch_counts(&self) -> Result<(u64, Vec<Option<u64>>), SimError> {
+        let path = self.dir.join(format!("watched-{}-{:p}.txt", std::process::id(), self.handle));
+        let c = CString::new(path.display().to_string()).map_err(|e| SimError::Other(e.to_string()))?;
+        // SAFETY: valid handle and C string.
+        let r = unsafe { (self.f_watch_write)(self.handle, c.as_ptr()) };
+        match r {
+            0 => {}
+            -1 => return Err(SimError::Other("model built without toggle counting (needed to watch signals)".into())),
+            _ => return Err(SimError::Other(format!("cannot write {}", path.display()))),
+        }
+        let text = std::fs::read_to_string(&path)?;
+        let _ = std::fs::remove_file(&path);
+        let mut lines = text.lines();
+        let edges = lines
+            .next()
+            .and_then(|l| l.strip_prefix("edges "))
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| SimError::Other("watch counts: no edge count".into()))?;
+        let counts = lines
+            .map(|l| if l == "-1" { Ok(None) } else { l.parse().map(Some).map_err(|_| SimError::Other(format!("bad watch line {l:?}"))) })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((edges, counts))
+    }
+
     /// Per-signal toggle counts so far (the model must be built with `toggles`).
     pub fn toggles(&self) -> Result<Vec<Toggle>, SimError> {
         let path = self.dir.join(format!("toggles-{}-{:p}.txt", std::process::id(), self.handle));
@@ -652,6 +798,26 @@ impl Model {
         let _ = std::fs::remove_file(&path);
         parse_toggles(&text)
     }
+}
+
+/// A Verilator C++ name back to its Verilog name: `__0XX` (a character's hex code, how
+/// Verilator spells characters an identifier cannot hold) becomes the character.
+pub fn decode_verilator_name(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i..].starts_with(b"__0") && i + 5 <= b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 3..i + 5], 16) {
+                out.push(v as char);
+                i += 5;
+                continue;
+            }
+        }
+        out.push(b[i] as char);
+        i += 1;
+    }
+    out
 }
 
 /// Toggle count of one signal (summed over its bits).
