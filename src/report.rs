@@ -58,8 +58,10 @@ pub struct ReportArgs {
     pub quick_build: bool,
     /// Also synthesize the cores' other parts (decoder: syn_dec with its res_dec, recon;
     /// encoder: syn_enc with its res_enc and cabac_enc, search, satd, sdh, recon), so
-    /// that the whole-core rows count every part's logic. Minutes of yosys more the
-    /// first time (cached); `tcgen run` sets it.
+    /// that the whole-core rows count every part's logic, and run the whole cores in
+    /// Verilator on the operating point's stream to count their memory macros' accesses
+    /// (the cores' memory energy). Minutes of yosys and Verilator more the first time
+    /// (cached); `tcgen run` sets it.
     #[arg(long)]
     pub core_parts: bool,
     /// Also estimate every counted part's critical path on the liberty (`tcgen synth
@@ -246,6 +248,8 @@ struct DecoderCoreRow {
     memory_um2: f64,
     /// What the area leaves out.
     area_scope: &'static str,
+    /// The memory macros' access energy (--core-parts).
+    memory_energy: Option<CoreMemoryEnergy>,
 }
 
 /// The encoder core as a whole: its cycle model (area_energy::enc_cycles, equal to
@@ -269,6 +273,66 @@ struct EncoderCoreRow {
     memory_um2: f64,
     /// What the area leaves out.
     area_scope: &'static str,
+    /// The memory macros' access energy (--core-parts).
+    memory_energy: Option<CoreMemoryEnergy>,
+}
+
+/// One memory macro's accesses in a whole core's Verilator run.
+#[derive(Serialize, Clone)]
+struct MacroAccesses {
+    scope: String,
+    words: u64,
+    width: u32,
+    reads: u64,
+    writes: u64,
+    fj_per_access: f64,
+}
+
+/// The memory macros' access energy of a whole core: accesses counted in Verilator
+/// (each macro's read and write enables at the rising edges) on the operating point's
+/// stream, times the energy per access (`area_energy::energy::sram_access_fj`).
+#[derive(Serialize, Clone)]
+struct CoreMemoryEnergy {
+    macros: Vec<MacroAccesses>,
+    cycles: u64,
+    values: u64,
+    pj_per_value: f64,
+    energy_per_access: area_energy::Sourced,
+}
+
+/// Count the memory macros' accesses of `model` (a toggle build) during `run`, which
+/// returns the run's cycles.
+fn core_memory_energy(model: &mut sim::Model, values: u64, node_nm: f64, run: impl FnOnce(&mut sim::Model) -> Result<u64>) -> Result<CoreMemoryEnergy> {
+    let rams = model.ram_instances()?;
+    let watch: Vec<(String, u32)> = rams.iter().flat_map(|r| [(format!("{}.re", r.scope), 0), (format!("{}.we", r.scope), 0)]).collect();
+    model.watch(&watch)?;
+    let cycles = run(model)?;
+    let (_, counts) = model.watch_counts()?;
+    let mut macros = Vec::new();
+    for (i, r) in rams.iter().enumerate() {
+        let (reads, writes) = match (counts[2 * i], counts[2 * i + 1]) {
+            (Some(a), Some(b)) => (a, b),
+            _ => return Err(anyhow!("{}: the macro's enables are not in the model", r.scope)),
+        };
+        macros.push(MacroAccesses { scope: r.scope.clone(), words: r.words, width: r.width, reads, writes, fj_per_access: energy::sram_access_fj(r.words, r.width, node_nm) });
+    }
+    let fj: f64 = macros.iter().map(|m| (m.reads + m.writes) as f64 * m.fj_per_access).sum();
+    Ok(CoreMemoryEnergy { macros, cycles, values, pj_per_value: fj / 1e3 / values.max(1) as f64, energy_per_access: energy::SRAM_ACCESS_PJ })
+}
+
+/// The Markdown of a core's memory energy (or why there is none).
+fn memory_energy_md(m: Option<&CoreMemoryEnergy>) -> String {
+    let Some(m) = m else {
+        return "\nMemory macros' access energy: not measured (`--core-parts` runs the core in Verilator to count the accesses); the core's pJ/value is its blocks' logic only.\n".into();
+    };
+    let mut s = format!(
+        "\nMemory macros' accesses in the core's Verilator run ({} cycles; energy per access: {} {} ({}), {}): {:.3} pJ/value, in the core rows' pJ/value.\n\n| macro | words x bits | reads | writes | fJ/access | pJ/value |\n|---|---|---|---|---|---|\n",
+        m.cycles, m.energy_per_access.value, m.energy_per_access.unit, m.energy_per_access.source.reference, m.energy_per_access.source.scaling, m.pj_per_value
+    );
+    for a in &m.macros {
+        s += &format!("| {} | {} x {} | {} | {} | {:.2} | {:.4} |\n", a.scope, a.words, a.width, a.reads, a.writes, a.fj_per_access, (a.reads + a.writes) as f64 * a.fj_per_access / 1e3 / m.values.max(1) as f64);
+    }
+    s
 }
 
 /// A core built from measured blocks, each replicated to the target rate.
@@ -552,6 +616,21 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
                 } else {
                     "logic of res_dec, inv_tq and intra_pred as synthesized here, plus the core's memories; syn_dec's CU-level state machine and recon's control and adders are not synthesized by the report (--core-parts synthesizes them)"
                 };
+                let memory_energy = if a.core_parts {
+                    eprintln!("cosim dec_core (toggle build) counting its memory macros' accesses ...");
+                    let dm = hw::block("dec_core", &p).map_err(|e| anyhow!(e))?;
+                    let mut model = sim::Model::new(&dm, &sim::BuildOptions { trace: false, toggles: true, quick_compile: a.quick_build })?;
+                    let st = sim::dec_core::stream(&e.annexb)?;
+                    Some(core_memory_energy(&mut model, values, node.nm, |m| {
+                        let r = sim::dec_core::run(m, &st, 0, 1, 500_000_000)?;
+                        if r.mismatches > 0 || r.errored {
+                            return Err(anyhow!("dec_core differs from golden on the operating point's stream: {:?}", r.first_mismatch));
+                        }
+                        Ok(r.cycles)
+                    })?)
+                } else {
+                    None
+                };
                 Some(DecoderCoreRow {
                     qp: op.qp,
                     cycles: m.cycles,
@@ -562,6 +641,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
                     area_um2: logic_um2 + memory_um2,
                     memory_um2,
                     area_scope,
+                    memory_energy,
                 })
             }
         }
@@ -595,6 +675,22 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
                 } else {
                     "logic of fwd_tq, inv_tq, intra_pred and cabac_enc as synthesized here, plus the core's memories; search, satd, sdh, recon and the binarizer (res_enc, syn_enc) are not synthesized by the report (--core-parts synthesizes them)"
                 };
+                let memory_energy = if a.core_parts {
+                    eprintln!("cosim enc_core (toggle build) counting its memory macros' accesses ...");
+                    let em = hw::block("enc_core", &p).map_err(|e| anyhow!(e))?;
+                    let mut model = sim::Model::new(&em, &sim::BuildOptions { trace: false, toggles: true, quick_compile: a.quick_build })?;
+                    let t = golden::sample::load(&a.input, None).map_err(|e| anyhow!("{}: {e}", a.input))?;
+                    let job = sim::enc_core::job(&t, &p, op.qp, None)?;
+                    Some(core_memory_energy(&mut model, e.values, node.nm, |m| {
+                        let r = sim::enc_core::run(m, &job, p.rtl.cabac_engines as usize, 0, 1, 500_000_000)?;
+                        if r.mismatches > 0 {
+                            return Err(anyhow!("enc_core differs from golden on the operating point: {:?}", r.first_mismatch));
+                        }
+                        Ok(r.cycles)
+                    })?)
+                } else {
+                    None
+                };
                 Some(EncoderCoreRow {
                     qp: op.qp,
                     cycles: m.cycles,
@@ -605,6 +701,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
                     area_um2: logic_um2 + memory_um2,
                     memory_um2,
                     area_scope,
+                    memory_energy,
                 })
             }
         }
@@ -713,12 +810,13 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         }
         // whole cores at their models' rates; energy as their blocks' sum
         let whole = [
-            ("decoder core (cycle model)", "decoder", "dec_core", dec_core_row.as_ref().map(|d| (d.values_per_cycle, d.area_um2))),
-            ("encoder core (cycle model)", "encoder", "enc_core", enc_core_row.as_ref().map(|d| (d.values_per_cycle, d.area_um2))),
+            ("decoder core (cycle model)", "decoder", "dec_core", dec_core_row.as_ref().map(|d| (d.values_per_cycle, d.area_um2, d.memory_energy.as_ref().map_or(0.0, |m| m.pj_per_value)))),
+            ("encoder core (cycle model)", "encoder", "enc_core", enc_core_row.as_ref().map(|d| (d.values_per_cycle, d.area_um2, d.memory_energy.as_ref().map_or(0.0, |m| m.pj_per_value)))),
         ];
         for (core, blocks_core, module, model) in whole {
-            let Some((vpc, area_um2)) = model else { continue };
-            let pj = sizings.iter().find(|z| z.core == blocks_core && z.target == t.name).map(|z| z.pj_per_value).unwrap_or(0.0);
+            let Some((vpc, area_um2, memory_pj)) = model else { continue };
+            // the measured blocks' energy per value, plus the memory macros' (--core-parts)
+            let pj = sizings.iter().find(|z| z.core == blocks_core && z.target == t.name).map(|z| z.pj_per_value).unwrap_or(0.0) + memory_pj;
             // at the configured clock, and (--timing) at the clock the core's slowest
             // part allows
             let timed = timing.as_ref().and_then(|tm| if blocks_core == "decoder" { tm.decoder_clock_mhz } else { tm.encoder_clock_mhz });
@@ -1041,6 +1139,7 @@ fn markdown(
             d.memory_um2,
             d.area_scope
         );
+        s += &memory_energy_md(d.memory_energy.as_ref());
     }
     if let Some(d) = enc_core {
         s += &format!(
@@ -1055,6 +1154,7 @@ fn markdown(
             d.memory_um2,
             d.area_scope
         );
+        s += &memory_energy_md(d.memory_energy.as_ref());
     }
     let scale = dv / reference::TABLE_II_VALUES_PER_S;
     s += &format!(

@@ -277,6 +277,40 @@ fn report_core_parts_count_every_part_when_long() {
     }
 }
 
+/// Gate-level activity (TCGEN_LONG: a gate-level toggle build per block) gates the
+/// clock: every block's energy carries its clock gating (the enables of its generic
+/// netlist, all found in the run), a duty in (0, 1], and pJ/unit at most the ungated
+/// figure plus the gates' own cost.
+#[test]
+fn report_gate_level_activity_gates_the_clock_when_long() {
+    if std::env::var_os("TCGEN_LONG").is_none() {
+        eprintln!("skipped: gate-level toggle builds of every block (minutes); TCGEN_LONG=1 runs it");
+        return;
+    }
+    let d = dir("gating");
+    let cfg = d.join("c.toml");
+    std::fs::write(&cfg, "[bitstream]\nmax_tu_size = 4\n[encoder.hw]\ncu_size = 8\n[rtl]\nsamples_per_cycle = 1\n").unwrap();
+    let out_dir = d.join("r");
+    let (ok, out, err) = tcgen_shared_synth(&["report", "--config", &s(&cfg), "--vectors", "40", "--qps", "22", "--out", &s(&out_dir), "--quick-build"]);
+    assert!(ok, "{out}\n{err}");
+    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out_dir.join("report.json")).unwrap()).unwrap();
+    if j["manifest"]["liberty"].is_null() {
+        eprintln!("SKIPPED the gating checks: no liberty (../shared/asap7 absent)");
+        return;
+    }
+    for b in j["blocks"].as_array().unwrap() {
+        let g = &b["energy"]["clock_gating"];
+        assert!(g.is_object(), "{}: no clock gating with gate-level activity", b["block"]);
+        let duty = g["gating"]["duty"].as_f64().unwrap();
+        assert!(duty > 0.0 && duty <= 1.0, "{b}");
+        assert_eq!(g["gating"]["unresolved"], 0, "{}: every enable found in the run", b["block"]);
+        assert_eq!(g["gating"]["unparsed"], 0, "{}", b["block"]);
+        let (gated, ungated) = (b["energy"]["pj_per_unit"].as_f64().unwrap(), g["pj_per_unit_ungated"].as_f64().unwrap());
+        assert!(gated <= ungated * 1.05, "{}: {gated} vs {ungated}", b["block"]);
+    }
+    assert!(std::fs::read_to_string(out_dir.join("report.md")).unwrap().contains("pJ/unit ungated"));
+}
+
 #[test]
 fn report_on_a_small_config_writes_json_markdown_and_plots() {
     let d = dir("report");
@@ -336,6 +370,8 @@ fn report_on_a_small_config_writes_json_markdown_and_plots() {
     let mapped = !j["manifest"]["liberty"].is_null();
     for b in blocks {
         assert!(b["energy"]["pj_per_unit"].as_f64().unwrap() > 0.0, "{b}");
+        // RTL activity: no gate-level run to measure the enables in, so no clock gating
+        assert!(b["energy"]["clock_gating"].is_null(), "{b}");
         assert!(b["area"]["cell_um2"].as_f64().unwrap() > 0.0, "{b}");
         if mapped {
             let e = b["area"]["nand2_path_error"].as_f64().unwrap();

@@ -29,4 +29,4 @@ pub mod syn_enc;
 pub mod tb;
 
 pub use blocks::{cosim, cosim_module, cosim_watching, CosimResult, CosimRun, StimSet};
-pub use model::{BuildOptions, Model, SimError};
+pub use model::{BuildOptions, Model, RamInstance, SimError};

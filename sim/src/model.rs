@@ -757,6 +757,23 @@ impl Model {
         Ok(map)
     }
 
+    /// The memory macros (`tcgen_ram` instances) of the model: each scope whose signals
+    /// are the macro's ports and array, with its words and bits per word (from the
+    /// simulated array). Needs a `toggles` build.
+    pub fn ram_instances(&self) -> Result<Vec<RamInstance>, SimError> {
+        let mut scopes: std::collections::BTreeMap<String, std::collections::HashMap<String, u32>> = Default::default();
+        for t in self.toggles()? {
+            if let Some((scope, local)) = t.signal.rsplit_once('.') {
+                scopes.entry(scope.to_string()).or_default().insert(local.to_string(), t.bits);
+            }
+        }
+        Ok(scopes
+            .into_iter()
+            .filter(|(_, v)| ["clock", "re", "ra", "rd", "we", "wa", "wd", "wm", "mem"].iter().all(|k| v.contains_key(*k)) && v["re"] == 1 && v["we"] == 1 && v["rd"] > 0)
+            .map(|(scope, v)| RamInstance { words: (v["mem"] / v["rd"]) as u64, width: v["rd"], scope })
+            .collect())
+    }
+
     /// The watches' counts so far: (rising edges sampled, count per watch in the order
     /// added; `None` for a signal or bit the model does not have).
     pub fn watch_counts(&self) -> Result<(u64, Vec<Option<u64>>), SimError> {
@@ -818,6 +835,15 @@ pub fn decode_verilator_name(s: &str) -> String {
         i += 1;
     }
     out
+}
+
+/// A memory macro instance of a model ([`Model::ram_instances`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RamInstance {
+    /// Its scope, as the toggle counts name it (`top.dec_core.u_recon.u_pix0`).
+    pub scope: String,
+    pub words: u64,
+    pub width: u32,
 }
 
 /// Toggle count of one signal (summed over its bits).

@@ -92,3 +92,29 @@ fn corrupt_streams_raise_the_error_flag_and_never_hang() {
     // errors inside the residual syntax (not only at the engine's initialization)
     assert!(level_errors >= 3, "only {level_errors} corrupt cases failed past the first TU");
 }
+
+/// The memory macro (`tcgen_ram`, the WPP context storage) is found in a toggle build
+/// with the size `hw::memories` declares, and its enables can be watched (the report's
+/// count of memory accesses, `sim::Model::ram_instances` and `watch`).
+#[test]
+fn the_wpp_storage_macro_is_found_and_watched() {
+    let p = golden::Params::default();
+    let m = hw::block("res_dec", &p).unwrap();
+    let mut model = Model::new(&m, &BuildOptions { trace: false, toggles: true, quick_compile: true }).unwrap();
+    let rams = model.ram_instances().unwrap();
+    let decl = hw::memories("res_dec", &p).unwrap();
+    assert_eq!(rams.len(), decl.len(), "{rams:?} vs {decl:?}");
+    let (_, words, width) = &decl[0];
+    assert_eq!(rams[0].width, *width, "{rams:?}");
+    // the simulated array is the macro's depth rounded up to a power of two
+    assert_eq!(rams[0].words, words.next_power_of_two(), "{rams:?}");
+    let watch = vec![(format!("{}.re", rams[0].scope), 0), (format!("{}.we", rams[0].scope), 0), ("top.res_dec.no_such_signal".to_string(), 0)];
+    model.watch(&watch).unwrap();
+    let streams = sim::res_dec::streams(&StimSet::Random { per_size: 5, only: None }, 3);
+    let r = sim::res_dec::run(&mut model, &streams, &timing(3, false)).unwrap();
+    assert_eq!(r.mismatches, 0);
+    let (edges, counts) = model.watch_counts().unwrap();
+    assert!(edges >= r.cycles, "{edges} edges, {} cycles", r.cycles);
+    assert!(counts[0].is_some() && counts[1].is_some() && counts[0].unwrap() <= edges && counts[1].unwrap() <= edges, "{counts:?}");
+    assert_eq!(counts[2], None, "an unknown signal is reported as not found");
+}
