@@ -289,7 +289,7 @@ fn report_gate_level_activity_gates_the_clock_when_long() {
     }
     let d = dir("gating");
     let cfg = d.join("c.toml");
-    std::fs::write(&cfg, "[bitstream]\nmax_tu_size = 4\n[encoder.hw]\ncu_size = 8\n[rtl]\nsamples_per_cycle = 1\n").unwrap();
+    std::fs::write(&cfg, "[bitstream]\nmax_tu_size = 8\n[encoder.hw]\ncu_size = 8\n[rtl]\nsamples_per_cycle = 1\n").unwrap();
     let out_dir = d.join("r");
     let (ok, out, err) = tcgen_shared_synth(&["report", "--config", &s(&cfg), "--vectors", "40", "--qps", "22", "--out", &s(&out_dir), "--quick-build"]);
     assert!(ok, "{out}\n{err}");

@@ -260,11 +260,29 @@ fn statement(t: &[Tok], i: usize) -> Option<(Clocked, usize)> {
     }
 }
 
-/// The flops of yosys's generic netlist and their clock conditions.
+/// The netlist without the memory macro's behavioural model (`module tcgen_ram` ...
+/// `endmodule`, appended for simulation): a macro, not flops.
+fn without_ram_models(netlist: &str) -> String {
+    let mut out = String::with_capacity(netlist.len());
+    let mut rest = netlist;
+    while let Some(i) = rest.find("module tcgen_ram") {
+        out.push_str(&rest[..i]);
+        match rest[i..].find("endmodule") {
+            Some(j) => rest = &rest[i + j + "endmodule".len()..],
+            None => rest = "",
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The flops of yosys's generic netlist and their clock conditions (the memory
+/// macros' behavioural models left out).
 pub fn flop_enables(netlist: &str) -> FlopEnables {
     const KEY: &str = "always @(posedge clock)";
     let mut e = FlopEnables::default();
     let mut groups: BTreeMap<Clocked, u64> = BTreeMap::new();
+    let netlist = without_ram_models(netlist);
     for part in netlist.split(KEY).skip(1) {
         e.flops += 1;
         // the statement ends before the next declaration; enough text for one flop
@@ -431,6 +449,13 @@ endmodule
         // a negated condition: clocked when the net is 0
         let neg = flop_enables("  always @(posedge clock)\n    if (!a) q <= d;\n  always @(posedge clock)\n    if (!a) q2 <= d;\n  always @(posedge clock)\n    if (!a) q3 <= d;\nendmodule\n");
         assert!((neg.measure(10, &[Some(3)]).duty - 0.7).abs() < 1e-12);
+    }
+
+    #[test]
+    fn memory_macro_models_are_not_flops() {
+        let ram = "module tcgen_ram #(parameter W = 32, parameter A = 4) (input clock);\n    always @(posedge clock) begin\n        if (we) mem[wa] <= wd;\n        if (re) rd_r <= mem[ra];\n    end\nendmodule\n";
+        let e = flop_enables(&format!("{NETLIST}{ram}"));
+        assert_eq!((e.flops, e.unparsed), (9, 0));
     }
 
     #[test]
