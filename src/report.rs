@@ -498,13 +498,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
             let ratio = if rs.toggle_rate > 0.0 { g / rs.toggle_rate } else { 1.0 };
             // this block's flops and enables, at the duties measured at P=1, TU 4
             let big = hw::yosys::generic_netlist_cached(&m.name, &m.verilog, &work, &cache).map_err(|e| anyhow!(e))?;
-            let fe = area_energy::gating::flop_enables(&big.verilog);
-            let mut gating = fe.measure(0, &[]);
-            gating.gated_duty = gs.gated_duty;
-            gating.gate_duty = gs.gate_duty;
-            gating.duty = if fe.flops > 0 { (fe.ungated as f64 + gs.gated_duty * gating.gated_flops as f64) / fe.flops as f64 } else { 1.0 };
-            gating.unresolved = 0;
-            gating.edges = gs.edges;
+            let gating = area_energy::gating::flop_enables(&big.verilog).at_duties_of(&gs);
             (
                 ActivitySource {
                     rtl_toggle_rate: act.toggle_rate,

@@ -371,6 +371,28 @@ impl FlopEnables {
     }
 }
 
+impl FlopEnables {
+    /// This netlist's flops at the duties measured on another netlist of the same block
+    /// (`m`, e.g. a smaller configuration's): its gated flops at `m.gated_duty`, its
+    /// gates at `m.gate_duty`.
+    pub fn at_duties_of(&self, m: &ClockGating) -> ClockGating {
+        let gated: u64 = self.groups.iter().map(|g| g.1).sum();
+        ClockGating {
+            flops: self.flops,
+            ungated_flops: self.ungated,
+            gated_flops: gated,
+            gates: self.groups.len() as u64,
+            gated_duty: m.gated_duty,
+            duty: if self.flops > 0 { (self.ungated as f64 + m.gated_duty * gated as f64) / self.flops as f64 } else { 1.0 },
+            gate_duty: m.gate_duty,
+            watched: 0,
+            unresolved: 0,
+            unparsed: self.unparsed,
+            edges: m.edges,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,6 +471,10 @@ endmodule
         // a negated condition: clocked when the net is 0
         let neg = flop_enables("  always @(posedge clock)\n    if (!a) q <= d;\n  always @(posedge clock)\n    if (!a) q2 <= d;\n  always @(posedge clock)\n    if (!a) q3 <= d;\nendmodule\n");
         assert!((neg.measure(10, &[Some(3)]).duty - 0.7).abs() < 1e-12);
+        // another netlist of the block at these duties
+        let at = e.at_duties_of(&g);
+        assert_eq!((at.flops, at.gated_flops, at.gates), (9, 6, 2));
+        assert!((at.duty - g.duty).abs() < 1e-12 && at.gate_duty == g.gate_duty);
     }
 
     #[test]

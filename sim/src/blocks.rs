@@ -375,14 +375,16 @@ pub fn cosim_watching(block: &str, module: &hw::GeneratedModule, params: &golden
     let (lanes, nm) = if matches!(block, "dequant" | "cabac_dec" | "cabac_enc" | "res_dec" | "syn_dec") { (1, 32) } else if block == "intra_pred" { (crate::intra_pred::LANES, 32) } else if block == "satd" { (4, hw::tu_params(params).map_err(SimError::Other)?.1) } else { hw::tu_params(params).map_err(SimError::Other)? };
     let mut m = Model::new(&module, &run.build)?;
     if !watch.is_empty() {
-        // bare net names (no '.') are the top module's, as the netlist spells them
-        let names = if watch.iter().any(|(n, _)| !n.contains('.')) { Some(m.top_signals()?) } else { None };
+        // bare net names (no '.', or an escaped identifier, which may hold dots) are the
+        // top module's, as the netlist spells them
+        let is_bare = |n: &str| n.starts_with('\\') || !n.contains('.');
+        let names = if watch.iter().any(|(n, _)| is_bare(n)) { Some(m.top_signals()?) } else { None };
         let resolved: Vec<(String, u32)> = watch
             .iter()
             .map(|(n, b)| {
                 let bare = n.trim_start_matches('\\').trim_end();
                 match &names {
-                    Some(map) if !n.contains('.') => (map.get(bare).cloned().unwrap_or_else(|| format!("top.{}.{bare}", module.name)), *b),
+                    Some(map) if is_bare(n) => (map.get(bare).cloned().unwrap_or_else(|| format!("top.{}.{bare}", module.name)), *b),
                     _ => (n.clone(), *b),
                 }
             })
