@@ -13,12 +13,22 @@
 //! Micro-architecture (all boundaries registered; `in_ready` depends on registers only):
 //! 1. input register;
 //! 2. P dequantizers (16 x 7 bit multiply, shift by qp/6 + 1 - log2 with rounding,
-//!    clip to 16 bits) feeding NM x P multipliers (16 x 8 bit) that accumulate the
-//!    vertical stage M[v][y] * D[v][u] into an NM x NM array (y all rows, u the beat's P
-//!    columns); the last coefficient row writes clip16((acc + 64) >> 7) to the G buffer;
+//!    clip to 16 bits) feeding K x P multipliers (16 x 8 bit; K = [`vertical_products`],
+//!    NM/2 from NM = 8 on) that accumulate the vertical stage M[v][y] * D[v][u] into an
+//!    NM x NM array (y all rows, u the beat's P columns): the DCT's basis is even or odd
+//!    about its middle (M[v][N-1-y] = (-1)^v M[v][y], checked for every size by a test),
+//!    so rows N/2..N-1 take the products of rows N/2-1..0, subtracted for odd v, and only
+//!    the 4-point DST needs 4 products of its own; the last coefficient row writes
+//!    clip16((acc + 64) >> 7) to the G buffer;
 //! 3. drain: per cycle, P outputs of one row, each an NM-term dot product (NM x P
 //!    multipliers, 16 x 8 bit) of a G row with a basis column, (sum + 2048) >> 12, into
-//!    the output register.
+//!    the output register. The sum is taken as E + O (E over even basis rows u, O over
+//!    odd), and for a DCT row the same products give column N-1-x as (E - O + 2048) >>
+//!    12: while the first half of a row drains, those go into N/2 slots (NM/2 x 16
+//!    bits), and the second half is sent from the slots with the multipliers' inputs
+//!    held (no switching for half the drain cycles); a row of one beat (N = P = 4) takes
+//!    its lanes 2 and 3 from lanes 1 and 0. The 4-point DST (no symmetry) is summed
+//!    directly.
 //!
 //! 4. a 2-entry output FIFO, so that nothing upstream depends on `out_ready`
 //!    combinationally.
@@ -67,6 +77,13 @@ impl<const NM: usize, const WL: usize> Logic for InvTq<NM, WL> {
     fn hdl(&self) -> Verilog {
         Verilog::Wrapper(Wrapper { code: body(WL / 16, NM), cores: String::new() })
     }
+}
+
+/// Multipliers per lane in the vertical stage: `NM`/2 (the DCT's even/odd symmetry
+/// gives the other half of a column's products by sign), at least 4 (the 4-point DST
+/// has no symmetry), at most `NM`.
+pub fn vertical_products(nm: usize) -> usize {
+    (nm / 2).max(4).min(nm)
 }
 
 /// Exact widths: (vertical accumulator, horizontal dot product).
@@ -123,12 +140,25 @@ fn body(p: usize, nm: usize) -> String {
         let col = if p == 1 { "pos_col".to_string() } else { format!("(pos_col | {ln}'d{l})") };
         lanes.push_str(&format!("    wire [$LN-1:0] u_{l} = {col};\n"));
     }
+    // the vertical products: K per lane, each row's from one of them (the symmetry)
+    let k = vertical_products(nm);
+    let lk = log2(k);
+    v.push(("K", k.to_string()));
+    v.push(("LK", lk.to_string()));
+    let mut vprod = String::new();
+    let mut vprod_decl = String::new();
+    for l in 0..p {
+        vprod_decl.push_str(&format!("    wire signed [$WA1-1:0] pr_{l} [0:$K-1];\n"));
+        vprod.push_str(&format!("        assign pr_{l}[gk] = ce * $WA1'(d_{l});\n"));
+    }
+    v.push(("VPRODDECL", vprod_decl));
+    v.push(("VPROD", vprod));
     let mut vmac = String::new();
     let mut vwrite = String::new();
     for l in 0..p {
         vmac.push_str(&format!(
-            "        wire signed [$WA1-1:0] p_{l} = ce * $WA1'(d_{l});\n\
-             \x20       wire signed [$WA1-1:0] a_{l} = (pos_row == $LN'd0) ? p_{l} : acc[u_{l}] + p_{l};\n\
+            "        wire signed [$WA1-1:0] p_{l} = live ? pr_{l}[src] : $WA1'sd0;\n\
+             \x20       wire signed [$WA1-1:0] a_{l} = (pos_row == $LN'd0) ? p_{l} : neg ? acc[u_{l}] - p_{l} : acc[u_{l}] + p_{l};\n\
              \x20       wire signed [$WA1-1:0] f_{l} = (a_{l} + $WA1'sd64) >>> 7;\n\
              \x20       wire signed [15:0] g_{l} = (f_{l} > $WA1'sd32767) ? 16'sd32767 : (f_{l} < -$WA1'sd32768) ? -16'sd32768 : f_{l}[15:0];\n"
         ));
@@ -136,30 +166,55 @@ fn body(p: usize, nm: usize) -> String {
     }
     let vunused = format!("        wire unused_f = ^{{{}}};\n", (0..p).map(|l| format!("f_{l}[$WA1-1:16]")).collect::<Vec<_>>().join(", "));
     let gbrow = (0..nm).rev().map(|u| format!("gb[{u}]")).collect::<Vec<_>>().join(", ");
-    // drain: per lane, dot product over u
-    let mut hmac = String::new();
+    // drain: per lane, the even-u and odd-u halves of the dot product over u; a DCT
+    // row's columns N-1-x come from the same products (E - O), kept in slots while the
+    // first half drains and sent in the second with the multipliers' inputs held
+    let lh = ln - 1;
+    let mut hsel = String::from(
+        "    wire [5:0] gn = 6'd1 << gb_log2;\n    wire [5:0] gh = gn >> 1;\n    // a row in one beat (N = P): its second half from this beat's lanes\n    wire gsame = gn <= 6'd$P;\n",
+    );
     for (l, x) in lane_x.iter().enumerate() {
-        hmac.push_str(&format!("        wire signed [7:0] hc_{l} = tcoef(gb_dst, gb_log2, 5'(gu), {});\n", pad(ln, x)));
+        hsel.push_str(&format!(
+            "    wire [$LN-1:0] xr_{l} = {x};\n\
+             \x20   wire sec_{l} = ~gb_dst & (6'(xr_{l}) >= gh);\n\
+             \x20   wire [5:0] xh_{l} = (sec_{l} & ~gsame) ? gh - 6'd$P + 6'd{l} : 6'(xr_{l});\n\
+             \x20   wire [$LN-1:0] xe_{l} = xh_{l}[$LN-1:0];\n\
+             \x20   wire [5:0] xs_{l} = gn - 6'd1 - 6'(xr_{l});\n"
+        ));
+    }
+    let mut hmac = String::new();
+    for l in 0..p {
+        hmac.push_str(&format!("        wire signed [7:0] hc_{l} = tcoef(gb_dst, gb_log2, 5'(gu), {});\n", pad(ln, &format!("xe_{l}"))));
         hmac.push_str(&format!("        assign hp_{l}[gu] = $WH'(hc_{l}) * $WH'($signed(grow[16*gu+15:16*gu]));\n"));
     }
     let mut hsum = String::new();
-    let mut outs = Vec::new();
     for l in 0..p {
-        let terms = (0..nm).map(|u| format!("hp_{l}[{u}]")).collect::<Vec<_>>().join(" + ");
-        hsum.push_str(&format!(
-            "    wire signed [$WH-1:0] hp_{l} [0:$NM-1];\n"
-        ));
-        outs.push((l, terms));
+        hsum.push_str(&format!("    wire signed [$WH-1:0] hp_{l} [0:$NM-1];\n"));
     }
+    hsum.push_str(&format!("    reg [15:0] hslot [0:{}];\n", nm / 2 - 1));
     let mut hout = String::new();
-    for (l, terms) in &outs {
+    let mut hslot_w = String::new();
+    let mut hunused = Vec::new();
+    for l in 0..p {
+        let even = (0..nm).step_by(2).map(|u| format!("hp_{l}[{u}]")).collect::<Vec<_>>().join(" + ");
+        let odd = (1..nm).step_by(2).map(|u| format!("hp_{l}[{u}]")).collect::<Vec<_>>().join(" + ");
+        // lanes of the second half of a one-beat row take the mirror of lane P-1-l
+        let same = if p == 4 && l >= p / 2 { format!("gsame ? hm_{}[15:0] : ", p - 1 - l) } else { String::new() };
         hout.push_str(&format!(
-            "    wire signed [$WH-1:0] hs_{l} = {terms} + $WH'sd2048;\n\
-             \x20   wire signed [$WH-1:0] hr_{l} = hs_{l} >>> 12;\n"
+            "    wire signed [$WH-1:0] he_{l} = {even};\n\
+             \x20   wire signed [$WH-1:0] ho_{l} = {odd};\n\
+             \x20   wire signed [$WH-1:0] hd_{l} = (he_{l} + ho_{l} + $WH'sd2048) >>> 12;\n\
+             \x20   wire signed [$WH-1:0] hm_{l} = (he_{l} - ho_{l} + $WH'sd2048) >>> 12;\n\
+             \x20   wire [15:0] hr_{l} = ~sec_{l} ? hd_{l}[15:0] : {same}hslot[xs_{l}[{lh1}:0]];\n",
+            lh1 = lh - 1
         ));
+        hslot_w.push_str(&format!("            if (~sec_{l}) hslot[xr_{l}[{lh1}:0]] <= hm_{l}[15:0];\n", lh1 = lh - 1));
+        hunused.push(format!("hd_{l}[$WH-1:16], hm_{l}[$WH-1:16], xh_{l}, xs_{l}, xr_{l}"));
     }
-    let ores = (0..p).rev().map(|l| format!("hr_{l}[15:0]")).collect::<Vec<_>>().join(", ");
-    let hunused = (0..p).map(|l| format!("hr_{l}[$WH-1:16]")).collect::<Vec<_>>().join(", ");
+    let ores = (0..p).rev().map(|l| format!("hr_{l}")).collect::<Vec<_>>().join(", ");
+    let hunused = hunused.join(", ");
+    v.push(("HSEL", hsel));
+    v.push(("HSLOTW", hslot_w));
 
     v.push(("GDECL", g_decl));
     v.push(("DRROWEND", dr_row_end));
@@ -176,7 +231,6 @@ fn body(p: usize, nm: usize) -> String {
     v.push(("HOUT", hout));
     v.push(("ORES", ores));
     v.push(("HUNUSED", hunused));
-    v.push(("SY", "5'(gy)".to_string()));
     v.push(("PROW", pad(ln, "pos_row")));
     v.push(("LSTAB", ls_table()));
     v.push(("TCOEF", tcoef_function()));
@@ -248,11 +302,25 @@ $LSTAB
     wire [2:0] dleft = dexp[2:0];
 $DEQ$LANES
     wire [4:0] sv = $PROW;
+    // K products per lane: coefficient x basis entry M[v][k], k < K
+$VPRODDECL    genvar gk;
+    generate for (gk = 0; gk < $K; gk = gk + 1) begin : vprod
+        wire signed [7:0] c = tcoef(e_dst, e_log2, sv, 5'(gk));
+        wire signed [$WA1-1:0] ce = $WA1'(c);
+$VPROD    end endgenerate
+    // row y of an N-point DCT takes product y in its first half, and M[v][N-1-y] =
+    // (-1)^v M[v][y] in its second: product N-1-y, subtracted for odd v; the 4-point
+    // DST (no symmetry) takes product y; rows past N add nothing
+    wire [5:0] vn = 6'd1 << e_log2;
     wire [16*$NM-1:0] gbrow [0:$NM-1];
     genvar gy;
     generate for (gy = 0; gy < $NM; gy = gy + 1) begin : vmac
-        wire signed [7:0] c = tcoef(e_dst, e_log2, sv, $SY);
-        wire signed [$WA1-1:0] ce = $WA1'(c);
+        wire live = 6'(gy) < vn;
+        wire mir = ~e_dst & (6'(gy) >= (vn >> 1));
+        wire [5:0] src6 = mir ? vn - 6'd1 - 6'(gy) : 6'(gy);
+        wire [$LK-1:0] src = src6[$LK-1:0];
+        wire neg = mir & sv[0];
+        wire unused_src = ^src6;
         reg signed [$WA1-1:0] acc [0:$NM-1];
         reg signed [15:0] gb [0:$NM-1];
 $VMAC$VUNUSED
@@ -275,12 +343,17 @@ $FIFODECL    wire [$WL:0] o_new;
     wire dr_end = dr_row_end & (dr_y == gb_nm1);
     assign dr_fin = dr_adv & dr_end;
     wire [16*$NM-1:0] grow = gbrow[dr_y];
-$HDECL
+$HSEL$HDECL
     genvar gu;
     generate for (gu = 0; gu < $NM; gu = gu + 1) begin : hmac
 $HMAC    end endgenerate
 $HOUT
     wire unused_h = ^{$HUNUSED};
+    // the mirrored columns of a DCT row's first half (not for a one-beat row)
+    always @(posedge clock) begin
+        if (dr_adv & ~gb_dst & ~gsame) begin
+$HSLOTW        end
+    end
     always @(posedge clock) begin
         if (reset) begin
             gb_full <= 1'b0;
@@ -313,3 +386,26 @@ $FIFOUPD    assign o_new = {dr_end, $ORES};
     assign out_res = o_d0[$WL-1:0];
     assign out_last = o_d0[$WL];
 "#;
+
+#[cfg(test)]
+mod tests {
+    use golden::transform::coef;
+
+    /// The symmetry the vertical stage relies on, for every DCT size and basis row.
+    #[test]
+    fn dct_basis_is_even_or_odd_about_its_middle() {
+        for n in [4, 8, 16, 32] {
+            for v in 0..n {
+                for y in 0..n {
+                    let sign = if v % 2 == 1 { -1 } else { 1 };
+                    assert_eq!(coef(n, false, v, n - 1 - y), sign * coef(n, false, v, y), "N {n} v {v} y {y}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn vertical_products_cover_the_dst() {
+        assert_eq!([4, 8, 16, 32].map(super::vertical_products), [4, 4, 8, 16]);
+    }
+}

@@ -7,7 +7,7 @@
 //! loaded with `libloading`. The run-time library's objects are compiled once per
 //! (options, Verilator version) and reused by every later build (they cost 6-10 s of
 //! compilation per model), and so are Verilator's headers, precompiled
-//! ([`precompiled_header`]: a model builds in about half the time); the construction
+//! (`precompiled_header`: a model builds in about half the time); the construction
 //! code is compiled at -O0. The build is cached per (Verilog, options) hash under
 //! [`cache_dir`]; concurrent builds of the same model go to private directories and
 //! the first to finish is renamed into place, so parallel tests never race.
