@@ -229,7 +229,7 @@ struct RatePoint {
 
 /// The decoder core as a whole: its cycle model on the input's hardware-strategy
 /// stream at the operating point (area_energy::core_cycles, equal to Verilator's
-/// dec_core count on every stream of area_energy/tests/cycle_model.rs).
+/// dec_core count on every stream of area_energy/tests/area_energy/cycle_model.rs).
 #[derive(Serialize, Clone)]
 struct DecoderCoreRow {
     qp: u8,
@@ -253,7 +253,7 @@ struct DecoderCoreRow {
 }
 
 /// The encoder core as a whole: its cycle model (area_energy::enc_cycles, equal to
-/// Verilator's enc_core count on every stream of area_energy/tests/cycle_model.rs) on
+/// Verilator's enc_core count on every stream of area_energy/tests/area_energy/cycle_model.rs) on
 /// the hardware-strategy stream of the input at the operating point, which is the
 /// stream the core writes.
 #[derive(Serialize, Clone)]
@@ -1122,7 +1122,7 @@ fn markdown(
     }
     if let Some(d) = dec_core {
         s += &format!(
-            "\n## Decoder core (cycle model)\n\nThe whole `dec_core` on the input's hardware-strategy stream at QP {}: {} cycles for {} values ({} frame samples): {:.4} values/cycle, the residual parser busy {:.1}% of the cycles (area_energy::core_cycles, equal to Verilator's count on the streams of area_energy/tests/cycle_model.rs). Area {:.1} um2 ({:.1} um2 memories): {}.\n",
+            "\n## Decoder core (cycle model)\n\nThe whole `dec_core` on the input's hardware-strategy stream at QP {}: {} cycles for {} values ({} frame samples): {:.4} values/cycle, the residual parser busy {:.1}% of the cycles (area_energy::core_cycles, equal to Verilator's count on the streams of area_energy/tests/area_energy/cycle_model.rs). Area {:.1} um2 ({:.1} um2 memories): {}.\n",
             d.qp,
             d.cycles,
             d.values,
@@ -1137,7 +1137,7 @@ fn markdown(
     }
     if let Some(d) = enc_core {
         s += &format!(
-            "\n## Encoder core (cycle model)\n\nThe whole `enc_core` writing the input's hardware-strategy stream at QP {}: {} cycles for {} values ({} frame samples): {:.4} values/cycle, the binarizer busy {:.1}% of the cycles (area_energy::enc_cycles, equal to Verilator's count on the streams of area_energy/tests/cycle_model.rs). Area {:.1} um2 ({:.1} um2 memories): {}.\n",
+            "\n## Encoder core (cycle model)\n\nThe whole `enc_core` writing the input's hardware-strategy stream at QP {}: {} cycles for {} values ({} frame samples): {:.4} values/cycle, the binarizer busy {:.1}% of the cycles (area_energy::enc_cycles, equal to Verilator's count on the streams of area_energy/tests/area_energy/cycle_model.rs). Area {:.1} um2 ({:.1} um2 memories): {}.\n",
             d.qp,
             d.cycles,
             d.values,

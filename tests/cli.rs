@@ -312,7 +312,9 @@ fn report_gate_level_activity_gates_the_clock_when_long() {
 }
 
 #[test]
-fn report_on_a_small_config_writes_json_markdown_and_plots() {
+// named to sort first: libtest starts tests in name order, and this one (about two
+// minutes, most of it yosys on the transforms) would otherwise start last and run alone
+fn a_report_on_a_small_config_writes_json_markdown_and_plots() {
     let d = dir("report");
     let cfg = d.join("c.toml");
     std::fs::write(

@@ -1,7 +1,7 @@
 //! Where the encoder's binarizer (`res_enc`) spends its cycles on golden's @minilm
 //! hardware-strategy streams (default configuration), per value, from its step model
 //! ([`area_energy::enc_cycles::res_enc_steps`], equal to Verilator's count in
-//! `area_energy/tests/cycle_model.rs`): engine requests (each a context-coded bin or up
+//! `area_energy/tests/area_energy/cycle_model.rs`): engine requests (each a context-coded bin or up
 //! to `golden::config::RES_ENC_BYPASS_BINS` bypass bins) against cycles without one
 //! (sub-block fetches, coefficients without a remaining level, sub-block checks, TU
 //! start and end), next to the bins they carry. The companion of `bin_mix` (the

@@ -17,7 +17,7 @@
 //! 4. NAND2 equivalents times the node's NAND2 area ([`Node::nand2_um2`]) give cell
 //!    area; a placement utilization turns cell area into die area.
 //!
-//! `area_energy/tests/area_calibration.rs` checks the NAND2 path against the
+//! `area_energy/tests/area_energy/area_calibration.rs` checks the NAND2 path against the
 //! ASAP7-mapped area of every block (within 15%).
 //!
 //! Memories (line buffers, CTU buffers, context tables) are costed in bits at a sourced

@@ -1,5 +1,5 @@
 //! Core-level cycle model of the decoder core `hw::dec_core`, checked against
-//! Verilator in `area_energy/tests/cycle_model.rs`.
+//! Verilator in `area_energy/tests/area_energy/cycle_model.rs`.
 //!
 //! A control-level transcription, stepped cycle by cycle without any datapath:
 //! - `syn_dec`'s state machine, driven by the stream's syntax bins (golden's

@@ -1,7 +1,7 @@
 //! Cycle model: latency and throughput of every block as functions of the config
 //! (`rtl.samples_per_cycle` P, `bitstream.max_tu_size`, the TU-size mix, CABAC bins
 //! per value measured by golden/), checked against Verilator cycle counts in
-//! `area_energy/tests/cycle_model.rs`.
+//! `area_energy/tests/area_energy/cycle_model.rs`.
 //!
 //! Parts:
 //! - closed forms for steady streams ([`tq_period`], [`tq_values_per_cycle`],

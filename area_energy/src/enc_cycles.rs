@@ -1,5 +1,5 @@
 //! Core-level cycle model of the encoder core `hw::enc_core` (and of `hw::enc_multi`'s
-//! cores), checked against Verilator in `area_energy/tests/cycle_model.rs`.
+//! cores), checked against Verilator in `area_energy/tests/area_energy/cycle_model.rs`.
 //!
 //! Its input is what golden's hardware strategy decided, read back from golden's
 //! stream (`golden::decoder::slices` and `decode_traced`'s luma records: each CU's

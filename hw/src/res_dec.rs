@@ -52,7 +52,7 @@
 //! level goes out in the cycle of its last bin. Cycles without a bin: one per
 //! sub-block without a coded flag, one per coefficient without a remaining level (its
 //! output beat), one for the last position, one per TU end. On tensor blocks
-//! (sim/tests/res_dec.rs) this runs 1.77-1.80 bins per cycle (1.13-1.18 with two
+//! (sim/tests/sim/res_dec.rs) this runs 1.77-1.80 bins per cycle (1.13-1.18 with two
 //! bypass bins per cycle for signs and suffixes and one per prefix bin).
 //! Output through a 2-entry FIFO; `cmd_ready` depends on registers only.
 //!

@@ -31,7 +31,7 @@ pub const ASAP7_NAND2_UM2: f64 = 0.08748;
 
 /// The generic synthesis command. `-noalumacc`: yosys 0.23's `alumacc`/`maccmap` path
 /// inverts the top bit of a signed multiply-accumulate with a ROM coefficient (found
-/// by the gate-level cosimulation of `inv_tq`, area_energy/tests/gate_activity.rs),
+/// by the gate-level cosimulation of `inv_tq`, area_energy/tests/area_energy/gate_activity.rs),
 /// so arithmetic stays as `$mul`/`$add` cells. `-nofsm`: its FSM extraction and
 /// re-encoding of `res_dec`'s state register (the only block where it finds one) gives
 /// a netlist that decodes a different bin than the RTL and golden/ (the same check;

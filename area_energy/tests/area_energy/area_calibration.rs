@@ -100,7 +100,7 @@ fn check(blocks: &[&str]) {
     let asap7 = node("asap7").unwrap();
     let mut worst: f64 = 0.0;
     for m in blocks.iter().map(|b| hw::block(b, &p).unwrap()) {
-        // the generic netlists stay in the cache for tests/gate_activity.rs
+        // the generic netlists stay in the cache for gate_activity.rs
         let s = hw::yosys::synth_cached_keeping_gates(
             &m.name,
             &m.verilog,

@@ -90,7 +90,7 @@ fn check(block: &str) {
     let frames = tensor_frames("@minilm", &p).unwrap();
     {
         let m = hw::block(block, &p).unwrap();
-        // the netlist tests/area_calibration.rs kept when it synthesized the block
+        // the netlist area_calibration.rs kept when it synthesized the block
         let gates = hw::yosys::generic_netlist_cached(&m.name, &m.verilog, &target.join("tmp/ae-gates").join(&m.name), &target.join("tmp/tcgen-synth/cache")).unwrap();
         let set = || match m.name.as_str() {
             "cabac_dec" | "cabac_enc" => StimSet::Random { per_size: 100, only: None },

@@ -106,4 +106,4 @@ fn corrupt_slice_data_ends_every_slice_without_hanging() {
     assert!(errored >= 3, "only {errored} corrupt cases raised err");
 }
 
-// x265 streams (CTU 64): sim/tests/dec_core.rs decodes them whole, picture for picture.
+// x265 streams (CTU 64): sim/tests/sim/dec_core.rs decodes them whole, picture for picture.

@@ -197,7 +197,7 @@ fn res_dec_blocks() {
     }
 }
 
-/// The configuration of sim/tests/dec_core.rs's small tests (CTU 16, TU 8, one lane,
+/// The configuration of sim/tests/sim/dec_core.rs's small tests (CTU 16, TU 8, one lane,
 /// frames up to 256 wide), so that the Verilator builds are shared.
 const SMALL: &str = "[bitstream]\nctu_size = 16\nmax_tu_size = 8\nctus_per_slice = 40\n[encoder.rd]\nmax_cu_size = 16\n[encoder.hw]\ncu_size = 8\n[rtl]\nsamples_per_cycle = 1\n[tiling]\nmax_frame_width = 256\nmax_frame_height = 256\n";
 
