@@ -523,22 +523,23 @@ pub fn build(m: &GeneratedModule, opts: &BuildOptions) -> Result<(PathBuf, Vec<P
             }
         }
         // construction code (`__Slow`: initial values, symbol tables) runs once: -O0 (at
-        // -O2 it took most of a toggle-coverage build); `quick` also the
-        // per-cycle code
-        let variants: &[&str] = if opts.quick_compile { &["O0"] } else { &["O0", "O1"] };
-        let pch = precompiled_header(&root, &flags, &verilator, &tmp.join("obj"), &m.name, variants, &mut text);
-        let mut make = Command::new("make");
-        make.current_dir(tmp.join("obj")).args(["-j", "2", "-f", &format!("V{}.mk", m.name), "OPT_SLOW=-O0"]);
-        if let Some(h) = &pch {
-            make.arg(format!("USER_CPPFLAGS=-include {}", h.display()));
-        }
-        // the per-cycle code at -O1, not Verilator's default -Os: -Os and -O2 compile
+        // -O2 it took most of a toggle-coverage build); `quick` also the per-cycle code.
+        // The per-cycle code at -O1, not Verilator's default -Os: -Os and -O2 compile
         // a large fast file in about 10 s, -O1 in 6 s (enc_core's largest, g++ 12);
         // builds are most of the tests' time: area_energy's cycle_model tests from a
         // cold cache 372 s at -O2, 322 s at -O1 (one at a time), while a cached
         // enc_core run of four streams went from 14 s to 17 s (golden's encodes
-        // included); -O2 had made simulation 34% shorter than -Os
-        make.arg(if opts.quick_compile { "OPT_FAST=-O0" } else { "OPT_FAST=-O1" });
+        // included); -O2 had made simulation 34% shorter than -Os. The precompiled
+        // header is built at exactly these levels (GCC uses it only at its own).
+        let (slow, fast) = ("O0", if opts.quick_compile { "O0" } else { "O1" });
+        let variants: &[&str] = if slow == fast { &[slow] } else { &[slow, fast] };
+        let pch = precompiled_header(&root, &flags, &verilator, &tmp.join("obj"), &m.name, variants, &mut text);
+        let mut make = Command::new("make");
+        make.current_dir(tmp.join("obj")).args(["-j", "2", "-f", &format!("V{}.mk", m.name)]);
+        make.arg(format!("OPT_SLOW=-{slow}")).arg(format!("OPT_FAST=-{fast}"));
+        if let Some(h) = &pch {
+            make.arg(format!("USER_CPPFLAGS=-include {}", h.display()));
+        }
         let out = make.output().map_err(|e| SimError::MissingTool(format!("make: {e} (install it: sudo apt-get install make)")))?;
         text.extend_from_slice(&out.stdout);
         text.extend_from_slice(&out.stderr);
