@@ -312,8 +312,10 @@ fn report_gate_level_activity_gates_the_clock_when_long() {
 }
 
 #[test]
-// named to sort first: libtest starts tests in name order, and this one (about two
-// minutes, most of it yosys on the transforms) would otherwise start last and run alone
+// named to sort first: libtest starts tests in name order, and this one (the longest
+// of the file) would otherwise start last and run alone. Its blocks are the ones
+// area_energy's calibration tests synthesize (P = 1, TU 8), so in `cargo test
+// --workspace` their syntheses come from the shared cache.
 fn a_report_on_a_small_config_writes_json_markdown_and_plots() {
     let d = dir("report");
     let cfg = d.join("c.toml");

@@ -11,9 +11,14 @@
 //!   order; `out_last`: last beat of a TU.
 //!
 //! Micro-architecture (all boundaries registered; `in_ready` depends on registers only):
-//! 1. input register;
-//! 2. P dequantizers (16 x 7 bit multiply, shift by qp/6 + 1 - log2 with rounding,
-//!    clip to 16 bits) feeding K x P multipliers (16 x 8 bit; K = [`vertical_products`],
+//! 1. P dequantizers (16 x 7 bit multiply, shift by qp/6 + 1 - log2 with rounding,
+//!    clip to 16 bits) on the port's levels, in front of the input register, which
+//!    holds the dequantized coefficients (the TU's size and QP, sampled at its first
+//!    beat, are tracked at the input by a beat counter over its N^2/P beats). In the
+//!    cores the levels come straight from `recon`'s coefficient memory. With the
+//!    dequantizer behind the register, its multiply and the vertical stage's were one
+//!    path: 2,439 ps, now 1,573 ps (TU 8, P = 1, ASAP7, `tcgen synth --timing`);
+//! 2. K x P multipliers (16 x 8 bit; K = [`vertical_products`],
 //!    NM/2 from NM = 8 on) that accumulate the vertical stage M[v][y] * D[v][u] into an
 //!    NM x NM array (y all rows, u the beat's P columns): the DCT's basis is even or odd
 //!    about its middle (M[v][N-1-y] = (-1)^v M[v][y], checked for every size by a test),
@@ -126,7 +131,7 @@ fn body(p: usize, nm: usize) -> String {
     let mut deq = String::new();
     for l in 0..p {
         deq.push_str(&format!(
-            "    wire signed [15:0] lv_{l} = s0_lv[{hi}:{lo}];\n\
+            "    wire signed [15:0] lv_{l} = in_level[{hi}:{lo}];\n\
              \x20   wire signed [22:0] dp_{l} = 23'(lv_{l}) * $signed({{16'd0, dls}});\n\
              \x20   wire signed [30:0] dw_{l} = 31'(dp_{l});\n\
              \x20   wire signed [30:0] ds_{l} = dneg ? ((dw_{l} + (31'sd1 <<< (dright - 3'd1))) >>> dright) : (dw_{l} <<< dleft);\n\
@@ -138,7 +143,7 @@ fn body(p: usize, nm: usize) -> String {
     let mut lanes = String::new();
     for l in 0..p {
         let col = if p == 1 { "pos_col".to_string() } else { format!("(pos_col | {ln}'d{l})") };
-        lanes.push_str(&format!("    wire [$LN-1:0] u_{l} = {col};\n"));
+        lanes.push_str(&format!("    wire [$LN-1:0] u_{l} = {col};\n    wire signed [15:0] dq_{l} = s0_lv[{hi}:{lo}];\n", hi = 16 * l + 15, lo = 16 * l));
     }
     // the vertical products: K per lane, each row's from one of them (the symmetry)
     let k = vertical_products(nm);
@@ -149,7 +154,7 @@ fn body(p: usize, nm: usize) -> String {
     let mut vprod_decl = String::new();
     for l in 0..p {
         vprod_decl.push_str(&format!("    wire signed [$WA1-1:0] pr_{l} [0:$K-1];\n"));
-        vprod.push_str(&format!("        assign pr_{l}[gk] = ce * $WA1'(d_{l});\n"));
+        vprod.push_str(&format!("        assign pr_{l}[gk] = ce * $WA1'(dq_{l});\n"));
     }
     v.push(("VPRODDECL", vprod_decl));
     v.push(("VPROD", vprod));
@@ -221,6 +226,11 @@ fn body(p: usize, nm: usize) -> String {
     v.push(("DRGNEXT", dr_g_next));
     v.push(("GRESET", g_reset));
     v.push(("DEQ", deq));
+    v.push(("DCAT", (0..p).rev().map(|l| format!("d_{l}")).collect::<Vec<_>>().join(", ")));
+    // beats per TU of side 2^L: 2^(2L - log2 P)
+    let wb = 2 * ln - lp;
+    v.push(("WB", wb.to_string()));
+    v.push(("LP", lp.to_string()));
     v.push(("LANES", lanes));
     v.push(("VMAC", vmac));
     v.push(("VWRITE", vwrite));
@@ -240,7 +250,7 @@ fn body(p: usize, nm: usize) -> String {
 }
 
 fn ls_table() -> String {
-    let mut s = "    always @(*) begin\n        case (e_qp)\n".to_string();
+    let mut s = "    always @(*) begin\n        case (i_qp)\n".to_string();
     for qp in 0..52u32 {
         s.push_str(&format!(
             "            6'd{qp}: begin dls = 7'd{}; ddiv = 4'd{}; end\n",
@@ -256,33 +266,58 @@ fn ls_table() -> String {
 const TEMPLATE: &str = r#"
     // inv_tq (hw/src/inv_tq.rs): P = $P lanes, largest TU $NM x $NM
 $TCOEF
-    // ---- 1. input register ----
+    // ---- 1. dequantizers in front of the input register ----
+    // The level's TU (its size and QP, sampled at its first beat) is tracked at the
+    // input: a beat counter over the TU's N^2/P beats.
+    reg [$WB-1:0] i_cnt;
+    reg [2:0] i_log2h;
+    reg [5:0] i_qph;
+    wire i_first = (i_cnt == $WB'd0);
+    wire [2:0] i_log2 = i_first ? in_log2 : i_log2h;
+    wire [5:0] i_qp = i_first ? in_qp : i_qph;
+    wire [4:0] i_sh = {i_log2, 1'b0} - 5'd$LP;
+    wire i_last = (i_cnt == $WB'(~({$WB{1'b1}} << i_sh)));
+    reg [6:0] dls;
+    reg [3:0] ddiv;
+$LSTAB
+    // out = l * LS * 2^(qp/6 + 1 - log2), rounded when the exponent is negative
+    wire signed [4:0] dexp = $signed({1'b0, ddiv}) + 5'sd1 - $signed({2'b0, i_log2});
+    wire dneg = dexp[4];
+    wire [2:0] dright = 3'(-dexp);
+    wire [2:0] dleft = dexp[2:0];
+$DEQ
+    // the input register: the dequantized coefficients
     reg s0_valid;
     reg [$WL-1:0] s0_lv;
     reg [2:0] s0_log2;
     reg s0_dst;
-    reg [5:0] s0_qp;
     wire s0_fire;
     assign in_ready = ~s0_valid | s0_fire;
     always @(posedge clock) begin
-        if (reset) s0_valid <= 1'b0;
-        else if (in_ready) s0_valid <= in_valid;
+        if (reset) begin
+            s0_valid <= 1'b0;
+            i_cnt <= $WB'd0;
+        end else begin
+            if (in_ready) s0_valid <= in_valid;
+            if (in_ready & in_valid) i_cnt <= i_last ? $WB'd0 : i_cnt + $WB'd1;
+        end
         if (in_ready & in_valid) begin
-            s0_lv <= in_level;
+            s0_lv <= {$DCAT};
             s0_log2 <= in_log2;
             s0_dst <= in_dst;
-            s0_qp <= in_qp;
+            if (i_first) begin
+                i_log2h <= in_log2;
+                i_qph <= in_qp;
+            end
         end
     end
     reg [$LN-1:0] pos_row;
     reg [$LN-1:0] pos_col;
     reg [2:0] tu_log2;
     reg tu_dst;
-    reg [5:0] tu_qp;
     wire first = (pos_row == $LN'd0) & (pos_col == $LN'd0);
     wire [2:0] e_log2 = first ? s0_log2 : tu_log2;
     wire e_dst = first ? s0_dst : tu_dst;
-    wire [5:0] e_qp = first ? s0_qp : tu_qp;
     wire [$LN-1:0] e_nm1 = ~({$LN{1'b1}} << e_log2);
     wire row_end = ((pos_col | $LN'd$PM1) == e_nm1);
     wire last_row = (pos_row == e_nm1);
@@ -291,16 +326,8 @@ $TCOEF
     wire dr_fin;
     assign s0_fire = s0_valid & ~(last_row & gb_full & ~dr_fin);
 
-    // ---- 2. dequantizers and the vertical stage ----
-    reg [6:0] dls;
-    reg [3:0] ddiv;
-$LSTAB
-    // out = l * LS * 2^(qp/6 + 1 - log2), rounded when the exponent is negative
-    wire signed [4:0] dexp = $signed({1'b0, ddiv}) + 5'sd1 - $signed({2'b0, e_log2});
-    wire dneg = dexp[4];
-    wire [2:0] dright = 3'(-dexp);
-    wire [2:0] dleft = dexp[2:0];
-$DEQ$LANES
+    // ---- 2. the vertical stage ----
+$LANES
     wire [4:0] sv = $PROW;
     // K products per lane: coefficient x basis entry M[v][k], k < K
 $VPRODDECL    genvar gk;
@@ -365,7 +392,6 @@ $GRESET        end else begin
                 if (first) begin
                     tu_log2 <= s0_log2;
                     tu_dst <= s0_dst;
-                    tu_qp <= s0_qp;
                 end
                 if (row_end) begin
                     pos_col <= $LN'd0;

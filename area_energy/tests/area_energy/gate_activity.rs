@@ -1,7 +1,8 @@
-//! Gate-level cosimulation: yosys's generic netlist of every block (P=1, TU 4) simulated
+//! Gate-level cosimulation: yosys's generic netlist of every block (P=1, TU 8) simulated
 //! by Verilator under the RTL's testbench must match golden/ exactly (a check of
-//! synthesis: it caught yosys 0.23 inverting a product's top bit, see
-//! `hw::common::sext`). With `TCGEN_LONG=1` it also counts toggles and
+//! synthesis: it caught yosys 0.23 inverting a product's top bit in `alumacc`, a state
+//! re-encoding in `fsm` and a narrowing in `wreduce` that lost the transforms' top
+//! output bits at TU 8; `hw::yosys::synth_cmd` runs without the three). With `TCGEN_LONG=1` it also counts toggles and
 //! prints the per-net toggle rate (what the energy model uses for logic switching)
 //! beside the RTL signal rate. Needs yosys and verilator.
 
@@ -50,7 +51,7 @@ fn clock_gating_duty_from_the_gate_level_run() {
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
     let mut p = golden::Params::default();
     p.rtl.samples_per_cycle = 1;
-    p.bitstream.max_tu_size = 4;
+    p.bitstream.max_tu_size = 8;
     let m = hw::block("cabac_dec", &p).unwrap();
     let gates = hw::yosys::generic_netlist_cached(&m.name, &m.verilog, &target.join("tmp/ae-gates").join(&m.name), &target.join("tmp/tcgen-synth/cache")).unwrap();
     let e = flop_enables(&gates.verilog);
@@ -86,7 +87,7 @@ fn check(block: &str) {
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
     let mut p = golden::Params::default();
     p.rtl.samples_per_cycle = 1;
-    p.bitstream.max_tu_size = 4;
+    p.bitstream.max_tu_size = 8;
     let frames = tensor_frames("@minilm", &p).unwrap();
     {
         let m = hw::block(block, &p).unwrap();
