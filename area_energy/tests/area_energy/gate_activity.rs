@@ -77,6 +77,60 @@ fn clock_gating_duty_from_the_gate_level_run() {
     assert!(g.duty > 0.0 && g.duty < 1.0 && g.gated_duty < 1.0, "{g:?}");
 }
 
+/// The core parts the report's `--core-parts` rows synthesize that have a block
+/// testbench of their own (`syn_dec` with its `res_dec`, `res_enc`, `sdh`; `satd` below),
+/// at the configuration the CLI's report tests use (P = 1, TU 8, hw CU 8, CTU 32):
+/// their generic netlists against golden (TCGEN_LONG: a minute of yosys and Verilator
+/// more; `recon`, `search` and `syn_enc` have no block testbench, only the cores').
+#[test]
+fn gate_level_core_parts_when_long() {
+    if std::env::var_os("TCGEN_LONG").is_none() {
+        eprintln!("skipped: gate-level runs of syn_dec, res_enc and sdh (a minute); TCGEN_LONG=1 runs them");
+        return;
+    }
+    for block in ["syn_dec", "res_enc", "sdh"] {
+        core_part(block);
+    }
+}
+
+/// `satd`'s generic netlist does NOT match golden (found 2026-12-07, third session:
+/// `cycle 10: block #0: got 0x23a71 want 0x3d1`, while the RTL passes the same stimulus
+/// in Verilator). Netlists of reduced yosys scripts fail too, each differently (`proc;
+/// flatten; techmap; abc -fast`: 0x23446; `proc; flatten; memory; opt; techmap; opt`:
+/// 0x0), and its functions `hbf`, `abs8` and `lane`, and the row stage (`dv`, `rin`,
+/// `hbf`), evaluate right in yosys on their own (`eval` on random vectors against a
+/// Python model), so the suspects are the band memory `bb` (eight asynchronous reads
+/// in a loop, written in the clocked block's reset branch) and the column unit's
+/// control. Until it is found, the encoder core's `--core-parts` area and timing count
+/// a `satd` netlist that does not compute SATD. `cargo test --release -p area_energy
+/// --test area_energy -- --ignored gate_level_satd` runs it.
+#[test]
+#[ignore = "open: yosys's netlist of satd differs from golden (see the doc comment)"]
+fn gate_level_satd() {
+    core_part("satd");
+}
+
+fn core_part(block: &str) {
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
+    let mut p = golden::Params::default();
+    p.rtl.samples_per_cycle = 1;
+    p.bitstream.max_tu_size = 8;
+    p.encoder.hw.cu_size = 8;
+    let m = hw::block(block, &p).unwrap();
+    let gates = hw::yosys::generic_netlist_cached(&m.name, &m.verilog, &target.join("tmp/ae-gates").join(&m.name), &target.join("tmp/tcgen-synth/cache")).unwrap();
+    let set = match block {
+        "syn_dec" => StimSet::Random { per_size: 2, only: None },
+        "res_enc" => StimSet::Random { per_size: 20, only: None },
+        _ => StimSet::Tensor { frames: tensor_frames("@minilm", &p).unwrap(), limit: 200 },
+    };
+    let run = CosimRun { sets: vec![set], timing: Timing { seed: 9, ..Default::default() }, build: BuildOptions { trace: false, toggles: false, quick_compile: true }, trace: None };
+    let gl = cosim_module(&m.name, &gates, &p, &run).unwrap();
+    let g = &gl.sets[0].1;
+    assert_eq!(g.mismatches, 0, "{}: gate-level netlist differs from golden: {:?}", m.name, g.first_mismatch);
+    assert!(g.units > 0, "{}", m.name);
+    eprintln!("{}: gate-level netlist matches golden on {} units", m.name, g.units);
+}
+
 #[test]
 fn every_block_has_a_gate_level_test() {
     assert_eq!(hw::BLOCKS, ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "cabac_enc", "res_dec", "intra_pred"], "a block was added: give it a gate_level_ test");
