@@ -17,7 +17,7 @@
 //!    beat, are tracked at the input by a beat counter over its N^2/P beats). In the
 //!    cores the levels come straight from `recon`'s coefficient memory. With the
 //!    dequantizer behind the register, its multiply and the vertical stage's were one
-//!    path: 2,439 ps, now 1,573 ps (TU 8, P = 1, ASAP7, `tcgen synth --timing`);
+//!    path: 2,092 ps, now 1,473 ps (TU 8, P = 1, ASAP7, `tcgen synth --timing`);
 //! 2. K x P multipliers (16 x 8 bit; K = [`vertical_products`],
 //!    NM/2 from NM = 8 on) that accumulate the vertical stage M[v][y] * D[v][u] into an
 //!    NM x NM array (y all rows, u the beat's P columns): the DCT's basis is even or odd

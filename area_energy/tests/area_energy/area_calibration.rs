@@ -9,8 +9,8 @@ use area_energy::area::{block_area, node};
 use std::path::Path;
 
 // the blocks in two halves of about equal synthesis time (yosys and ABC on a cold
-// cache, `tcgen synth` on this VM 2026-12-07: fwd_tq 42 s, intra_pred 23 s; inv_tq
-// 38 s, res_dec 11 s, cabac_enc 3 s, dequant and cabac_dec 2 s each), so that the test
+// cache, `tcgen synth` on this VM 2026-12-07: fwd_tq 34 s, intra_pred 21 s; inv_tq
+// 26 s, res_dec 12 s, cabac_enc 3 s, dequant and cabac_dec 2 s each), so that the test
 // harness synthesizes them side by side
 #[test]
 fn nand2_path_within_15_percent_of_asap7_forward_transform_and_prediction() {
