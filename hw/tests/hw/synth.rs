@@ -1,6 +1,8 @@
 //! yosys synthesizes every block (`synth -top NAME; stat`), mapped onto ASAP7 when
-//! ../shared/asap7 is present, at a small transform configuration (P = 1, TU up to 4;
-//! the default configuration takes tens of minutes: `tcgen synth`).
+//! ../shared/asap7 is present, at a small transform configuration (P = 1, TU up to 8,
+//! the one area_energy's calibration and gate-level tests and the CLI's report test
+//! use, so that they share the syntheses through the cache; the default configuration
+//! takes tens of minutes: `tcgen synth`).
 //! Needs yosys (`bash scripts/setup.sh`).
 
 use std::path::Path;
@@ -10,7 +12,7 @@ fn yosys_synthesizes_every_block() {
     hw::common::tool("yosys").unwrap_or_else(|e| panic!("{e}"));
     let mut p = golden::Params::default();
     p.rtl.samples_per_cycle = 1;
-    p.bitstream.max_tu_size = 4;
+    p.bitstream.max_tu_size = 8;
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hw-synth");
     let lib = hw::yosys::asap7_liberty(&dir);
     if lib.is_none() {
