@@ -185,7 +185,8 @@ pub fn generic_netlist(name: &str, verilog: &str, workdir: &Path) -> Result<crat
 /// What turns the generic design into the netlist [`generic_netlist`] returns.
 const GATES_CMD: &str = "opt_clean -purge; write_verilog -noattr";
 
-/// A written generic netlist as a module Verilator simulates.
+/// A written generic netlist as a module Verilator simulates (`sim` recognizes it by
+/// yosys's header line and verilates it at -O0, `sim::model::build`).
 fn gates_module(name: &str, verilog: &str, netlist: &Path) -> Result<crate::GeneratedModule, String> {
     let mut text = std::fs::read_to_string(netlist).map_err(|e| e.to_string())?;
     // memory macros stay black boxes in the netlist: simulate them behaviourally

@@ -481,12 +481,8 @@ pub fn build(m: &GeneratedModule, opts: &BuildOptions) -> Result<(PathBuf, Vec<P
     // the RTL's values (`-fno-gate` alone fixed that row but not the block's result).
     // The same cause was behind the gate-level failures earlier put down to yosys's
     // `alumacc`, `fsm` and `wreduce` (`hw::yosys::synth_cmd`). RTL models keep -O3.
-    let netlist = is_yosys_netlist(&m.verilog);
-    let h = if netlist {
-        fnv(&[m.verilog.as_bytes(), shim_src.as_bytes(), flags.as_bytes(), b"-O0"])
-    } else {
-        fnv(&[m.verilog.as_bytes(), shim_src.as_bytes(), flags.as_bytes()])
-    };
+    let vopt = if is_yosys_netlist(&m.verilog) { "-O0" } else { "-O3" };
+    let h = fnv(&[m.verilog.as_bytes(), shim_src.as_bytes(), flags.as_bytes(), vopt.as_bytes()]);
     let root = cache_dir();
     let dir = root.join(format!("{}-{h:016x}", m.name));
     if dir.join("obj/libsim.so").is_file() {
@@ -516,13 +512,10 @@ pub fn build(m: &GeneratedModule, opts: &BuildOptions) -> Result<(PathBuf, Vec<P
     // verilation (newer than it) and make skips them
     let mut cmd = Command::new(&verilator);
     cmd.current_dir(&tmp).args([
-        "--cc", "--exe", "-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal",
+        "--cc", "--exe", vopt, "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal",
         "-CFLAGS", if opts.quick_compile { "-fPIC -O0" } else { "-fPIC -O2" }, "-LDFLAGS", "-shared", "-o", "libsim.so", "--Mdir", "obj", "--top-module",
     ]);
     cmd.arg(&m.name);
-    if netlist {
-        cmd.arg("-O0");
-    }
     if opts.trace {
         cmd.arg("--trace");
     }

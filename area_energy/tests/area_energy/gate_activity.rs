@@ -48,12 +48,8 @@ fn gate_level_intra_pred() {
 #[test]
 fn clock_gating_duty_from_the_gate_level_run() {
     use area_energy::gating::flop_enables;
-    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
-    let mut p = golden::Params::default();
-    p.rtl.samples_per_cycle = 1;
-    p.bitstream.max_tu_size = 8;
-    let m = hw::block("cabac_dec", &p).unwrap();
-    let gates = hw::yosys::generic_netlist_cached(&m.name, &m.verilog, &target.join("tmp/ae-gates").join(&m.name), &target.join("tmp/tcgen-synth/cache")).unwrap();
+    let p = params();
+    let (m, gates) = netlist("cabac_dec", &p);
     let e = flop_enables(&gates.verilog);
     assert_eq!(e.unparsed, 0, "every flop statement of the netlist read");
     assert!(e.flops > 50 && !e.groups.is_empty(), "{e:?}");
@@ -95,13 +91,8 @@ fn gate_level_core_parts_when_long() {
 }
 
 fn core_part(block: &str) {
-    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
-    let mut p = golden::Params::default();
-    p.rtl.samples_per_cycle = 1;
-    p.bitstream.max_tu_size = 8;
-    p.encoder.hw.cu_size = 8;
-    let m = hw::block(block, &p).unwrap();
-    let gates = hw::yosys::generic_netlist_cached(&m.name, &m.verilog, &target.join("tmp/ae-gates").join(&m.name), &target.join("tmp/tcgen-synth/cache")).unwrap();
+    let p = params();
+    let (m, gates) = netlist(block, &p);
     let set = match block {
         "syn_dec" => StimSet::Random { per_size: 2, only: None },
         "res_enc" => StimSet::Random { per_size: 20, only: None },
@@ -120,17 +111,30 @@ fn every_block_has_a_gate_level_test() {
     assert_eq!(hw::BLOCKS, ["dequant", "fwd_tq", "inv_tq", "cabac_dec", "cabac_enc", "res_dec", "intra_pred"], "a block was added: give it a gate_level_ test");
 }
 
-/// A block's generic netlist against golden (and with TCGEN_LONG its activity).
-fn check(block: &str) {
-    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
+/// The configuration of every run here: P = 1, TU 8, hw CU 8 (the CLI report test's).
+fn params() -> golden::Params {
     let mut p = golden::Params::default();
     p.rtl.samples_per_cycle = 1;
     p.bitstream.max_tu_size = 8;
+    p.encoder.hw.cu_size = 8;
+    p
+}
+
+/// A block's RTL and its generic netlist (for the blocks, the one area_calibration.rs
+/// kept in the shared cache when it synthesized them).
+fn netlist(block: &str, p: &golden::Params) -> (hw::GeneratedModule, hw::GeneratedModule) {
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
+    let m = hw::block(block, p).unwrap();
+    let gates = hw::yosys::generic_netlist_cached(&m.name, &m.verilog, &target.join("tmp/ae-gates").join(&m.name), &target.join("tmp/tcgen-synth/cache")).unwrap();
+    (m, gates)
+}
+
+/// A block's generic netlist against golden (and with TCGEN_LONG its activity).
+fn check(block: &str) {
+    let p = params();
     let frames = tensor_frames("@minilm", &p).unwrap();
     {
-        let m = hw::block(block, &p).unwrap();
-        // the netlist area_calibration.rs kept when it synthesized the block
-        let gates = hw::yosys::generic_netlist_cached(&m.name, &m.verilog, &target.join("tmp/ae-gates").join(&m.name), &target.join("tmp/tcgen-synth/cache")).unwrap();
+        let (m, gates) = netlist(block, &p);
         let set = || match m.name.as_str() {
             "cabac_dec" | "cabac_enc" => StimSet::Random { per_size: 100, only: None },
             "res_dec" => StimSet::Random { per_size: 20, only: None },

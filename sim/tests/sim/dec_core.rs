@@ -5,7 +5,7 @@
 //! several QPs, lossless QP 0, x265 streams, two configurations; corrupt and
 //! out-of-subset streams raise err within a cycle bound. Needs verilator.
 
-use golden::config::{Params, StrategyKind};
+use golden::config::Params;
 use golden::pipeline::{self, RateTarget};
 use sim::dec_core::{run, stream};
 use sim::{BuildOptions, Model};
@@ -25,29 +25,24 @@ fn check(cfg: &str, tensors: &[(&str, golden::tensor::Tensor)], qps: &[u8], stal
     let m = hw::block("dec_core", &p0).unwrap();
     let mut model = Model::new(&m, &BuildOptions::default()).unwrap();
     for (name, t) in tensors {
-        for strategy in [StrategyKind::Hw, StrategyKind::Rd] {
-            for &qp in qps {
-                let mut p = p0.clone();
-                p.encoder.strategy = strategy;
-                let enc = pipeline::encode_tensor(t, &p, RateTarget::Qp(qp)).unwrap();
-                let s = stream(&enc.encoded.annexb).unwrap();
-                ffmpeg_luma_matches(&enc.encoded.annexb, &s.pictures);
-                let r = run(&mut model, &s, stall, qp as u64, 20_000_000).unwrap();
-                eprintln!(
-                    "{cfg:?} {name} {strategy:?} QP {qp}: {} slices, {} pictures, {} samples, {} cycles: {:.3} samples/cycle, {:.2} bins/sample, {:.2} M cycles/s, {} mismatches",
-                    r.slices,
-                    r.pictures,
-                    r.samples,
-                    r.cycles,
-                    r.samples_per_cycle(),
-                    r.bins as f64 / r.samples.max(1) as f64,
-                    r.cycles as f64 / r.wall_seconds / 1e6,
-                    r.mismatches
-                );
-                assert!(!r.errored, "{name} {strategy:?} QP {qp}: the core raised err");
-                assert_eq!(r.mismatches, 0, "{cfg:?} {name} {strategy:?} QP {qp}: {}", r.first_mismatch.unwrap_or_default());
-                assert_eq!(r.pictures as usize, s.pictures.len());
-            }
+        for (strategy, qp, annexb) in crate::strategy_streams(&p0, t, qps) {
+            let s = stream(&annexb).unwrap();
+            ffmpeg_luma_matches(&annexb, &s.pictures);
+            let r = run(&mut model, &s, stall, qp as u64, 20_000_000).unwrap();
+            eprintln!(
+                "{cfg:?} {name} {strategy:?} QP {qp}: {} slices, {} pictures, {} samples, {} cycles: {:.3} samples/cycle, {:.2} bins/sample, {:.2} M cycles/s, {} mismatches",
+                r.slices,
+                r.pictures,
+                r.samples,
+                r.cycles,
+                r.samples_per_cycle(),
+                r.bins as f64 / r.samples.max(1) as f64,
+                r.cycles as f64 / r.wall_seconds / 1e6,
+                r.mismatches
+            );
+            assert!(!r.errored, "{name} {strategy:?} QP {qp}: the core raised err");
+            assert_eq!(r.mismatches, 0, "{cfg:?} {name} {strategy:?} QP {qp}: {}", r.first_mismatch.unwrap_or_default());
+            assert_eq!(r.pictures as usize, s.pictures.len());
         }
     }
 }
@@ -204,34 +199,29 @@ fn check_multi(cfg: &str, t: &golden::tensor::Tensor, qps: &[u8], stall: u32, ag
     let mut model = Model::new(&m, &BuildOptions::default()).unwrap();
     let mut one = if against_one { Some(Model::new(&hw::block("dec_core", &p0).unwrap(), &BuildOptions::default()).unwrap()) } else { None };
     let mut cycles = Vec::new();
-    for strategy in [StrategyKind::Hw, StrategyKind::Rd] {
-        for &qp in qps {
-            let mut p = p0.clone();
-            p.encoder.strategy = strategy;
-            let enc = pipeline::encode_tensor(t, &p, RateTarget::Qp(qp)).unwrap();
-            let s = stream(&enc.encoded.annexb).unwrap();
-            sim::dec_core::multi_check(&s).unwrap();
-            let r = sim::dec_core::run_multi(&mut model, &s, stall, qp as u64, 20_000_000).unwrap();
-            let r1 = match one.as_mut() {
-                Some(one) => run(one, &s, stall, qp as u64, 20_000_000).unwrap(),
-                None => sim::dec_core::CoreReport { cycles: 0, samples: r.samples, ..Default::default() },
-            };
-            let vs = if r1.cycles > 0 { format!(" vs one core {} ({:.2}x)", r1.cycles, r1.cycles as f64 / r.cycles as f64) } else { String::new() };
-            eprintln!(
-                "{cfg:?} {strategy:?} QP {qp}: {} cores, {} slices, {} pictures, {} cycles ({:.3} samples/cycle){vs}, {} mismatches",
-                p0.rtl.decoder_cores,
-                r.slices,
-                r.pictures,
-                r.cycles,
-                r.samples_per_cycle(),
-                r.mismatches
-            );
-            assert!(!r.errored, "{strategy:?} QP {qp}: a core raised err");
-            assert_eq!(r.mismatches, 0, "{cfg:?} {strategy:?} QP {qp}: {}", r.first_mismatch.unwrap_or_default());
-            assert_eq!((r.pictures as usize, r.samples), (s.pictures.len(), r1.samples));
-            assert!(!r1.errored && r1.mismatches == 0);
-            cycles.push((r.cycles, r1.cycles));
-        }
+    for (strategy, qp, annexb) in crate::strategy_streams(&p0, t, qps) {
+        let s = stream(&annexb).unwrap();
+        sim::dec_core::multi_check(&s).unwrap();
+        let r = sim::dec_core::run_multi(&mut model, &s, stall, qp as u64, 20_000_000).unwrap();
+        let r1 = match one.as_mut() {
+            Some(one) => run(one, &s, stall, qp as u64, 20_000_000).unwrap(),
+            None => sim::dec_core::CoreReport { cycles: 0, samples: r.samples, ..Default::default() },
+        };
+        let vs = if r1.cycles > 0 { format!(" vs one core {} ({:.2}x)", r1.cycles, r1.cycles as f64 / r.cycles as f64) } else { String::new() };
+        eprintln!(
+            "{cfg:?} {strategy:?} QP {qp}: {} cores, {} slices, {} pictures, {} cycles ({:.3} samples/cycle){vs}, {} mismatches",
+            p0.rtl.decoder_cores,
+            r.slices,
+            r.pictures,
+            r.cycles,
+            r.samples_per_cycle(),
+            r.mismatches
+        );
+        assert!(!r.errored, "{strategy:?} QP {qp}: a core raised err");
+        assert_eq!(r.mismatches, 0, "{cfg:?} {strategy:?} QP {qp}: {}", r.first_mismatch.unwrap_or_default());
+        assert_eq!((r.pictures as usize, r.samples), (s.pictures.len(), r1.samples));
+        assert!(!r1.errored && r1.mismatches == 0);
+        cycles.push((r.cycles, r1.cycles));
     }
     cycles
 }

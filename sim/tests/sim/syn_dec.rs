@@ -4,7 +4,7 @@
 //! (cu_transquant_bypass), several slices per picture, two CTU sizes; with output
 //! backpressure; every record and every level compared. Needs verilator.
 
-use golden::config::{Params, StrategyKind};
+use golden::config::Params;
 use golden::pipeline::{self, RateTarget};
 use sim::syn_dec::{jobs, run};
 use sim::{BuildOptions, Model};
@@ -14,27 +14,22 @@ fn check(cfg: &str, tensors: &[(&str, golden::tensor::Tensor)], qps: &[u8], stal
     let m = hw::block("syn_dec", &p0).unwrap();
     let mut model = Model::new(&m, &BuildOptions::default()).unwrap();
     for (name, t) in tensors {
-        for strategy in [StrategyKind::Hw, StrategyKind::Rd] {
-            for &qp in qps {
-                let mut p = p0.clone();
-                p.encoder.strategy = strategy;
-                let enc = pipeline::encode_tensor(t, &p, RateTarget::Qp(qp)).unwrap();
-                let (js, want) = jobs(&enc.encoded.annexb).unwrap();
-                let r = run(&mut model, &js, &want, stall, qp as u64, 5_000_000).unwrap();
-                eprintln!(
-                    "{cfg:?} {name} {strategy:?} QP {qp}: {} slices, {} records, {} levels, {} cycles ({:.1} cycles/record), {:.2} M cycles/s, {} mismatches",
-                    r.slices,
-                    r.records,
-                    r.levels,
-                    r.cycles,
-                    r.cycles as f64 / r.records.max(1) as f64,
-                    r.cycles as f64 / r.wall_seconds / 1e6,
-                    r.mismatches
-                );
-                assert!(!r.errored, "{name} {strategy:?} QP {qp}: the core raised err");
-                assert_eq!(r.mismatches, 0, "{cfg:?} {name} {strategy:?} QP {qp}: {}", r.first_mismatch.unwrap_or_default());
-                assert_eq!(r.records as usize, want.len());
-            }
+        for (strategy, qp, annexb) in crate::strategy_streams(&p0, t, qps) {
+            let (js, want) = jobs(&annexb).unwrap();
+            let r = run(&mut model, &js, &want, stall, qp as u64, 5_000_000).unwrap();
+            eprintln!(
+                "{cfg:?} {name} {strategy:?} QP {qp}: {} slices, {} records, {} levels, {} cycles ({:.1} cycles/record), {:.2} M cycles/s, {} mismatches",
+                r.slices,
+                r.records,
+                r.levels,
+                r.cycles,
+                r.cycles as f64 / r.records.max(1) as f64,
+                r.cycles as f64 / r.wall_seconds / 1e6,
+                r.mismatches
+            );
+            assert!(!r.errored, "{name} {strategy:?} QP {qp}: the core raised err");
+            assert_eq!(r.mismatches, 0, "{cfg:?} {name} {strategy:?} QP {qp}: {}", r.first_mismatch.unwrap_or_default());
+            assert_eq!(r.records as usize, want.len());
         }
     }
 }
