@@ -406,8 +406,41 @@ fn eval_inner(input: &str, codec: &CodecArgs, rate: &RateArgs, sweep: &[u8], pre
         ratio = serde_json::json!({"reference": x.name, "geomean": gm, "points": pts});
         curves.push(x);
     }
-    curves.extend(eval::rtn_baselines(&prep));
+    // the memoryless references: ideal ECSQ and the Gaussian R(D) at each point's MSE
+    let ecsq = eval::ecsq_curve(&prep);
+    let mut vs_ecsq = serde_json::Map::new();
     for c in &curves {
+        let (pts, gm) = eval::ratio_at_equal_mse(c, &ecsq);
+        text += &format!("bits ratio of {} vs {} at equal MSE: {}\n", c.name, ecsq.name, gm.map_or("n/a".into(), |g| format!("{g:.3}")));
+        vs_ecsq.insert(c.name.clone(), serde_json::json!({"geomean": gm, "points": pts}));
+    }
+    text += &format!("  {} (its hull points in the JSON) and the Gaussian R(D), at {}'s MSEs:\n", ecsq.name, ours.name);
+    for pt in &ours.points {
+        if let Some(b) = eval::bits_at_mse(&ecsq, pt.mse_int8) {
+            text += &format!(
+                "    {:>5} mse_int8 {:.4}  ECSQ bits/value {:.4} (ours {:.3}x)  gaussian R(D) {:.4}\n",
+                pt.qp.map_or("-".into(), |q| format!("QP{q}")),
+                pt.mse_int8,
+                b,
+                pt.bits_per_value / b,
+                eval::gaussian_rd_bits(&prep, pt.mse_int8)
+            );
+        }
+    }
+    // keep the hull over the codecs' MSE range (plus a point either side), so the
+    // plot's axis stays on it
+    let (lo, hi) = curves.iter().flat_map(|c| &c.points).fold((f64::MAX, 0.0f64), |(a, b), p| (a.min(p.mse_int8), b.max(p.mse_int8)));
+    let mut ecsq = ecsq;
+    let first = ecsq.points.iter().rposition(|p| p.mse_int8 < lo).unwrap_or(0);
+    let last = ecsq.points.iter().position(|p| p.mse_int8 > hi).unwrap_or(ecsq.points.len() - 1);
+    ecsq.points = ecsq.points[first..=last].to_vec();
+    let listed = curves.len();
+    curves.push(ecsq);
+    curves.extend(eval::rtn_baselines(&prep));
+    for (ci, c) in curves.iter().enumerate() {
+        if ci == listed {
+            continue; // the ECSQ hull: summarized above
+        }
         text += &format!("  {}:\n", c.name);
         for pt in &c.points {
             text += &format!(
@@ -434,6 +467,7 @@ fn eval_inner(input: &str, codec: &CodecArgs, rate: &RateArgs, sweep: &[u8], pre
         "metrics": r.metrics,
         "curves": curves,
         "ratio_vs_x265": ratio,
+        "ratio_vs_ideal_ecsq": vs_ecsq,
     });
     Ok(EvalOut { json, text })
 }

@@ -65,6 +65,28 @@ fn rate_targets() {
     assert!(v["metrics"]["mse_int8"].as_f64().unwrap() <= 10.0);
 }
 
+/// `tcgen eval`: our sweep, x265's on the same frames, the ideal-ECSQ reference and the
+/// ratios at equal MSE. On iid Gaussian data no scalar-quantizing codec beats an ideal
+/// entropy coder, so both codecs sit above the ECSQ curve.
+#[test]
+fn eval_compares_with_x265_and_the_ideal_ecsq_reference() {
+    let d = dir("eval");
+    let svg = d.join("rd.svg");
+    let (ok, out, err) = tcgen(&["eval", "@gauss:256x256:1", "--sweep", "22,32", "--json", "--plot", &s(&svg)]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let names: Vec<&str> = v["curves"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names[..3], ["tcgen rd", "x265 medium", "ideal ECSQ on the samples"], "{names:?}");
+    let gm = v["ratio_vs_x265"]["geomean"].as_f64().unwrap();
+    assert!(gm > 0.8 && gm < 1.2, "vs x265 {gm}");
+    for c in ["tcgen rd", "x265 medium"] {
+        let r = v["ratio_vs_ideal_ecsq"][c]["geomean"].as_f64().unwrap();
+        assert!(r > 1.0 && r < 1.3, "{c} vs ideal ECSQ: {r}");
+    }
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("ideal ECSQ"));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 fn assert_fails_clean(args: &[&str], out: &Path, msg: &str) {
     let (ok, _, err) = tcgen(args);
     assert!(!ok, "expected failure for {args:?}");
