@@ -421,10 +421,12 @@ pub fn code_residual<S: BinSink>(
         // signs
         let sign_hidden = sign_hiding && (sig_pos[0] as i32 - sig_pos[nsig - 1] as i32) > 3;
         let nsign = if sign_hidden { nsig - 1 } else { nsig };
-        for j in 0..nsign {
-            let neg = lvs[sub + sig_pos[j] as usize] < 0;
-            s.bypass(neg as u32);
+        // sign flags, first coded first: one bypass run (the bins are the same)
+        let mut signs = 0u32;
+        for &k in &sig_pos[..nsign] {
+            signs = (signs << 1) | (lvs[sub + k as usize] < 0) as u32;
         }
+        s.bypass_bits(signs, nsign as u32);
         // remaining levels
         let mut rice = 0u32;
         let mut first_coeff2 = 1u32;
