@@ -77,7 +77,8 @@ fn clock_gating_duty_from_the_gate_level_run() {
 /// testbench of their own (`syn_dec` with its `res_dec`, `res_enc`, `satd`, `sdh`), at the
 /// configuration the CLI's report tests use (P = 1, TU 8, hw CU 8, CTU 32): their
 /// generic netlists against golden (TCGEN_LONG: a minute of yosys and Verilator more;
-/// `recon`, `search` and `syn_enc` have no block testbench, only the cores'). `satd`'s
+/// `recon`, `search` and `syn_enc` have no block testbench, only the cores': see
+/// `gate_level_cores_when_long`). `satd`'s
 /// netlist is the one whose -O3 simulation showed Verilator's mis-evaluation.
 #[test]
 fn gate_level_core_parts_when_long() {
@@ -88,6 +89,63 @@ fn gate_level_core_parts_when_long() {
     for block in ["syn_dec", "res_enc", "satd", "sdh"] {
         core_part(block);
     }
+}
+
+/// Whole cores at gate level (TCGEN_LONG): yosys's generic netlist of `enc_core` and
+/// `dec_core` (memories stay `tcgen_ram` black boxes, simulated behaviourally) under
+/// the cores' own testbenches (`sim::enc_core::run`, `sim::dec_core::run`), in a small
+/// configuration (CTU 16, TU 8, one lane, CUs of 8, frames up to 256 wide). The encoder core's bytes and
+/// reconstruction must equal golden's, and its stream decode to golden's pictures in
+/// ffmpeg; the decoder core's pictures must equal golden's on golden's stream of the
+/// same tensor. This covers the parts no block testbench reaches: `recon`, `search`
+/// and `syn_enc`.
+#[test]
+fn gate_level_cores_when_long() {
+    if std::env::var_os("TCGEN_LONG").is_none() {
+        eprintln!("skipped: gate-level runs of the whole encoder and decoder cores (minutes of yosys and Verilator); TCGEN_LONG=1 runs them");
+        return;
+    }
+    let mut p = golden::Params::default();
+    p.bitstream.ctu_size = 16;
+    p.bitstream.max_tu_size = 8;
+    p.encoder.hw.cu_size = 8;
+    p.encoder.rd.max_cu_size = 16;
+    p.encoder.strategy = golden::config::StrategyKind::Hw;
+    p.rtl.samples_per_cycle = 1;
+    p.tiling.max_frame_width = 256;
+    // real weights, the smallest picture (144 x 144 of @minilm's 384 x 384): a netlist
+    // runs at 2,000 (encoder) to 4,300 (decoder) cycles per second at -O0
+    let full = golden::sample::load("@minilm", None).unwrap();
+    let (rows, cols) = full.as_matrix().unwrap();
+    assert!(rows >= 144 && cols >= 144);
+    let data: Vec<f32> = (0..144).flat_map(|r| full.data[r * cols..r * cols + 144].to_vec()).collect();
+    let t = golden::tensor::Tensor::new(vec![144, 144], data, full.dtype).unwrap();
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
+    let build = BuildOptions { trace: false, toggles: false, quick_compile: true };
+    let qp = 22;
+    let gates = |top: &str| {
+        let m = hw::block(top, &p).unwrap();
+        let t0 = std::time::Instant::now();
+        let g = hw::yosys::generic_netlist_cached(&m.name, &m.verilog, &target.join("tmp/ae-gates").join(&m.name), &target.join("tmp/tcgen-synth/cache")).unwrap();
+        eprintln!("{top}: generic netlist {} bytes in {:.0} s", g.verilog.len(), t0.elapsed().as_secs_f64());
+        g
+    };
+    // the encoder core: its first picture
+    let job = sim::enc_core::job(&t, &p, qp, Some(1)).unwrap();
+    let mut enc = sim::Model::new(&gates("enc_core"), &build).unwrap();
+    let r = sim::enc_core::run(&mut enc, &job, 1, 0, 1, 50_000_000).unwrap();
+    eprintln!("enc_core gate level: {} CUs, {} bytes, {} cycles, {:.0} cycles/s, {} mismatches", r.cus, r.bytes, r.cycles, r.cycles as f64 / r.wall_seconds, r.mismatches);
+    assert!(!r.errored, "enc_core netlist raised err");
+    assert_eq!(r.mismatches, 0, "enc_core netlist differs from golden: {}", r.first_mismatch.unwrap_or_default());
+    assert_eq!(r.pictures, 1);
+    let stream = sim::enc_core::assemble(&job, &r.slice_bytes).unwrap();
+    assert!(sim::enc_core::decodes_to_golden(&job, &stream, true, false).unwrap(), "ffmpeg's picture of the netlist's stream differs from golden's");
+    // the decoder core: golden's stream of the same picture
+    let cs = sim::dec_core::stream(&job.annexb).unwrap();
+    let mut dec = sim::Model::new(&gates("dec_core"), &build).unwrap();
+    let r = sim::dec_core::run(&mut dec, &cs, 0, 1, 50_000_000).unwrap();
+    eprintln!("dec_core gate level: {} pictures, {} cycles, {:.0} cycles/s, {} mismatches", r.pictures, r.cycles, r.cycles as f64 / r.wall_seconds, r.mismatches);
+    assert!(!r.errored && r.mismatches == 0 && r.pictures as usize == cs.pictures.len(), "dec_core netlist: {r:?}");
 }
 
 fn core_part(block: &str) {
