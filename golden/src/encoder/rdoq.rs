@@ -6,9 +6,11 @@
 //! from the current CABAC context states: sig_coeff_flag, greater1/greater2 with the
 //! running ctxSet/greater1Ctx, coeff_abs_level_remaining with the running Rice
 //! parameter, and one bit per sign. Then whole coefficient groups are zeroed where
-//! that is cheaper (coded_sub_block_flag rate included), and finally the last
-//! significant position is chosen by total cost (last_sig_coeff prefix/suffix rate
-//! included). Sign hiding is applied afterwards by the caller.
+//! that is cheaper (coded_sub_block_flag rate included; a group left empty costs its
+//! distortion only, no significance flags), the last significant position is chosen by
+//! total cost (last_sig_coeff prefix/suffix rate included), and that coding (with
+//! cbf_luma 1 and the groups' flags) is weighed against coding nothing (cbf_luma 0),
+//! HM's uncoded-block cost. Sign hiding is applied afterwards by the caller.
 
 use crate::cabac::{bin_cost, Contexts, ONE_BIT};
 use crate::quantize::{qbits, QUANT_SCALE};
@@ -117,14 +119,16 @@ thread_local! {
     });
 }
 
-/// RDOQ of a luma TU. Writes levels and HM's deltaU (for sign hiding).
+/// RDOQ of a luma TU. Writes levels and HM's deltaU (for sign hiding). `cbf_ctx` is
+/// the cbf_luma context the TU's flag is coded with (index 1 at transform depth 0, else
+/// 0): the TU is left all zero (cbf 0) where that costs less than its best coding.
 #[allow(clippy::too_many_arguments)]
-pub fn rdoq(coef: &[i32], log2: u32, qp: u8, scan_idx: u32, lambda: f64, ctx: &Contexts, lv: &mut [i32], du: &mut [i32]) {
-    SCRATCH.with(|s| rdoq_with(&mut s.borrow_mut(), coef, log2, qp, scan_idx, lambda, ctx, lv, du))
+pub fn rdoq(coef: &[i32], log2: u32, qp: u8, scan_idx: u32, lambda: f64, ctx: &Contexts, cbf_ctx: usize, lv: &mut [i32], du: &mut [i32]) {
+    SCRATCH.with(|s| rdoq_with(&mut s.borrow_mut(), coef, log2, qp, scan_idx, lambda, ctx, cbf_ctx, lv, du))
 }
 
 #[allow(clippy::too_many_arguments)]
-fn rdoq_with(sc: &mut Scratch, coef: &[i32], log2: u32, qp: u8, scan_idx: u32, lambda: f64, ctx: &Contexts, lv: &mut [i32], du: &mut [i32]) {
+fn rdoq_with(sc: &mut Scratch, coef: &[i32], log2: u32, qp: u8, scan_idx: u32, lambda: f64, ctx: &Contexts, cbf_ctx: usize, lv: &mut [i32], du: &mut [i32]) {
     let Scratch { lmax, level, cost_coded, cost_as_last, cost_zero, prefix, suffix_zero } = sc;
     let n = 1usize << log2;
     let nn = n * n;
@@ -225,6 +229,12 @@ fn rdoq_with(sc: &mut Scratch, coef: &[i32], log2: u32, qp: u8, scan_idx: u32, l
     // zero whole coefficient groups (not the first and not the last one) when cheaper
     for i in 1..last_sb {
         if csbf[sb_scan[i].1 as usize * sbw + sb_scan[i].0 as usize] == 0 {
+            // a group left empty codes no significance flags (its coded_sub_block_flag
+            // 0 says so): its cost is its distortion (HM's RDOQ likewise drops the
+            // group's significance cost)
+            for p in i * 16..i * 16 + 16 {
+                cost_coded[p] = cost_zero[p];
+            }
             continue;
         }
         let (c0, c1) = cg_csbf_cost[i];
@@ -273,11 +283,90 @@ fn rdoq_with(sc: &mut Scratch, coef: &[i32], log2: u32, qp: u8, scan_idx: u32, l
             best_last = p as i32;
         }
     }
+    // coding nothing (cbf 0) against the best coding (cbf 1, and the coded_sub_block
+    // flags of the groups between the first and the last), as HM's RDOQ does
+    let cbf = &ctx.cbf_luma[cbf_ctx];
+    let last_sb_kept = best_last.max(0) as usize >> 4;
+    let csbf_bits: f64 = (1..last_sb_kept)
+        .map(|i| {
+            let coded = (i * 16..i * 16 + 16).any(|p| level[p] > 0);
+            if coded { cg_csbf_cost[i].1 } else { cg_csbf_cost[i].0 }
+        })
+        .sum();
+    let coded = best_cost + lambda * (cost_bits(bin_cost(cbf, 1)) + csbf_bits);
+    let uncoded = suffix_zero[0] + lambda * cost_bits(bin_cost(cbf, 0));
+    if uncoded <= coded {
+        best_last = -1;
+    }
     for p in 0..nn {
         let r = scan[p] as usize;
         let l = if (p as i32) <= best_last { level[p] } else { 0 };
         let a = coef[r].unsigned_abs() as i64 * qs;
         du[r] = ((a - ((l as i64) << qb)) >> (qb - 8)) as i32;
         lv[r] = if coef[r] < 0 { -(l as i32) } else { l as i32 };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quantize::{qbits, QUANT_SCALE};
+
+    /// Rounded levels (the candidates' upper end) of `coef` at `qp`.
+    fn rounded(coef: &[i32], log2: u32, qp: u8) -> Vec<i32> {
+        let (qb, qs) = (qbits(qp, log2), QUANT_SCALE[(qp % 6) as usize] as i64);
+        coef.iter().map(|&c| (((c.unsigned_abs() as i64 * qs + (1 << (qb - 1))) >> qb) as i32) * c.signum()).collect()
+    }
+
+    fn run(coef: &[i32], log2: u32, qp: u8, lambda: f64) -> Vec<i32> {
+        let nn = coef.len();
+        let (mut lv, mut du) = (vec![0; nn], vec![0; nn]);
+        rdoq(coef, log2, qp, 0, lambda, &Contexts::new(qp as i32), 1, &mut lv, &mut du);
+        lv
+    }
+
+    /// With lambda 0 only distortion counts: every level is the rounded one.
+    #[test]
+    fn zero_lambda_is_rounding() {
+        let mut rng = crate::tensor::synth::SplitMix64::new(3);
+        for log2 in 2..=5u32 {
+            let nn = 1usize << (2 * log2);
+            for qp in [12u8, 27, 37] {
+                let coef: Vec<i32> = (0..nn).map(|_| (rng.next_u64() % 4001) as i32 - 2000).collect();
+                assert_eq!(run(&coef, log2, qp, 0.0), rounded(&coef, log2, qp), "log2 {log2} QP {qp}");
+            }
+        }
+    }
+
+    /// A TU whose only level is a lone 1 at (7, 7) of an 8x8: it is coded where its
+    /// bits (cbf, last position, the significance flags of the first and last groups,
+    /// the empty groups' flags, the level: counted by golden's bit counter) cost less
+    /// than the distortion it saves, and the TU is left all zero (cbf 0) where they
+    /// cost more. The level alone (sign, greater1, its significance) is worth coding
+    /// either way: only the whole-TU comparison (HM's uncoded-block cost) drops it.
+    #[test]
+    fn a_lone_level_is_dropped_when_coding_nothing_is_cheaper() {
+        use crate::cabac::{BinSink, BitCounter};
+        let (log2, qp) = (3u32, 32u8);
+        let mut coef = vec![0i32; 64];
+        // about 0.6 of a step: rounds to 1
+        let step = (1u64 << qbits(qp, log2)) as f64 / QUANT_SCALE[(qp % 6) as usize] as f64;
+        coef[63] = (0.6 * step) as i32;
+        let coded = run(&coef, log2, qp, 0.0);
+        assert_eq!(coded.iter().filter(|&&v| v != 0).count(), 1);
+        // its bits: cbf 1 and residual_coding() against cbf 0
+        let mut ctx = Contexts::new(qp as i32);
+        let mut bc = BitCounter::default();
+        bc.bin(&mut ctx.cbf_luma[1], 1);
+        crate::residual::code_residual(&mut bc, &mut ctx, &coded, log2, 0, 0, true);
+        let mut bz = BitCounter::default();
+        bz.bin(&mut Contexts::new(qp as i32).cbf_luma[1], 0);
+        let bits = bc.bits() - bz.bits();
+        // the distortion it saves, in RDOQ's units (the residual's squared error)
+        let ts = 7 - log2 as i32;
+        let saved = ((coef[63] as f64).powi(2) - (coef[63] as f64 - step).powi(2)) / (1u64 << (2 * ts)) as f64;
+        assert!(bits > 10.0, "{bits} bits");
+        assert_eq!(run(&coef, log2, qp, 0.8 * saved / bits), coded, "dropped although its {bits:.1} bits cost less than it saves");
+        assert!(run(&coef, log2, qp, 1.25 * saved / bits).iter().all(|&v| v == 0), "kept although its {bits:.1} bits cost more than it saves");
     }
 }

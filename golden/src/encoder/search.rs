@@ -118,19 +118,23 @@ thread_local! {
 
 /// Predict, transform, quantize and reconstruct one luma TU with `mode`, update the
 /// maps and the level plane. Returns the SSE of the reconstruction.
-pub fn code_tu(st: &mut FrameState, ctx: &Contexts, x0: usize, y0: usize, log2: u32, mode: u8, q: Quant) -> u64 {
-    TU_SCRATCH.with(|s| code_tu_with(&mut s.borrow_mut(), st, ctx, x0, y0, log2, mode, q, None))
+/// `depth` is the TU's transform depth (its cbf_luma context, for RDOQ's choice to
+/// code nothing).
+#[allow(clippy::too_many_arguments)]
+pub fn code_tu(st: &mut FrameState, ctx: &Contexts, x0: usize, y0: usize, log2: u32, depth: u32, mode: u8, q: Quant) -> u64 {
+    TU_SCRATCH.with(|s| code_tu_with(&mut s.borrow_mut(), st, ctx, x0, y0, log2, depth, mode, q, None))
 }
 
 /// [`code_tu`] with the prediction already computed (row-major n x n).
 #[allow(clippy::too_many_arguments)]
 fn code_tu_predicted(st: &mut FrameState, x0: usize, y0: usize, log2: u32, mode: u8, q: Quant, pred: &[i32]) -> u64 {
     let dummy = Contexts::new(st.qp as i32);
-    TU_SCRATCH.with(|s| code_tu_with(&mut s.borrow_mut(), st, &dummy, x0, y0, log2, mode, q, Some(pred)))
+    TU_SCRATCH.with(|s| code_tu_with(&mut s.borrow_mut(), st, &dummy, x0, y0, log2, 0, mode, q, Some(pred)))
 }
 
 #[allow(clippy::too_many_arguments)]
-fn code_tu_with(sc: &mut TuScratch, st: &mut FrameState, ctx: &Contexts, x0: usize, y0: usize, log2: u32, mode: u8, q: Quant, given: Option<&[i32]>) -> u64 {
+fn code_tu_with(sc: &mut TuScratch, st: &mut FrameState, ctx: &Contexts, x0: usize, y0: usize, log2: u32, depth: u32, mode: u8, q: Quant, given: Option<&[i32]>) -> u64 {
+    let cbf_ctx = if depth == 0 { 1 } else { 0 };
     let TuScratch { pred, res, coef, lv, du, rec, d } = sc;
     let n = 1usize << log2;
     match given {
@@ -157,14 +161,14 @@ fn code_tu_with(sc: &mut TuScratch, st: &mut FrameState, ctx: &Contexts, x0: usi
         record_tu(st, x0, y0, log2, mode, &lv[..n * n]);
         return 0;
     }
-    let cbf = transform_quantize(st.qp, log2, scan_idx, q, sdh, false, ctx, &res[..n * n], coef, lv, du, d, rec);
+    let cbf = transform_quantize(st.qp, log2, scan_idx, q, sdh, false, ctx, cbf_ctx, &res[..n * n], coef, lv, du, d, rec);
     let mut ts = false;
     if n == 4 && st.p.bitstream.transform_skip {
         if let Quant::Rdoq(lambda) = q {
             // transform skip: the same quantizer on the residual scaled to the 4x4
             // transform's range; kept where J = SSE + lambda * rate is lower
             let [mut alv, mut adu, mut acoef, mut ad, mut arec] = [[0i32; 16]; 5];
-            let acbf = transform_quantize(st.qp, log2, scan_idx, q, sdh, true, ctx, &res[..16], &mut acoef, &mut alv, &mut adu, &mut ad, &mut arec);
+            let acbf = transform_quantize(st.qp, log2, scan_idx, q, sdh, true, ctx, cbf_ctx, &res[..16], &mut acoef, &mut alv, &mut adu, &mut ad, &mut arec);
             let j = |cbf: bool, lv: &[i32], rec: &[i32], ts: bool| {
                 let mut c = ctx.clone();
                 let mut bc = BitCounter::default();
@@ -207,7 +211,7 @@ fn code_tu_with(sc: &mut TuScratch, st: &mut FrameState, ctx: &Contexts, x0: usi
 /// hiding, dequantize and inverse one TU residual. Leaves the levels in `lv` and the
 /// reconstructed residual in `rec`; returns whether any level is non-zero.
 #[allow(clippy::too_many_arguments)]
-fn transform_quantize(qp: u8, log2: u32, scan_idx: u32, q: Quant, sdh: bool, ts: bool, ctx: &Contexts, res: &[i32], coef: &mut [i32], lv: &mut [i32], du: &mut [i32], d: &mut [i32], rec: &mut [i32]) -> bool {
+fn transform_quantize(qp: u8, log2: u32, scan_idx: u32, q: Quant, sdh: bool, ts: bool, ctx: &Contexts, cbf_ctx: usize, res: &[i32], coef: &mut [i32], lv: &mut [i32], du: &mut [i32], d: &mut [i32], rec: &mut [i32]) -> bool {
     let n = 1usize << log2;
     let nn = n * n;
     if ts {
@@ -224,7 +228,7 @@ fn transform_quantize(qp: u8, log2: u32, scan_idx: u32, q: Quant, sdh: bool, ts:
             quantize(&coef[..nn], log2, qp, off, &mut lv[..nn], &mut du[..nn]);
         }
         Quant::Rdoq(lambda) => {
-            super::rdoq::rdoq(&coef[..nn], log2, qp, scan_idx, lambda, ctx, &mut lv[..nn], &mut du[..nn]);
+            super::rdoq::rdoq(&coef[..nn], log2, qp, scan_idx, lambda, ctx, cbf_ctx, &mut lv[..nn], &mut du[..nn]);
         }
     }
     if sdh {
@@ -494,7 +498,7 @@ fn rd_cu(st: &mut FrameState, rd: &Rd, ctx: Contexts, x0: usize, y0: usize, log2
                 st.restore(&pu_before);
                 st.set_units(x, y, 4, |s, u| s.mode[u] = m);
                 let mpm = st.mpm(x, y);
-                let d = code_tu(st, &ctx, x, y, 2, m, rd.quant);
+                let d = code_tu(st, &ctx, x, y, 2, 1, m, rd.quant);
                 let mut c = ctx.clone();
                 let mut bc = BitCounter::default();
                 code_tu_leaf(&mut bc, &mut c, st, x, y, 2, 1, &mut lv);
@@ -505,7 +509,7 @@ fn rd_cu(st: &mut FrameState, rd: &Rd, ctx: Contexts, x0: usize, y0: usize, log2
             }
             st.restore(&pu_before);
             st.set_units(x, y, 4, |s, u| s.mode[u] = pbest.1);
-            d_total += code_tu(st, &ctx, x, y, 2, pbest.1, rd.quant);
+            d_total += code_tu(st, &ctx, x, y, 2, 1, pbest.1, rd.quant);
         }
         let mut c = ctx.clone();
         let mut bc = BitCounter::default();
@@ -541,7 +545,7 @@ fn rd_tu_tree(st: &mut FrameState, rd: &Rd, ctx: Contexts, x0: usize, y0: usize,
             bc.bin(&mut c.cbf_chroma[0], 0);
             bc.bin(&mut c.cbf_chroma[0], 0);
         }
-        let d = code_tu(st, &c, x0, y0, log2, mode, rd.quant);
+        let d = code_tu(st, &c, x0, y0, log2, depth, mode, rd.quant);
         code_tu_leaf(&mut bc, &mut c, st, x0, y0, log2, depth, lv);
         let b = bits(&bc);
         best = Some((d as f64 + rd.lambda * b, d, b, c));
