@@ -430,10 +430,7 @@ fn eval_inner(input: &str, codec: &CodecArgs, rate: &RateArgs, sweep: &[u8], pre
     // keep the hull over the codecs' MSE range (plus a point either side), so the
     // plot's axis stays on it
     let (lo, hi) = curves.iter().flat_map(|c| &c.points).fold((f64::MAX, 0.0f64), |(a, b), p| (a.min(p.mse_int8), b.max(p.mse_int8)));
-    let mut ecsq = ecsq;
-    let first = ecsq.points.iter().rposition(|p| p.mse_int8 < lo).unwrap_or(0);
-    let last = ecsq.points.iter().position(|p| p.mse_int8 > hi).unwrap_or(ecsq.points.len() - 1);
-    ecsq.points = ecsq.points[first..=last].to_vec();
+    let ecsq = ecsq.around(lo, hi);
     let listed = curves.len();
     curves.push(ecsq);
     curves.extend(eval::rtn_baselines(&prep));

@@ -926,14 +926,24 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
             })
             .collect(),
     };
+    // beside them, what a scalar quantizer with a perfect entropy coder reaches on the
+    // same int8 values (golden::eval::ecsq_curve), over the strategies' MSE range
+    let strategies = [
+        curve("hw strategy (the RTL's rule)", &hw_points),
+        curve("rd strategy", &rd_points),
+    ];
+    let (lo, hi) = strategies
+        .iter()
+        .flat_map(|c| &c.points)
+        .fold((f64::MAX, 0.0f64), |(l, h), p| (l.min(p.mse_int8), h.max(p.mse_int8)));
+    let t = golden::sample::load(&a.input, None).map_err(|e| anyhow!("{}: {e}", a.input))?;
+    let prep = pipeline::prepare(&t, &p).map_err(|e| anyhow!("{}: {e}", a.input))?;
+    let ecsq = golden::eval::ecsq_curve(&prep).around(lo, hi);
     write_atomic(
         &a.out.join("bits_vs_mse.svg"),
         crate::plot::rd_plot(
             &format!("{}: golden strategies", a.input),
-            &[
-                curve("hw strategy (the RTL's rule)", &hw_points),
-                curve("rd strategy", &rd_points),
-            ],
+            &[strategies[0].clone(), strategies[1].clone(), ecsq.clone()],
         )?
         .as_bytes(),
     )?;
@@ -983,6 +993,12 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         "operating_point": op,
         "hw_strategy": hw_points,
         "rd_strategy": rd_points,
+        "ideal_ecsq": {
+            "about": "golden::eval::ecsq_curve: a uniform scalar quantizer with RD thresholds and ideal zeroth-order entropy coding on the input's int8 values, over the strategies' MSE range; ratios are bits at equal MSE (geometric mean over each strategy's points)",
+            "curve": ecsq.points,
+            "hw_strategy_ratio": golden::eval::ratio_at_equal_mse(&strategies[0], &ecsq).1,
+            "rd_strategy_ratio": golden::eval::ratio_at_equal_mse(&strategies[1], &ecsq).1,
+        },
         "cycle_model": { "tu_log2": tu_log2, "lanes": lanes, "transform_values_per_cycle": tq_vpc, "decoder_values_per_cycle": dec_vpc, "encoder_values_per_cycle": enc_vpc },
         "sizing": sizings,
         "decoder_core_model": dec_core_row,

@@ -421,6 +421,12 @@ fn a_report_on_a_small_config_writes_json_markdown_and_plots() {
     assert!(j["sizing"].as_array().unwrap().iter().any(|z| z["core"] == "encoder core (cycle model)" && z["blocks"][0][2].as_u64().unwrap() >= 1));
     assert!(std::fs::read_to_string(out_dir.join("report.md")).unwrap().contains("## Encoder core (cycle model)"));
     assert_eq!(j["hw_strategy"].as_array().unwrap().len(), 2);
+    // both strategies above the ideal entropy-coded scalar quantizer, the RTL's rule more
+    for (k, lo) in [("rd_strategy_ratio", 1.0), ("hw_strategy_ratio", j["ideal_ecsq"]["rd_strategy_ratio"].as_f64().unwrap())] {
+        let r = j["ideal_ecsq"][k].as_f64().unwrap();
+        assert!(r > lo && r < 1.5, "{k} {r}");
+    }
+    assert!(std::fs::read_to_string(out_dir.join("bits_vs_mse.svg")).unwrap().contains("ideal ECSQ"));
     assert!(
         j["reference"]["h265_decoder"]["parts"]
             .as_array()

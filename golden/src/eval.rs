@@ -22,6 +22,20 @@ pub struct Curve {
     pub points: Vec<Point>,
 }
 
+impl Curve {
+    /// The points (in MSE order) with MSE in `lo..=hi`, plus the nearest one outside
+    /// either end, so that interpolation still covers the range: a reference curve cut
+    /// to the codecs' range for a plot.
+    pub fn around(&self, lo: f64, hi: f64) -> Curve {
+        let mut pts = self.points.clone();
+        pts.sort_by(|a, b| a.mse_int8.total_cmp(&b.mse_int8));
+        let first = pts.iter().rposition(|p| p.mse_int8 < lo).unwrap_or(0);
+        let last = pts.iter().position(|p| p.mse_int8 > hi).unwrap_or(pts.len().saturating_sub(1));
+        let points = if pts.is_empty() || first > last { Vec::new() } else { pts[first..=last].to_vec() };
+        Curve { name: self.name.clone(), points }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
     #[error(transparent)]
@@ -262,6 +276,15 @@ mod tests {
         let (pts, gm) = ratio_at_equal_mse(&ours, &c);
         assert_eq!(pts.len(), 1);
         assert!((gm.unwrap() - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn around_keeps_one_point_beyond_each_end() {
+        let c = curve(&[(4.0, 1.0), (1.0, 3.0), (2.0, 2.0), (8.0, 0.5), (16.0, 0.2)]);
+        let mse = |c: &Curve| c.points.iter().map(|p| p.mse_int8).collect::<Vec<_>>();
+        assert_eq!(mse(&c.around(1.5, 5.0)), [1.0, 2.0, 4.0, 8.0]);
+        assert_eq!(mse(&c.around(0.5, 100.0)), [1.0, 2.0, 4.0, 8.0, 16.0]);
+        assert_eq!(mse(&c.around(2.0, 2.0)), [1.0, 2.0, 4.0]);
     }
 
     /// The ideal-ECSQ reference: a monotone convex hull; lossless at the entropy of the

@@ -232,9 +232,7 @@ fn rdoq_with(sc: &mut Scratch, coef: &[i32], log2: u32, qp: u8, scan_idx: u32, l
             // a group left empty codes no significance flags (its coded_sub_block_flag
             // 0 says so): its cost is its distortion (HM's RDOQ likewise drops the
             // group's significance cost)
-            for p in i * 16..i * 16 + 16 {
-                cost_coded[p] = cost_zero[p];
-            }
+            cost_coded[i * 16..i * 16 + 16].copy_from_slice(&cost_zero[i * 16..i * 16 + 16]);
             continue;
         }
         let (c0, c1) = cg_csbf_cost[i];
@@ -314,7 +312,7 @@ mod tests {
 
     /// Rounded levels (the candidates' upper end) of `coef` at `qp`.
     fn rounded(coef: &[i32], log2: u32, qp: u8) -> Vec<i32> {
-        let (qb, qs) = (qbits(qp, log2), QUANT_SCALE[(qp % 6) as usize] as i64);
+        let (qb, qs) = (qbits(qp, log2), QUANT_SCALE[(qp % 6) as usize]);
         coef.iter().map(|&c| (((c.unsigned_abs() as i64 * qs + (1 << (qb - 1))) >> qb) as i32) * c.signum()).collect()
     }
 
