@@ -415,6 +415,7 @@ fn eval_inner(input: &str, codec: &CodecArgs, rate: &RateArgs, sweep: &[u8], pre
         vs_ecsq.insert(c.name.clone(), serde_json::json!({"geomean": gm, "points": pts}));
     }
     text += &format!("  {} (its hull points in the JSON) and the Gaussian R(D), at {}'s MSEs:\n", ecsq.name, ours.name);
+    let var = eval::int8_variance(&prep);
     for pt in &ours.points {
         if let Some(b) = eval::bits_at_mse(&ecsq, pt.mse_int8) {
             text += &format!(
@@ -423,13 +424,13 @@ fn eval_inner(input: &str, codec: &CodecArgs, rate: &RateArgs, sweep: &[u8], pre
                 pt.mse_int8,
                 b,
                 pt.bits_per_value / b,
-                eval::gaussian_rd_bits(&prep, pt.mse_int8)
+                eval::gaussian_rd_bits(var, pt.mse_int8)
             );
         }
     }
     // keep the hull over the codecs' MSE range (plus a point either side), so the
     // plot's axis stays on it
-    let (lo, hi) = curves.iter().flat_map(|c| &c.points).fold((f64::MAX, 0.0f64), |(a, b), p| (a.min(p.mse_int8), b.max(p.mse_int8)));
+    let (lo, hi) = eval::mse_range(&curves);
     let ecsq = ecsq.around(lo, hi);
     let listed = curves.len();
     curves.push(ecsq);

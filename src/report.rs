@@ -360,10 +360,10 @@ struct OpStream {
 /// stream.
 fn rate_points(
     a: &ReportArgs,
+    t: &golden::tensor::Tensor,
     p: &golden::Params,
     strategy: StrategyKind,
 ) -> Result<(Vec<RatePoint>, Option<OpStream>)> {
-    let t = golden::sample::load(&a.input, None).map_err(|e| anyhow!("{}: {e}", a.input))?;
     let mut q = p.clone();
     q.encoder.strategy = strategy;
     let mut qps = a.qps.clone();
@@ -374,7 +374,7 @@ fn rate_points(
     let mut out = Vec::new();
     let mut op = None;
     for qp in qps {
-        let e = pipeline::encode_tensor(&t, &q, RateTarget::Qp(qp))
+        let e = pipeline::encode_tensor(t, &q, RateTarget::Qp(qp))
             .map_err(|e| anyhow!("{}: {e}", a.input))?;
         let bins: u64 = e.encoded.frames.iter().map(|f| f.bins).sum();
         let samples = (e.prepared.layout.frame_width as u64
@@ -438,8 +438,9 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         "golden: hardware strategy at QPs {:?} on {} ...",
         a.qps, a.input
     );
-    let (hw_points, op_stream) = rate_points(a, &p, StrategyKind::Hw)?;
-    let (rd_points, _) = rate_points(a, &p, StrategyKind::Rd)?;
+    let t = golden::sample::load(&a.input, None).map_err(|e| anyhow!("{}: {e}", a.input))?;
+    let (hw_points, op_stream) = rate_points(a, &t, &p, StrategyKind::Hw)?;
+    let (rd_points, _) = rate_points(a, &t, &p, StrategyKind::Rd)?;
     let op = hw_points
         .iter()
         .find(|r| r.qp == p.encoder.qp)
@@ -932,11 +933,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         curve("hw strategy (the RTL's rule)", &hw_points),
         curve("rd strategy", &rd_points),
     ];
-    let (lo, hi) = strategies
-        .iter()
-        .flat_map(|c| &c.points)
-        .fold((f64::MAX, 0.0f64), |(l, h), p| (l.min(p.mse_int8), h.max(p.mse_int8)));
-    let t = golden::sample::load(&a.input, None).map_err(|e| anyhow!("{}: {e}", a.input))?;
+    let (lo, hi) = golden::eval::mse_range(&strategies);
     let prep = pipeline::prepare(&t, &p).map_err(|e| anyhow!("{}: {e}", a.input))?;
     let ecsq = golden::eval::ecsq_curve(&prep).around(lo, hi);
     write_atomic(

@@ -151,18 +151,29 @@ pub fn ratio_at_equal_mse(ours: &Curve, reference: &Curve) -> (Vec<(f64, f64)>, 
     (v, gm)
 }
 
+/// Variance of the int8 values (the Gaussian R(D)'s `var`).
+pub fn int8_variance(prep: &Prepared) -> f64 {
+    let q = &prep.quantized.q;
+    let n = q.len().max(1) as f64;
+    let mean = q.iter().map(|&v| v as f64).sum::<f64>() / n;
+    q.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n
+}
+
 /// Gaussian rate-distortion function 0.5*log2(var/mse) (bits/value, 0 where mse >= var)
-/// for the int8 values' variance: the reference the mission's "bits above the bound"
-/// figures use. (For a given variance the Gaussian is the hardest source, so for other
-/// distributions this is not a lower bound.)
-pub fn gaussian_rd_bits(prep: &Prepared, mse: f64) -> f64 {
-    let n = prep.quantized.q.len().max(1) as f64;
-    let mean = prep.quantized.q.iter().map(|&v| v as f64).sum::<f64>() / n;
-    let var = prep.quantized.q.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+/// for a variance `var` (the int8 values', [`int8_variance`]): the reference the
+/// mission's "bits above the bound" figures use. (For a given variance the Gaussian is
+/// the hardest source, so for other distributions this is not a lower bound.)
+pub fn gaussian_rd_bits(var: f64, mse: f64) -> f64 {
     if mse <= 0.0 || mse >= var {
         return 0.0;
     }
     0.5 * (var / mse).log2()
+}
+
+/// The smallest and largest MSE of the curves' points (what a reference curve is cut
+/// to with [`Curve::around`]).
+pub fn mse_range(curves: &[Curve]) -> (f64, f64) {
+    curves.iter().flat_map(|c| &c.points).fold((f64::MAX, 0.0f64), |(lo, hi), p| (lo.min(p.mse_int8), hi.max(p.mse_int8)))
 }
 
 /// "A uniform quantizer with ideal entropy coding" on the int8 samples: every value
@@ -311,7 +322,7 @@ mod tests {
         assert_eq!(pts[0].0, 0.0);
         assert!((pts[0].1 - h).abs() < 1e-9, "lossless {} vs entropy {h}", pts[0].1);
         for (mse, lo, hi) in [(4.0, 0.22, 0.28), (16.0, 0.22, 0.28), (60.0, 0.22, 0.28)] {
-            let gap = bits_at_mse(&c, mse).unwrap() - gaussian_rd_bits(&prep, mse);
+            let gap = bits_at_mse(&c, mse).unwrap() - gaussian_rd_bits(int8_variance(&prep), mse);
             assert!(gap > lo && gap < hi, "ECSQ - R(D) at MSE {mse}: {gap}");
         }
     }
