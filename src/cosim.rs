@@ -192,7 +192,11 @@ pub fn run_core(a: &CosimArgs, mut p: golden::Params) -> Result<serde_json::Valu
             p.bitstream.max_tu_size,
             p.rtl.samples_per_cycle,
             p.tiling.max_frame_width,
-            if multi { format!(", {} cores", p.rtl.decoder_cores) } else { String::new() },
+            match (multi, p.rtl.decoder_shared_backend) {
+                (false, _) => String::new(),
+                (true, false) => format!(", {} cores", p.rtl.decoder_cores),
+                (true, true) => format!(", {} fronts sharing one inv_tq and intra_pred{}", p.rtl.decoder_cores, if p.bitstream.slice_rows == 1 { ", no line buffers" } else { "" }),
+            },
             if ok { "PASS" } else { "FAIL" },
             r.slices,
             r.pictures,

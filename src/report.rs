@@ -232,6 +232,13 @@ struct RatePoint {
 /// dec_core count on every stream of area_energy/tests/area_energy/cycle_model.rs).
 #[derive(Serialize, Clone)]
 struct DecoderCoreRow {
+    /// The unit replicated: `dec_core`, or `dec_multi` (`rtl.decoder_cores` > 1).
+    unit: &'static str,
+    /// Cores (fronts with a shared backend) in the unit.
+    cores: usize,
+    /// `rtl.decoder_shared_backend`: the unit's cores share one `inv_tq` and one
+    /// `intra_pred`.
+    shared_backend: bool,
     qp: u8,
     cycles: u64,
     /// Tensor values decoded (the frames' padding excluded).
@@ -586,40 +593,61 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         }
     };
 
-    // the decoder core as a whole (its cycle model on the operating point's stream)
+    // the decoder core as a whole (its cycle model on the operating point's stream);
+    // with rtl.decoder_cores > 1 the unit is dec_multi: K whole cores, or K fronts
+    // sharing one inv_tq and one intra_pred (rtl.decoder_shared_backend)
     let dec_core_row = {
         let e = op_stream.as_ref().ok_or_else(|| anyhow!("no operating-point stream"))?;
-        match hw::dec_core::generate(&p) {
+        let k = p.rtl.decoder_cores.max(1) as usize;
+        let shared = k > 1 && p.rtl.decoder_shared_backend;
+        let unit = if k > 1 { "dec_multi" } else { "dec_core" };
+        let can = if k > 1 { hw::dec_multi::check(&p) } else { hw::dec_core::generate(&p).map(|_| ()) };
+        match can {
             Err(why) => {
                 eprintln!("note: no decoder core for this configuration ({why}): no core row");
                 None
             }
-            Ok(_) => {
-                let m = area_energy::core_cycles::dec_core(&area_energy::core_cycles::DecCoreConfig::of(&p), &e.annexb)
-                    .map_err(|e| anyhow!("decoder core model: {e}"))?;
+            Ok(()) => {
+                let st = sim::dec_core::stream(&e.annexb)?;
+                let cfg = area_energy::core_cycles::DecCoreConfig::of(&p);
+                let m = if k == 1 {
+                    area_energy::core_cycles::dec_core(&cfg, &e.annexb)
+                } else {
+                    sim::dec_core::multi_check(&st).map_err(|w| anyhow!("rtl.decoder_cores = {k}: the operating point's stream: {w}"))?;
+                    if shared {
+                        area_energy::core_cycles::dec_cores_shared(&cfg, k, &e.annexb)
+                    } else {
+                        area_energy::core_cycles::dec_cores(&cfg, k, &e.annexb)
+                    }
+                }
+                .map_err(|e| anyhow!("decoder core model: {e}"))?;
                 let (values, frame_samples) = (e.values, e.frame_samples);
-                let mems: Vec<area::Memory> = hw::memories("dec_core", &p)
+                let mems: Vec<area::Memory> = hw::memories(unit, &p)
                     .map_err(|e| anyhow!(e))?
                     .into_iter()
                     .map(|(name, words, width)| area::Memory { name, words, width })
                     .collect();
                 let memory_um2: f64 = mems.iter().map(|m| m.area_um2(&node)).sum();
-                let logic_um2 = counted_parts("decoder", a.core_parts, &p).iter().map(|n| logic(n)).sum::<Result<f64>>()?;
-                let area_scope = if a.core_parts {
+                // every core's parts, the shared backend's once
+                let copies = |n: &str| if shared && matches!(n, "inv_tq" | "intra_pred") { 1.0 } else { k as f64 };
+                let logic_um2 = counted_parts("decoder", a.core_parts, &p).iter().map(|n| logic(n).map(|l| l * copies(n))).sum::<Result<f64>>()?;
+                let area_scope = match (a.core_parts, k > 1, shared) {
                     // syn_dec holds res_dec
-                    "logic of every part as synthesized here (syn_dec with its res_dec, recon, inv_tq, intra_pred; the core's wiring between them is not a separate netlist), plus the core's memories"
-                } else {
-                    "logic of res_dec, inv_tq and intra_pred as synthesized here, plus the core's memories; syn_dec's CU-level state machine and recon's control and adders are not synthesized by the report (--core-parts synthesizes them)"
+                    (true, false, _) => "logic of every part as synthesized here (syn_dec with its res_dec, recon, inv_tq, intra_pred; the core's wiring between them is not a separate netlist), plus the core's memories",
+                    (true, true, false) => "dec_multi's whole cores: every core's parts as synthesized here (syn_dec with its res_dec, recon, inv_tq, intra_pred; the dispatcher and the wiring are not a separate netlist), plus every core's memories",
+                    (true, true, true) => "dec_multi with a shared backend: every front's syn_dec (with its res_dec) and recon (its single-core variant standing for the front's, which adds the grant) and one inv_tq and one intra_pred, as synthesized here (the arbiter, its tag FIFOs and the wiring are not a separate netlist), plus every front's memories",
+                    (false, false, _) => "logic of res_dec, inv_tq and intra_pred as synthesized here, plus the core's memories; syn_dec's CU-level state machine and recon's control and adders are not synthesized by the report (--core-parts synthesizes them)",
+                    (false, true, false) => "dec_multi's whole cores: every core's res_dec, inv_tq and intra_pred as synthesized here, plus every core's memories; syn_dec's CU-level state machine and recon are not synthesized by the report (--core-parts synthesizes them)",
+                    (false, true, true) => "dec_multi with a shared backend: every front's res_dec and one inv_tq and one intra_pred as synthesized here, plus every front's memories; syn_dec's CU-level state machine and recon are not synthesized by the report (--core-parts synthesizes them)",
                 };
                 let memory_energy = if a.core_parts {
-                    eprintln!("cosim dec_core (toggle build) counting its memory macros' accesses ...");
-                    let dm = hw::block("dec_core", &p).map_err(|e| anyhow!(e))?;
+                    eprintln!("cosim {unit} (toggle build) counting its memory macros' accesses ...");
+                    let dm = hw::block(unit, &p).map_err(|e| anyhow!(e))?;
                     let mut model = sim::Model::new(&dm, &sim::BuildOptions { trace: false, toggles: true, quick_compile: a.quick_build })?;
-                    let st = sim::dec_core::stream(&e.annexb)?;
                     Some(core_memory_energy(&mut model, values, node.nm, |m| {
-                        let r = sim::dec_core::run(m, &st, 0, 1, 500_000_000)?;
+                        let r = if k > 1 { sim::dec_core::run_multi(m, &st, 0, 1, 500_000_000)? } else { sim::dec_core::run(m, &st, 0, 1, 500_000_000)? };
                         if r.mismatches > 0 || r.errored {
-                            return Err(anyhow!("dec_core differs from golden on the operating point's stream: {:?}", r.first_mismatch));
+                            return Err(anyhow!("{unit} differs from golden on the operating point's stream: {:?}", r.first_mismatch));
                         }
                         Ok(r.cycles)
                     })?)
@@ -627,12 +655,15 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
                     None
                 };
                 Some(DecoderCoreRow {
+                    unit,
+                    cores: k,
+                    shared_backend: shared,
                     qp: op.qp,
                     cycles: m.cycles,
                     values,
                     frame_samples,
                     values_per_cycle: values as f64 / m.cycles.max(1) as f64,
-                    res_dec_busy_share: m.res_dec_busy as f64 / m.cycles.max(1) as f64,
+                    res_dec_busy_share: m.res_dec_busy as f64 / (m.cycles.max(1) * k as u64) as f64,
                     area_um2: logic_um2 + memory_um2,
                     memory_um2,
                     area_scope,
@@ -805,7 +836,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         }
         // whole cores at their models' rates; energy as their blocks' sum
         let whole = [
-            ("decoder core (cycle model)", "decoder", "dec_core", dec_core_row.as_ref().map(|d| (d.values_per_cycle, d.area_um2, d.memory_energy.as_ref().map_or(0.0, |m| m.pj_per_value)))),
+            ("decoder core (cycle model)", "decoder", dec_core_row.as_ref().map_or("dec_core", |d| d.unit), dec_core_row.as_ref().map(|d| (d.values_per_cycle, d.area_um2, d.memory_energy.as_ref().map_or(0.0, |m| m.pj_per_value)))),
             ("encoder core (cycle model)", "encoder", "enc_core", enc_core_row.as_ref().map(|d| (d.values_per_cycle, d.area_um2, d.memory_energy.as_ref().map_or(0.0, |m| m.pj_per_value)))),
         ];
         for (core, blocks_core, module, model) in whole {
@@ -1135,12 +1166,18 @@ fn markdown(
     }
     if let Some(d) = dec_core {
         s += &format!(
-            "\n## Decoder core (cycle model)\n\nThe whole `dec_core` on the input's hardware-strategy stream at QP {}: {} cycles for {} values ({} frame samples): {:.4} values/cycle, the residual parser busy {:.1}% of the cycles (area_energy::core_cycles, equal to Verilator's count on the streams of area_energy/tests/area_energy/cycle_model.rs). Area {:.1} um2 ({:.1} um2 memories): {}.\n",
+            "\n## Decoder core (cycle model)\n\nThe whole {} on the input's hardware-strategy stream at QP {}: {} cycles for {} values ({} frame samples): {:.4} values/cycle, the residual parser{} busy {:.1}% of the cycles (area_energy::core_cycles, equal to Verilator's count on the streams of area_energy/tests/area_energy/cycle_model.rs). Area {:.1} um2 ({:.1} um2 memories): {}.\n",
+            match (d.cores, d.shared_backend) {
+                (1, _) => "`dec_core`".to_string(),
+                (k, false) => format!("`dec_multi` ({k} whole cores, slice i on core i mod {k})"),
+                (k, true) => format!("`dec_multi` ({k} fronts sharing one `inv_tq` and one `intra_pred`, slice i on front i mod {k})"),
+            },
             d.qp,
             d.cycles,
             d.values,
             d.frame_samples,
             d.values_per_cycle,
+            if d.cores > 1 { "s (mean over the cores)" } else { "" },
             100.0 * d.res_dec_busy_share,
             d.area_um2,
             d.memory_um2,

@@ -434,6 +434,23 @@ fn a_report_on_a_small_config_writes_json_markdown_and_plots() {
             .len()
             > 5
     );
+    // three decoder fronts sharing one inv_tq and intra_pred on one-row slices (no line
+    // buffers): the row is dec_multi's, about three cores' rate for less than three
+    // cores' area and fewer memories than one core's
+    let cfg3 = d.join("c3.toml");
+    std::fs::write(&cfg3, "[bitstream]\nmax_tu_size = 8\nslice_rows = 1\n[encoder.hw]\ncu_size = 8\n[rtl]\nsamples_per_cycle = 1\ndecoder_cores = 3\ndecoder_shared_backend = true\n").unwrap();
+    let out3 = d.join("r3");
+    let (ok, out, err) = tcgen_shared_synth(&["report", "--activity", "rtl", "--config", &s(&cfg3), "--vectors", "40", "--qps", "22", "--out", &s(&out3), "--quick-build"]);
+    assert!(ok, "{out}\n{err}");
+    let j3: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out3.join("report.json")).unwrap()).unwrap();
+    let d3 = &j3["decoder_core_model"];
+    assert!(d3["unit"] == "dec_multi" && d3["cores"] == 3 && d3["shared_backend"] == true, "{d3}");
+    let ratio = d3["values_per_cycle"].as_f64().unwrap() / dc["values_per_cycle"].as_f64().unwrap();
+    assert!(ratio > 2.7 && ratio < 3.1, "three fronts at {ratio:.3}x one core's rate");
+    assert!(d3["area_um2"].as_f64().unwrap() < 2.5 * dc["area_um2"].as_f64().unwrap(), "{d3} vs {dc}");
+    assert!(d3["memory_um2"].as_f64().unwrap() < dc["memory_um2"].as_f64().unwrap(), "{d3} vs {dc}");
+    assert!(j3["sizing"].as_array().unwrap().iter().any(|z| z["core"] == "decoder core (cycle model)" && z["blocks"][0][0] == "dec_multi"));
+    assert!(std::fs::read_to_string(out3.join("report.md")).unwrap().contains("3 fronts sharing one `inv_tq` and one `intra_pred`"));
     let (ok, _, err) = tcgen(&["report", "--node", "tsmc3", "--out", &s(&d.join("x"))]);
     assert!(!ok && err.contains("unknown node"), "{err}");
     let (ok, _, err) = tcgen(&[

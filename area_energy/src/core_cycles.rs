@@ -501,6 +501,47 @@ enum R {
     Row,
     Gath(u64),
     Run(u64, u64, u64),
+    /// The run stepped against a shared backend (`dec_multi` with
+    /// `rtl.decoder_shared_backend`): `recon`'s run registers.
+    SRun(RunRegs),
+}
+
+/// `recon`'s run registers: reference beats sent (`rb`, `rdone`), coefficient words
+/// read (`cr_n`) and the read word held (`cr_dv`), residual beats in the gearbox.
+#[derive(PartialEq, Clone, Copy, Debug, Default)]
+struct RunRegs {
+    rb: u64,
+    rdone: bool,
+    cr_n: u64,
+    cr_dv: bool,
+    gbc: u64,
+}
+
+/// What a front of the shared backend sees of it in a cycle (registers only: the
+/// arbiter's grant, the owner's input readies, the outputs at the head of the tag
+/// FIFOs).
+#[derive(Clone, Copy, Debug, Default)]
+struct BkIn {
+    gnt: bool,
+    ip_ready: bool,
+    it_ready: bool,
+    /// `intra_pred`'s output for this front: valid, last beat of the job.
+    pp_valid: bool,
+    pp_last: bool,
+    ir_valid: bool,
+}
+
+/// What a front did to the shared backend in a cycle.
+#[derive(Clone, Copy, Debug, Default)]
+struct BkOut {
+    /// A run started (granted): whether it sends levels to `inv_tq`.
+    start: Option<bool>,
+    /// A reference beat taken (the job's log2, mode, strong smoothing).
+    ip_fire: Option<(u32, u8, bool)>,
+    /// A level beat offered to `inv_tq` (its TU's log2).
+    it_offer: Option<u32>,
+    pp_ready: bool,
+    ir_ready: bool,
 }
 
 /// One decoder core's control state (dec_core's sequencer, syn_dec, res_dec, recon),
@@ -537,6 +578,11 @@ struct Core<'a> {
     pic_h: usize,
     tq_cache: std::collections::HashMap<u32, Vec<u64>>,
     t: DecCoreTiming,
+    /// A front of the shared backend: this cycle's view of it, and what it did.
+    bk_in: Option<BkIn>,
+    bk_out: BkOut,
+    /// The stepped run read the block's last coefficient word this cycle.
+    sfreed: bool,
 }
 
 impl<'a> Core<'a> {
@@ -569,6 +615,37 @@ impl<'a> Core<'a> {
             pic_h: 0,
             tq_cache: std::collections::HashMap::new(),
             t: DecCoreTiming::default(),
+            bk_in: None,
+            bk_out: BkOut::default(),
+            sfreed: false,
+        }
+    }
+
+    fn block(&self) -> &Block {
+        &self.progs[self.cur_slice.unwrap()].blocks[self.cur_block.unwrap()]
+    }
+
+    /// `bk_req`: the gather is done and the block's levels are in.
+    fn bk_req(&self) -> bool {
+        match self.rst {
+            R::Gath(g) => {
+                let b = self.block();
+                let n = 1u64 << b.log2;
+                g >= 2 * n + n / 2 + 2 && (!b.cbf || self.cfull)
+            }
+            _ => false,
+        }
+    }
+
+    /// `bk_done`: the run's inputs (references, levels) have all been taken.
+    fn bk_done(&self) -> bool {
+        match self.rst {
+            R::SRun(r) => {
+                let b = self.block();
+                let words = (1u64 << (2 * b.log2)) / self.cfg.lanes as u64;
+                r.rdone && (!b.cbf || b.bypass || (r.cr_n == words && !r.cr_dv))
+            }
+            _ => false,
         }
     }
 
@@ -778,10 +855,63 @@ impl<'a> Core<'a> {
                 let slots = 2 * n + n / 2 + 1;
                 if g < slots + 1 {
                     r_next = R::Gath(g + 1);
+                } else if let Some(bk) = self.bk_in {
+                    if bk.gnt && (!b.cbf || self.cfull) {
+                        r_next = R::SRun(RunRegs::default());
+                        self.bk_out.start = Some(b.cbf && !b.bypass);
+                    }
                 } else if !b.cbf || self.cfull {
                     let job = RunJob { log2: b.log2, mode: b.mode, cbf: b.cbf, bypass: b.bypass, strong: b.strong };
                     let (freed, done) = run_schedule(self.cfg.lanes, &job, &mut self.tq_cache);
                     r_next = R::Run(0, freed, done);
+                }
+            }
+            R::SRun(r) => {
+                // hw/src/recon.rs's run equations, the backend's side from `bk_in`
+                self.t.recon_run += 1;
+                let bk = self.bk_in.expect("a stepped run is a front's");
+                let b = &progs[self.cur_slice.unwrap()].blocks[self.cur_block.unwrap()];
+                let n = 1u64 << b.log2;
+                let words = n * n / self.cfg.lanes as u64;
+                let kg = (4 / self.cfg.lanes as u64).max(1);
+                let ip_fire = !r.rdone && bk.ip_ready;
+                let cr_more = r.cr_n < words;
+                let gb_full = r.gbc == kg;
+                let res_ok = !b.cbf || gb_full;
+                let add_fire = bk.pp_valid && res_ok;
+                let acc_ok = !gb_full || add_fire;
+                let src_valid = if b.bypass { r.cr_dv } else { bk.ir_valid };
+                let acc = b.cbf && src_valid && acc_ok;
+                let cr_take = r.cr_dv && if b.bypass { acc_ok } else { bk.it_ready };
+                let cr_re = b.cbf && cr_more && (!r.cr_dv || cr_take);
+                self.bk_out.ip_fire = ip_fire.then_some((b.log2, b.mode, b.strong));
+                self.bk_out.it_offer = (b.cbf && !b.bypass && r.cr_dv).then_some(b.log2);
+                self.bk_out.pp_ready = res_ok;
+                self.bk_out.ir_ready = b.cbf && !b.bypass && acc_ok;
+                let mut nr = r;
+                if ip_fire {
+                    nr.rb += 1;
+                    nr.rdone |= r.rb + 1 == n;
+                }
+                if cr_re {
+                    nr.cr_n += 1;
+                    if r.cr_n + 1 == words {
+                        self.sfreed = true;
+                    }
+                }
+                nr.cr_dv = cr_re || (r.cr_dv && !cr_take);
+                nr.gbc = if add_fire { 0 } else { r.gbc } + acc as u64;
+                r_next = R::SRun(nr);
+                if add_fire && bk.pp_last {
+                    self.t.luma_blocks += 1;
+                    r_next = R::Rec;
+                    if b.x + n as usize >= self.pic_w && b.y + n as usize >= self.pic_h {
+                        // the picture's last CTU: read it out
+                        self.out.full[self.cur_bank] = ctu_words;
+                        self.cur_bank ^= 1;
+                        self.need_bank = true;
+                        self.pic_open = false;
+                    }
                 }
             }
             R::Run(k, freed, done) => {
@@ -809,6 +939,9 @@ impl<'a> Core<'a> {
             if freed > 0 && k + 1 == freed {
                 cfull_next = false;
             }
+        }
+        if std::mem::take(&mut self.sfreed) {
+            cfull_next = false;
         }
         if pop_level && head == Some(Item::End) {
             cfull_next = true;
@@ -966,14 +1099,96 @@ pub fn dec_cores(cfg: &DecCoreConfig, cores: usize, annexb: &[u8]) -> Result<Dec
     let k = cores.max(1);
     let mut cs: Vec<Core> = (0..k).map(|_| Core::new(*cfg, &progs, ctb, k > 1)).collect();
     dispatch(&mut cs, progs.len())?;
+    Ok(timing(&cs))
+}
+
+/// The cores' counts together: the last output beat's cycle, the sums.
+fn timing(cs: &[Core]) -> DecCoreTiming {
     let mut t = DecCoreTiming { cycles: cs.iter().map(|c| c.out.last_out).max().unwrap_or(0).max(1), ..Default::default() };
-    for c in &cs {
+    for c in cs {
         t.slices += c.t.slices;
         t.luma_blocks += c.t.luma_blocks;
         t.res_dec_busy += c.t.res_dec_busy;
         t.recon_run += c.t.recon_run;
     }
-    Ok(t)
+    t
+}
+
+/// Model cycle count of `dec_multi` with `rtl.decoder_shared_backend`: `cores` fronts
+/// (each `syn_dec` and `recon`, slice k on front k mod K as in [`dec_cores`]) sharing
+/// one `inv_tq` ([`crate::cycle::TqCtl`]) and one `intra_pred`
+/// ([`crate::enc_cycles`]'s stepped model) through hw/src/dec_multi.rs's arbiter: a
+/// free backend is granted in the cycle a front asks (the first asking after the last
+/// owner) and held until the owner's run has sent its inputs; the outputs go back in
+/// grant order. Each front's run is stepped against the units (`recon`'s run
+/// equations), not taken from [`run_schedule`]'s idle-backend closed form.
+pub fn dec_cores_shared(cfg: &DecCoreConfig, cores: usize, annexb: &[u8]) -> Result<DecCoreTiming, String> {
+    let progs = programs(annexb)?;
+    let ctb = 1usize << progs.first().ok_or("no slices")?.log2_ctb;
+    let k = cores.max(1);
+    let mut cs: Vec<Core> = (0..k).map(|_| Core::new(*cfg, &progs, ctb, true)).collect();
+    let slices = progs.len();
+    let mut ip = crate::enc_cycles::Ip::new();
+    let mut tq = crate::cycle::TqCtl::new(Tq::Inverse, cfg.lanes);
+    let (mut held, mut own) = (false, k - 1);
+    let (mut p_tags, mut t_tags) = (VecDeque::new(), VecDeque::new());
+    let (mut next, mut cycle) = (0usize, 0u64);
+    loop {
+        if cycle > 4_000_000_000 {
+            return Err("the model did not finish".into());
+        }
+        // start-of-cycle views: requests, the arbiter's grant, the units' handshakes
+        let reqs: Vec<bool> = cs.iter().map(|c| c.bk_req()).collect();
+        let done = held && cs[own].bk_done();
+        let pick = (1..=k).map(|j| (own + j) % k).find(|&i| reqs[i]);
+        let gnt = if held { Some(own) } else { pick };
+        let (ip_ready, it_ready) = (ip.ready(), tq.in_ready());
+        let (pp, ir) = (ip.head(), tq.out_head());
+        let (ph, th) = (p_tags.front().copied(), t_tags.front().copied());
+        let target = next % k;
+        for (i, c) in cs.iter_mut().enumerate() {
+            let sel = held && own == i;
+            c.bk_in = Some(BkIn {
+                gnt: gnt == Some(i),
+                ip_ready: sel && ip_ready,
+                it_ready: sel && it_ready,
+                pp_valid: pp.is_some() && ph == Some(i),
+                pp_last: pp == Some(true),
+                ir_valid: ir.is_some() && th == Some(i),
+            });
+            c.bk_out = BkOut::default();
+            let offer = (next < slices && i == target).then_some(next);
+            if c.step(cycle, offer) {
+                next += 1;
+            }
+        }
+        // the units: the owner's inputs, the outputs to the fronts at the tag heads
+        let o = if held { cs[own].bk_out } else { BkOut::default() };
+        let pp_ready = ph.is_some_and(|h| cs[h].bk_out.pp_ready);
+        let ir_ready = th.is_some_and(|h| cs[h].bk_out.ir_ready);
+        if ip.step(o.ip_fire, pp_ready) == Some(true) {
+            p_tags.pop_front();
+        }
+        if tq.step(o.it_offer, ir_ready).out == Some(true) {
+            t_tags.pop_front();
+        }
+        // the arbiter's registers
+        if held {
+            held = !done;
+        } else if let Some(p) = pick {
+            held = true;
+            own = p;
+            p_tags.push_back(p);
+            if cs[p].bk_out.start == Some(true) {
+                t_tags.push_back(p);
+            }
+        }
+        cycle += 1;
+        if next == slices && cs.iter().all(|c| c.quiet()) {
+            break;
+        }
+    }
+    Ok(timing(&cs))
 }
 
 /// [`dec_cores`] with one core (`hw::dec_core`).

@@ -213,6 +213,11 @@ impl TqCtl {
         self.comb().in_ready
     }
 
+    /// The output FIFO's head this cycle (`out_valid`; `Some(last of its TU)`).
+    pub fn out_head(&self) -> Option<bool> {
+        self.fifo.front().copied()
+    }
+
     /// One cycle: `input` is the beat offered (its TU's log2), `out_ready` the
     /// consumer's ready.
     pub fn step(&mut self, input: Option<u32>, out_ready: bool) -> TqStep {

@@ -669,9 +669,10 @@ enum IpPh {
     Pred(u64),
 }
 
-/// `intra_pred` on the probes: its phases and its 2-entry output FIFO (whether each
-/// beat is the job's last).
-struct Ip {
+/// `intra_pred` on the probes (and behind the shared decoder backend,
+/// [`crate::core_cycles`]): its phases and its 2-entry output FIFO (whether each beat
+/// is the job's last).
+pub(crate) struct Ip {
     ph: IpPh,
     log2: u32,
     extra: u64,
@@ -679,10 +680,24 @@ struct Ip {
 }
 
 impl Ip {
+    pub(crate) fn new() -> Self {
+        Ip { ph: IpPh::Load(0), log2: 3, extra: 0, fifo: VecDeque::new() }
+    }
+
+    /// `ref_ready` this cycle.
+    pub(crate) fn ready(&self) -> bool {
+        matches!(self.ph, IpPh::Load(_))
+    }
+
+    /// The output FIFO's head (`out_valid`; `Some(last of its job)`).
+    pub(crate) fn head(&self) -> Option<bool> {
+        self.fifo.front().copied()
+    }
+
     /// One cycle: `fire` a reference beat taken (with its job's log2, mode and whether
     /// its references are flat), `out_ready` the consumer's ready. Returns the beat
     /// popped (`Some(last)`).
-    fn step(&mut self, fire: Option<(u32, u8, bool)>, out_ready: bool) -> Option<bool> {
+    pub(crate) fn step(&mut self, fire: Option<(u32, u8, bool)>, out_ready: bool) -> Option<bool> {
         let room = self.fifo.len() != 2;
         let pop = if out_ready { self.fifo.pop_front() } else { None };
         let n = 1u64 << self.log2;
@@ -1035,7 +1050,7 @@ impl<'a> Core<'a> {
             sd_fifo: VecDeque::new(),
             fst: F::Idle,
             hold: Hold::default(),
-            ip: Ip { ph: IpPh::Load(0), log2: 3, extra: 0, fifo: VecDeque::new() },
+            ip: Ip::new(),
             rst: R::Init(coef_words),
             rq: VecDeque::new(),
             r_cu: (0, 0),
@@ -1465,7 +1480,7 @@ impl<'a> Core<'a> {
         let sd_popped = self.sdh_step(f_cu, beats, sd_in, so_pop);
         let f_pb_fire = self.forwarder_step(&v, f_cu, beats, sd_popped, &h);
         // intra_pred on recon's probe references
-        let ip_fire = self.rst == R::Probe && self.pact && !self.rdone && matches!(self.ip.ph, IpPh::Load(_));
+        let ip_fire = self.rst == R::Probe && self.pact && !self.rdone && self.ip.ready();
         let r_cu = self.cu(self.r_cu);
         let popped = self.ip.step(ip_fire.then_some((r_cu.log2, self.r_mode, r_cu.flat)), self.rst == R::Probe && v.po_ready);
         debug_assert_eq!(popped.is_some(), v.consume);

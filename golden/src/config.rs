@@ -51,6 +51,11 @@ pub struct BitstreamParams {
     pub wpp: bool,
     /// CTUs per slice; 0 means one slice per frame.
     pub ctus_per_slice: u32,
+    /// Slices of this many whole CTU rows, whatever the frame's width (0: off, then
+    /// `ctus_per_slice` applies; setting both is an error). Several decoder cores
+    /// (`rtl.decoder_cores`) need whole-row slices; with one row per slice their
+    /// `recon` needs no line buffer (intra prediction never crosses a slice).
+    pub slice_rows: u32,
 }
 
 impl Default for BitstreamParams {
@@ -66,6 +71,7 @@ impl Default for BitstreamParams {
             strong_intra_smoothing: true,
             wpp: false,
             ctus_per_slice: 0,
+            slice_rows: 0,
         }
     }
 }
@@ -195,13 +201,18 @@ pub struct RtlParams {
     /// Whole decoder cores working side by side, slice k of the stream on core k mod
     /// this (the RTL's `dec_multi`; slices must be whole CTU rows).
     pub decoder_cores: u32,
+    /// `dec_multi`'s cores share one `inv_tq` and one `intra_pred` (a round-robin
+    /// arbiter grants a block's run to one core at a time): each core keeps its parser
+    /// and its reconstruction state, the backend that a core uses a third of the time
+    /// is paid for once (`hw::dec_multi`).
+    pub decoder_shared_backend: bool,
     /// Clock frequency assumed by the cycle and sizing models, in MHz.
     pub clock_mhz: f64,
 }
 
 impl Default for RtlParams {
     fn default() -> Self {
-        Self { samples_per_cycle: 4, cabac_engines: 1, encoder_cores: 1, decoder_cores: 1, clock_mhz: 1000.0 }
+        Self { samples_per_cycle: 4, cabac_engines: 1, encoder_cores: 1, decoder_cores: 1, decoder_shared_backend: false, clock_mhz: 1000.0 }
     }
 }
 
@@ -257,6 +268,12 @@ impl Params {
         }
         if b.max_tu_depth_intra > 4 {
             return bad(format!("bitstream.max_tu_depth_intra {} must be <= 4", b.max_tu_depth_intra));
+        }
+        if b.slice_rows > 0 && b.ctus_per_slice > 0 {
+            return bad(format!("bitstream.slice_rows = {} and ctus_per_slice = {}: set one of them", b.slice_rows, b.ctus_per_slice));
+        }
+        if b.slice_rows > 512 {
+            return bad(format!("bitstream.slice_rows {} must be <= 512 (8192 / 16)", b.slice_rows));
         }
         let t = &self.tiling;
         if t.min_frame_side % 8 != 0 || t.max_frame_width % 8 != 0 || t.max_frame_height % 8 != 0 {
@@ -339,5 +356,18 @@ mod tests {
         assert!(Params::from_toml_str("[encoder]\nqpp = 30\n").is_err());
         assert!(Params::from_toml_str("[encoder]\nqp = 52\n").is_err());
         assert!(Params::from_toml_str("[bitstream]\nctu_size = 128\n").is_err());
+    }
+
+    #[test]
+    fn slice_rows_are_whole_rows_and_exclude_ctus_per_slice() {
+        let e = Params::from_toml_str("[bitstream]\nslice_rows = 1\nctus_per_slice = 12\n").unwrap_err();
+        assert!(e.to_string().contains("set one of them"), "{e}");
+        let p = Params::from_toml_str("[bitstream]\nslice_rows = 2\n").unwrap();
+        assert_eq!(p.bitstream.slice_rows, 2);
+        // slice_rows rows of the frame's width in CTUs: whole rows for any width
+        for cw in [5usize, 12, 256] {
+            let starts = crate::encoder::slice_starts(cw * 7, cw, 2 * cw as u32, false);
+            assert_eq!(starts, (0..4).map(|i| 2 * i * cw).collect::<Vec<_>>());
+        }
     }
 }

@@ -166,6 +166,8 @@ fn bitstream_options() {
         "[bitstream]\nwpp = true\n",
         "[bitstream]\nctus_per_slice = 5\n",
         "[bitstream]\nwpp = true\nctus_per_slice = 7\n",
+        "[bitstream]\nslice_rows = 1\n",
+        "[bitstream]\nwpp = true\nslice_rows = 2\nctu_size = 16\nmax_tu_size = 16\n[encoder.rd]\nmax_cu_size = 16\n",
         "[bitstream]\nctu_size = 16\nmax_tu_size = 16\nwpp = true\n[encoder.rd]\nmax_cu_size = 16\n",
         "[bitstream]\nctu_size = 64\nctus_per_slice = 2\n[encoder.hw]\ncu_size = 32\n",
         "[bitstream]\nmax_tu_size = 8\nmax_tu_depth_intra = 3\nsign_data_hiding = false\n[encoder.hw]\ncu_size = 8\nmodes = [0, 1, 2, 6, 10, 14, 18, 22, 26, 30, 34]\n",

@@ -42,71 +42,118 @@ use crate::common::{renamed, Gen};
 use crate::recon::ReconParams;
 use rust_hdl_core::prelude::*;
 
-#[derive(LogicBlock, Default)]
-pub struct DecCore {
-    pub clock: Signal<In, Clock>,
-    pub reset: Signal<In, Bit>,
-    pub sl_valid: Signal<In, Bit>,
-    pub sl_ready: Signal<Out, Bit>,
-    pub sl_w: Signal<In, Bits<14>>,
-    pub sl_h: Signal<In, Bits<14>>,
-    pub sl_ctbx: Signal<In, Bits<10>>,
-    pub sl_ctby: Signal<In, Bits<10>>,
-    pub sl_addr: Signal<In, Bits<19>>,
-    pub sl_wctb: Signal<In, Bits<10>>,
-    pub sl_nctb: Signal<In, Bits<19>>,
-    pub sl_qp: Signal<In, Bits<6>>,
-    pub sl_qpc: Signal<In, Bits<6>>,
-    pub sl_sdh: Signal<In, Bit>,
-    pub sl_tqb: Signal<In, Bit>,
-    pub sl_chroma: Signal<In, Bit>,
-    pub sl_maxtb: Signal<In, Bits<3>>,
-    pub sl_tudepth: Signal<In, Bits<3>>,
-    pub sl_log2ctb: Signal<In, Bits<3>>,
-    pub sl_strong: Signal<In, Bit>,
-    pub sl_wpp: Signal<In, Bit>,
-    pub bs_valid: Signal<In, Bit>,
-    pub bs_ready: Signal<Out, Bit>,
-    pub bs_byte: Signal<In, Bits<8>>,
-    pub bs_last: Signal<In, Bit>,
-    pub px_valid: Signal<Out, Bit>,
-    pub px_ready: Signal<In, Bit>,
-    pub px_data: Signal<Out, Bits<32>>,
-    pub px_last: Signal<Out, Bit>,
-    pub pic_open: Signal<Out, Bit>,
-    pub err: Signal<Out, Bit>,
-    pub cfg: Gen<golden::Params>,
-    /// One of several cores ([`crate::dec_multi`]): `recon`'s independent variant.
-    pub independent: Gen<bool>,
+/// The core's structs: its ports, any more (the front's side ports), and the hdl.
+macro_rules! dec_core_block {
+    ($(#[$doc:meta])* $name:ident, [$($g:tt)*], [$($gu:tt)*], [$($extra:ident: $dir:ident $ty:ty),*], [$($out:ident),*], $hdl:ident) => {
+        $(#[$doc])*
+        #[derive(LogicBlock, Default)]
+        pub struct $name<$($g)*> {
+            pub clock: Signal<In, Clock>,
+            pub reset: Signal<In, Bit>,
+            pub sl_valid: Signal<In, Bit>,
+            pub sl_ready: Signal<Out, Bit>,
+            pub sl_w: Signal<In, Bits<14>>,
+            pub sl_h: Signal<In, Bits<14>>,
+            pub sl_ctbx: Signal<In, Bits<10>>,
+            pub sl_ctby: Signal<In, Bits<10>>,
+            pub sl_addr: Signal<In, Bits<19>>,
+            pub sl_wctb: Signal<In, Bits<10>>,
+            pub sl_nctb: Signal<In, Bits<19>>,
+            pub sl_qp: Signal<In, Bits<6>>,
+            pub sl_qpc: Signal<In, Bits<6>>,
+            pub sl_sdh: Signal<In, Bit>,
+            pub sl_tqb: Signal<In, Bit>,
+            pub sl_chroma: Signal<In, Bit>,
+            pub sl_maxtb: Signal<In, Bits<3>>,
+            pub sl_tudepth: Signal<In, Bits<3>>,
+            pub sl_log2ctb: Signal<In, Bits<3>>,
+            pub sl_strong: Signal<In, Bit>,
+            pub sl_wpp: Signal<In, Bit>,
+            pub bs_valid: Signal<In, Bit>,
+            pub bs_ready: Signal<Out, Bit>,
+            pub bs_byte: Signal<In, Bits<8>>,
+            pub bs_last: Signal<In, Bit>,
+            pub px_valid: Signal<Out, Bit>,
+            pub px_ready: Signal<In, Bit>,
+            pub px_data: Signal<Out, Bits<32>>,
+            pub px_last: Signal<Out, Bit>,
+            pub pic_open: Signal<Out, Bit>,
+            pub err: Signal<Out, Bit>,
+            $(pub $extra: Signal<$dir, $ty>,)*
+            pub cfg: Gen<golden::Params>,
+            /// One of several cores ([`crate::dec_multi`]): `recon`'s independent variant.
+            pub independent: Gen<bool>,
+        }
+
+        impl<$($g)*> Logic for $name<$($gu)*> {
+            /// No rust-hdl simulation model: Verilator runs the generated Verilog.
+            fn update(&mut self) {}
+
+            fn connect(&mut self) {
+                self.sl_ready.connect();
+                self.bs_ready.connect();
+                self.px_valid.connect();
+                self.px_data.connect();
+                self.px_last.connect();
+                self.pic_open.connect();
+                self.err.connect();
+                $(self.$out.connect();)*
+            }
+
+            fn hdl(&self) -> Verilog {
+                $hdl(&self.cfg.0, self.independent.0)
+            }
+        }
+    };
 }
 
-impl Logic for DecCore {
-    /// No rust-hdl simulation model: Verilator runs the generated Verilog.
-    fn update(&mut self) {}
+dec_core_block!(
+    /// Ports (module docs).
+    DecCore,
+    [],
+    [],
+    [],
+    [],
+    core_hdl
+);
 
-    fn connect(&mut self) {
-        self.sl_ready.connect();
-        self.bs_ready.connect();
-        self.px_valid.connect();
-        self.px_data.connect();
-        self.px_last.connect();
-        self.pic_open.connect();
-        self.err.connect();
-    }
+dec_core_block!(
+    /// A core without its backend, for [`crate::dec_multi`] with
+    /// `rtl.decoder_shared_backend` (module `dec_multi_front`): `syn_dec` and `recon`'s
+    /// shared variant ([`crate::recon::ReconShared`]), the ports of [`DecCore`] plus
+    /// `recon`'s ports to `inv_tq` and `intra_pred` (`it_*`, `ir_*`, `ip_*`, `pp_*`, see
+    /// [`crate::recon`]) and its grant (`bk_req`, `bk_gnt`, `bk_done`, `bk_tq`). `WL` = 16P.
+    DecFront,
+    [const WL: usize],
+    [WL],
+    [it_valid: Out Bit, it_ready: In Bit, it_level: Out Bits<WL>, it_log2: Out Bits<3>, it_dst: Out Bit, it_qp: Out Bits<6>,
+     ir_valid: In Bit, ir_ready: Out Bit, ir_res: In Bits<WL>, ir_last: In Bit,
+     ip_valid: Out Bit, ip_ready: In Bit, ip_data: Out Bits<32>, ip_mode: Out Bits<6>, ip_log2: Out Bits<3>, ip_luma: Out Bit,
+     ip_strong: Out Bit, ip_corner: Out Bits<8>, pp_valid: In Bit, pp_ready: Out Bit, pp_sample: In Bits<32>, pp_last: In Bit,
+     bk_req: Out Bit, bk_gnt: In Bit, bk_done: Out Bit, bk_tq: Out Bit],
+    [it_valid, it_level, it_log2, it_dst, it_qp, ir_ready, ip_valid, ip_data, ip_mode, ip_log2, ip_luma, ip_strong, ip_corner, pp_ready, bk_req, bk_done, bk_tq],
+    front_hdl
+);
 
-    fn hdl(&self) -> Verilog {
-        let p = &self.cfg.0;
-        let r = ReconParams { independent: self.independent.0, ..ReconParams::of(p).expect("checked by generate") };
-        let vars = [
-            ("WL", (16 * r.lanes).to_string()),
-            ("SIDEWIRES", crate::recon::SIDE_WIRES.to_string()),
-            ("SIDEPORTS", crate::recon::SIDE_PORTS.to_string()),
-            ("SIDEITQ", crate::recon::SIDE_INV_TQ.to_string()),
-            ("SIDEIPRED", crate::recon::SIDE_INTRA_PRED.to_string()),
-            ("CORE", "dec_core".to_string()),
-        ];
-        Verilog::Wrapper(Wrapper { code: crate::common::subst(TEMPLATE, &vars), cores: cores(p, &r) })
-    }
+fn core_hdl(p: &golden::Params, independent: bool) -> Verilog {
+    let r = if independent { ReconParams::multi(p) } else { ReconParams::of(p) }.expect("checked by generate");
+    let r = ReconParams { shared: false, ..r };
+    let vars = [
+        ("WL", (16 * r.lanes).to_string()),
+        ("SIDEWIRES", crate::recon::SIDE_WIRES.to_string()),
+        ("SIDEPORTS", crate::recon::SIDE_PORTS.to_string()),
+        ("SIDEITQ", crate::recon::SIDE_INV_TQ.to_string()),
+        ("SIDEIPRED", crate::recon::SIDE_INTRA_PRED.to_string()),
+        ("CORE", "dec_core".to_string()),
+    ];
+    Verilog::Wrapper(Wrapper { code: crate::common::subst(TEMPLATE, &vars), cores: cores(p, &r, true) })
+}
+
+fn front_hdl(p: &golden::Params, _independent: bool) -> Verilog {
+    let r = ReconParams { shared: true, ..ReconParams::multi(p).expect("checked by generate") };
+    let ports = format!("{},\n        .bk_req(bk_req), .bk_gnt(bk_gnt), .bk_done(bk_done), .bk_tq(bk_tq)", crate::recon::SIDE_PORTS);
+    let vars = [("SIDEWIRES", String::new()), ("SIDEPORTS", ports), ("SIDEITQ", String::new()), ("SIDEIPRED", String::new())];
+    Verilog::Wrapper(Wrapper { code: crate::common::subst(TEMPLATE, &vars), cores: cores(p, &r, false) })
 }
 
 /// Generate the core for the configuration `p` (module `dec_core`), or why it cannot be.
@@ -123,13 +170,27 @@ pub fn generate_as(p: &golden::Params, independent: bool) -> Result<crate::Gener
     Ok(crate::generate(&mut b, "dec_core"))
 }
 
-/// The four blocks as modules of this file.
-fn cores(p: &golden::Params, r: &ReconParams) -> String {
+/// [`DecFront`] for `p` (module `dec_core`, to be renamed by its user).
+pub fn generate_front(p: &golden::Params) -> Result<crate::GeneratedModule, String> {
+    let r = ReconParams::of(p)?;
+    let cfg = Gen(p.clone());
+    Ok(match r.lanes {
+        1 => crate::generate(&mut DecFront::<16> { cfg, ..Default::default() }, "dec_core"),
+        2 => crate::generate(&mut DecFront::<32> { cfg, ..Default::default() }, "dec_core"),
+        _ => crate::generate(&mut DecFront::<64> { cfg, ..Default::default() }, "dec_core"),
+    })
+}
+
+/// The four blocks (two without `backend`: `syn_dec` and `recon`) as modules of this
+/// file.
+fn cores(p: &golden::Params, r: &ReconParams, backend: bool) -> String {
     let blk = |n: &str| crate::block(n, p).expect("parameters checked by ReconParams::of");
     let mut s = renamed(blk("syn_dec"), "dec_core_syn_dec");
     s.push_str(&renamed(crate::recon::generate(r, "recon"), "dec_core_recon"));
-    s.push_str(&renamed(blk("inv_tq"), "dec_core_inv_tq"));
-    s.push_str(&renamed(blk("intra_pred"), "dec_core_intra_pred"));
+    if backend {
+        s.push_str(&renamed(blk("inv_tq"), "dec_core_inv_tq"));
+        s.push_str(&renamed(blk("intra_pred"), "dec_core_intra_pred"));
+    }
     crate::common::ram_once(crate::common::in_file("the core's blocks (hw/src/{syn_dec,recon,inv_tq,intra_pred}.rs) as modules of this file", &s))
 }
 

@@ -6,11 +6,27 @@
 //!
 //! Each core is a [`crate::dec_core`] (module `dec_multi_core`) whose `recon` is the
 //! independent variant: a slice must start a CTU row (slice_segment_address a multiple
-//! of the picture width in CTUs, which `bitstream.ctus_per_slice` a multiple of that
-//! width gives) and end one (or the picture); otherwise `err` rises. Each core reads its
-//! slices' rows out when they are decoded, so the output is per slice, not per picture:
-//! the host (a DMA) places slice k's rows, which start at its first CTU row, from core
-//! k mod K's output lane.
+//! of the picture width in CTUs, which `bitstream.slice_rows`, or
+//! `bitstream.ctus_per_slice` a multiple of that width, gives) and end one (or the
+//! picture); otherwise `err` rises. With `bitstream.slice_rows` = 1 the cores have no
+//! line buffer (the row above is another slice's, never a reference) and a slice that
+//! goes on into a second CTU row raises `err`. Each core reads its slices' rows out
+//! when they are decoded, so the output is per slice, not per picture: the host (a DMA)
+//! places slice k's rows, which start at its first CTU row, from core k mod K's output
+//! lane.
+//!
+//! Shared backend (`rtl.decoder_shared_backend`): a core keeps `inv_tq` and
+//! `intra_pred` busy a third of the time or less (its parser bounds it), so the K
+//! cores become K fronts (module `dec_multi_front`: `syn_dec` and `recon`'s shared
+//! variant, [`crate::recon::ReconShared`]) around one `inv_tq` and one `intra_pred`.
+//! A round-robin arbiter grants the backend to one front's block run at a time: in the
+//! cycle a front asks when the backend is free (the first asking front after the last
+//! owner), held until the owner's inputs (its references and levels) have all been
+//! taken, free from the next cycle. The units' outputs go back in grant order through
+//! a 4-entry tag FIFO per unit (each front has at most one block in flight), so the
+//! next block's inputs enter while the block before drains. Cost: the arbiter and tag
+//! FIFOs (a few dozen flops) and the wait for the backend (measured against K whole
+//! cores: sim/tests/sim/dec_core.rs, area_energy's `dec_multi_shared_whole_streams`).
 //!
 //! Ports (synchronous to `clock`; `reset` synchronous, active high, once before a
 //! stream):
@@ -87,7 +103,17 @@ impl<const K: usize, const K8: usize, const K32: usize> Logic for DecMulti<K, K8
     }
 
     fn hdl(&self) -> Verilog {
-        let core = crate::dec_core::generate_as(&self.cfg.0, true).expect("checked by generate");
+        let p = &self.cfg.0;
+        if p.rtl.decoder_shared_backend {
+            let blk = |n: &str| crate::block(n, p).expect("checked by generate");
+            let mut m = renamed(crate::dec_core::generate_front(p).expect("checked by generate"), "dec_multi_front");
+            m.push_str(&renamed(blk("inv_tq"), "dec_multi_inv_tq"));
+            m.push_str(&renamed(blk("intra_pred"), "dec_multi_intra_pred"));
+            let cores = in_file("the fronts (hw/src/dec_core.rs) and the shared backend as modules of this file", &m);
+            let wl = 16 * crate::tu_params(p).expect("checked by generate").0;
+            return Verilog::Wrapper(Wrapper { code: shared_body(K, wl), cores: crate::common::ram_once(cores) });
+        }
+        let core = crate::dec_core::generate_as(p, true).expect("checked by generate");
         let cores = in_file("the cores (hw/src/dec_core.rs) as modules of this file", &renamed(core, "dec_multi_core"));
         Verilog::Wrapper(Wrapper { code: body(K), cores: crate::common::ram_once(cores) })
     }
@@ -114,13 +140,28 @@ pub fn generate(p: &golden::Params) -> Result<crate::GeneratedModule, String> {
 }
 
 fn body(k: usize) -> String {
-    let mut s = format!("\n    // dec_multi (hw/src/dec_multi.rs)\n{}", round_robin(k));
+    let mut s = format!(
+        "\n    // dec_multi (hw/src/dec_multi.rs)\n{}",
+        round_robin(k)
+    );
     if k == 2 {
         s += "    wire unused_ok = sl_k[1];\n";
     }
     for i in 0..k {
         s += &subst(
-            r#"    dec_multi_core u_c$I (
+            CORE_INSTANCE,
+            &[
+                ("I", i.to_string()),
+                ("MOD", "dec_multi_core".into()),
+                ("SIDE", String::new()),
+            ],
+        );
+    }
+    s
+}
+
+/// Core (or front) `$I` of module `$MOD`, with more ports `$SIDE`.
+const CORE_INSTANCE: &str = r#"    $MOD u_c$I (
         .clock(clock), .reset(reset),
         .sl_valid(sl_valid & (sl_k == 2'd$I)), .sl_ready(u_sl_ready[$I]), .sl_w(sl_w), .sl_h(sl_h),
         .sl_ctbx(sl_ctbx), .sl_ctby(sl_ctby), .sl_addr(sl_addr), .sl_wctb(sl_wctb), .sl_nctb(sl_nctb),
@@ -129,10 +170,197 @@ fn body(k: usize) -> String {
         .sl_wpp(sl_wpp),
         .bs_valid(bs_valid[$I]), .bs_ready(bs_ready[$I]), .bs_byte(bs_byte[8*$I+7:8*$I]), .bs_last(bs_last[$I]),
         .px_valid(px_valid[$I]), .px_ready(px_ready[$I]), .px_data(px_data[32*$I+31:32*$I]),
-        .px_last(px_last[$I]), .pic_open(pic_open[$I]), .err(u_err[$I]));
-"#,
-            &[("I", i.to_string())],
+        .px_last(px_last[$I]), .pic_open(pic_open[$I]),$SIDE .err(u_err[$I]));
+"#;
+
+/// The fronts' grant ports (name, width).
+const BK: [(&str, usize); 4] = [("bk_req", 1), ("bk_gnt", 1), ("bk_done", 1), ("bk_tq", 1)];
+
+/// The shared-backend variant: K fronts, the arbiter, one `inv_tq` and one
+/// `intra_pred` (`wl` = 16P).
+fn shared_body(k: usize, wl: usize) -> String {
+    let km1 = k - 1;
+    let mut s = format!(
+        "\n    // dec_multi with a shared backend (hw/src/dec_multi.rs)\n{}",
+        round_robin(k)
+    );
+    if k == 2 {
+        s += "    wire unused_ok = sl_k[1];\n";
+    }
+    s += &subst(crate::recon::SIDE_WIRES, &[("WL", wl.to_string())]);
+    // the fronts' side ports, K wide
+    let ports: [(&str, usize); 22] = [
+        ("it_valid", 1),
+        ("it_ready", 1),
+        ("it_level", wl),
+        ("it_log2", 3),
+        ("it_dst", 1),
+        ("it_qp", 6),
+        ("ir_valid", 1),
+        ("ir_ready", 1),
+        ("ir_res", wl),
+        ("ir_last", 1),
+        ("ip_valid", 1),
+        ("ip_ready", 1),
+        ("ip_data", 32),
+        ("ip_mode", 6),
+        ("ip_log2", 3),
+        ("ip_luma", 1),
+        ("ip_strong", 1),
+        ("ip_corner", 8),
+        ("pp_valid", 1),
+        ("pp_ready", 1),
+        ("pp_sample", 32),
+        ("pp_last", 1),
+    ];
+    for (n, w) in ports.iter().chain(BK.iter()) {
+        s += &format!("    wire [{}:0] f_{n};\n", w * k - 1);
+    }
+    // the arbiter: a free backend goes to the first asking front after the last owner
+    s += "    // arbiter: one front at a time sends a block's inputs (references, levels); the
+    // backend is granted in the cycle a front asks (the first asking after the last
+    // owner) and held until the owner's inputs have all been taken (bk_done); the
+    // outputs go back in grant order (a tag FIFO per unit: at most one block per front
+    // in flight, so K <= 4 entries)
+    reg bk_held;
+    reg [1:0] bk_own;
+    reg [1:0] bk_pick;
+    wire bk_any = |f_bk_req;
+    always @(*) begin
+        case (bk_own)\n";
+    for o in 0..k {
+        let mut e = format!("2'd{o}");
+        for j in (1..k).rev() {
+            let c = (o + j) % k;
+            e = format!("f_bk_req[{c}] ? 2'd{c} : {e}");
+        }
+        s += &format!("            2'd{o}: bk_pick = {e};\n");
+    }
+    s += &format!(
+        "            default: bk_pick = 2'd0;
+        endcase
+    end
+    wire [{km1}:0] bk_sel;
+    wire [{km1}:0] p_at;
+    wire [{km1}:0] t_at;
+    reg [1:0] p_tag [0:3];
+    reg [1:0] t_tag [0:3];
+    reg [1:0] p_wp;
+    reg [1:0] p_rp;
+    reg [1:0] t_wp;
+    reg [1:0] t_rp;
+    wire [1:0] p_head = p_tag[p_rp];
+    wire [1:0] t_head = t_tag[t_rp];
+    wire bk_start = ~bk_held & bk_any;
+    wire bk_start_tq = bk_start & |(f_bk_gnt & f_bk_tq);
+"
+    );
+    for i in 0..k {
+        s += &format!(
+            "    assign bk_sel[{i}] = bk_held & (bk_own == 2'd{i});
+    assign f_bk_gnt[{i}] = bk_held ? (bk_own == 2'd{i}) : (bk_any & (bk_pick == 2'd{i}));
+    assign p_at[{i}] = p_head == 2'd{i};
+    assign t_at[{i}] = t_head == 2'd{i};
+"
         );
     }
+    s += "    always @(posedge clock) begin
+        if (reset) begin
+            bk_held <= 1'b0;
+            bk_own <= 2'd$KM1;
+            p_wp <= 2'd0;
+            p_rp <= 2'd0;
+            t_wp <= 2'd0;
+            t_rp <= 2'd0;
+        end else begin
+            if (bk_held) begin
+                if (|(f_bk_done & bk_sel)) bk_held <= 1'b0;
+            end else if (bk_any) begin
+                bk_held <= 1'b1;
+                bk_own <= bk_pick;
+            end
+            if (bk_start) begin
+                p_tag[p_wp] <= bk_pick;
+                p_wp <= p_wp + 2'd1;
+            end
+            if (bk_start_tq) begin
+                t_tag[t_wp] <= bk_pick;
+                t_wp <= t_wp + 2'd1;
+            end
+            if (pp_valid & pp_ready & pp_last) p_rp <= p_rp + 2'd1;
+            if (ir_valid & ir_ready & ir_last) t_rp <= t_rp + 2'd1;
+        end
+    end
+    // the owner's inputs to the backend; the backend's outputs to the block at the
+    // head of its unit's tag FIFO
+"
+    .replace("$KM1", &km1.to_string())
+    .as_str();
+    let mask = |n: &str, w: usize, sel: &str| -> String {
+        (0..k)
+            .map(|i| {
+                format!(
+                    "({{{w}{{{sel}[{i}]}}}} & f_{n}[{}:{}])",
+                    w * i + w - 1,
+                    w * i
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    for (n, w) in [
+        ("it_valid", 1),
+        ("it_level", wl),
+        ("it_log2", 3),
+        ("it_dst", 1),
+        ("it_qp", 6),
+        ("ip_valid", 1),
+        ("ip_data", 32),
+        ("ip_mode", 6),
+        ("ip_log2", 3),
+        ("ip_luma", 1),
+        ("ip_strong", 1),
+        ("ip_corner", 8),
+    ] {
+        s += &format!("    assign {n} = {};\n", mask(n, w, "bk_sel"));
+    }
+    s += "    assign ir_ready = |(t_at & f_ir_ready);\n    assign pp_ready = |(p_at & f_pp_ready);\n";
+    for (n, sel) in [
+        ("it_ready", "bk_sel"),
+        ("ip_ready", "bk_sel"),
+        ("ir_valid", "t_at"),
+        ("pp_valid", "p_at"),
+    ] {
+        s += &format!("    assign f_{n} = {sel} & {{{k}{{{n}}}}};\n");
+    }
+    for n in ["ir_res", "ir_last", "pp_sample", "pp_last"] {
+        s += &format!("    assign f_{n} = {{{k}{{{n}}}}};\n");
+    }
+    for i in 0..k {
+        let side: String = ports
+            .iter()
+            .chain(BK.iter())
+            .map(|(n, w)| format!(" .{n}(f_{n}[{}:{}]),", w * i + w - 1, w * i))
+            .collect::<Vec<_>>()
+            .chunks(4)
+            .map(|c| format!("\n       {}", c.concat()))
+            .collect();
+        s += &subst(
+            CORE_INSTANCE,
+            &[
+                ("I", i.to_string()),
+                ("MOD", "dec_multi_front".into()),
+                ("SIDE", side),
+            ],
+        );
+    }
+    s += &subst(
+        &format!(
+            "{}{}",
+            crate::recon::SIDE_INV_TQ,
+            crate::recon::SIDE_INTRA_PRED
+        ),
+        &[("CORE", "dec_multi".into())],
+    );
     s
 }

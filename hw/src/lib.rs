@@ -183,7 +183,8 @@ pub fn memories(name: &str, p: &golden::Params) -> Result<Vec<(String, u64, u32)
             v
         }
         "dec_multi" => {
-            let one = memories("dec_core", p)?;
+            let mut one: Vec<_> = recon::memories(&recon::ReconParams::multi(p)?).into_iter().map(|m| (m.name, m.words, m.bits)).collect();
+            one.extend(memories("syn_dec", p)?);
             (0..p.rtl.decoder_cores).flat_map(|i| one.iter().map(move |(n, w, b)| (format!("core {i}: {n}"), *w, *b))).collect()
         }
         "enc_multi" => {

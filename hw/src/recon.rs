@@ -100,6 +100,15 @@ pub struct ReconParams {
     /// [`crate::dec_multi`]'s cores slices must be whole CTU rows and each slice's rows
     /// are read out CTU by CTU, `px_last` on the slice's last beat.
     pub independent: bool,
+    /// Its block runs wait for a grant ([`ReconShared`]: the cores of
+    /// [`crate::dec_multi`] with `rtl.decoder_shared_backend` share `inv_tq` and
+    /// `intra_pred`); implies `independent`.
+    pub shared: bool,
+    /// The line buffer (the CTU row above's bottom line). Without it (the independent
+    /// variant when `bitstream.slice_rows` is 1: every slice is one CTU row, and intra
+    /// prediction never reads across a slice) a slice that goes on into a second CTU
+    /// row raises `err`.
+    pub line_buffer: bool,
 }
 
 impl ReconParams {
@@ -113,7 +122,14 @@ impl ReconParams {
         if !(64..=8192).contains(&w) {
             return Err(format!("tiling.max_frame_width = {w}: the decoder core takes 64..=8192"));
         }
-        Ok(ReconParams { log2_ctb: c.trailing_zeros(), lanes, max_tu, max_width: w, independent: false })
+        Ok(ReconParams { log2_ctb: c.trailing_zeros(), lanes, max_tu, max_width: w, independent: false, shared: false, line_buffer: true })
+    }
+
+    /// The variant of [`crate::dec_multi`]'s cores (or fronts, with
+    /// `rtl.decoder_shared_backend`): independent, and without a line buffer when
+    /// `bitstream.slice_rows` is 1.
+    pub fn multi(p: &golden::Params) -> Result<Self, String> {
+        Ok(ReconParams { independent: true, shared: p.rtl.decoder_shared_backend, line_buffer: p.bitstream.slice_rows != 1, ..Self::of(p)? })
     }
 
     /// Memory width in samples: a power of two.
@@ -136,12 +152,16 @@ pub fn memories(r: &ReconParams) -> Vec<Memory> {
     let c = 1u64 << r.log2_ctb;
     let pix = Memory { name: String::new(), words: c * c / 4, bits: 32 };
     let lb = Memory { name: String::new(), words: line_words, bits: 32 };
-    vec![
+    let mut v = vec![
         Memory { name: "u_pix0 (CTU bank 0)".into(), ..pix.clone() },
         Memory { name: "u_pix1 (CTU bank 1)".into(), ..pix },
         Memory { name: "u_lb (line buffer)".into(), ..lb },
         Memory { name: "u_coef (coefficient memory)".into(), words: (r.max_tu * r.max_tu / r.lanes) as u64, bits: 16 * r.lanes as u32 },
-    ]
+    ];
+    if !r.line_buffer {
+        v.remove(2);
+    }
+    v
 }
 
 /// The wires between `recon` and its `inv_tq` and `intra_pred` in a core's template.
@@ -312,6 +332,40 @@ pub fn generate(r: &ReconParams, name: &str) -> crate::GeneratedModule {
 }
 
 recon_block!(
+    /// `recon` behind a backend shared by several cores ([`crate::dec_multi`] with
+    /// `rtl.decoder_shared_backend`): the independent decoder variant whose block runs
+    /// (step 3: references to `intra_pred`, levels to `inv_tq`, the sums) wait for a
+    /// grant. Ports: those of [`Recon`] plus `bk_req` (out: the block's gather is done
+    /// and its levels are in, it asks for the backend), `bk_gnt` (in: the run starts in
+    /// this cycle if asked; the arbiter holds it until `bk_done`), `bk_done` (out, in
+    /// the run: its inputs to the backend, the references and any levels, have all
+    /// been taken; its outputs may still be coming), `bk_tq` (out: the block asking
+    /// or running sends levels to `inv_tq`: cbf and not cu_transquant_bypass). The
+    /// backend's outputs reach the block while it runs, in the order the runs were
+    /// granted. A grant costs no cycle when the backend is free: with `bk_gnt` tied
+    /// high the block is [`Recon`]'s independent variant cycle for cycle.
+    ReconShared,
+    shared_body,
+    [bk_req: Out Bit, bk_gnt: In Bit, bk_done: Out Bit, bk_tq: Out Bit],
+    [bk_req, bk_done, bk_tq]
+);
+
+/// The independent decoder body with the grant of [`ReconShared`].
+fn shared_body(r: &ReconParams) -> String {
+    let mut b = dec_body(&ReconParams { independent: true, ..r.clone() });
+    let mut edit = |from: &str, to: &str| {
+        assert_eq!(b.matches(from).count(), 1, "recon template changed: {from}");
+        b = b.replace(from, to);
+    };
+    edit("R_GATH: if (gdone & (~cbf | cfull)) st <= R_RUN;", "R_GATH: if (bk_req & bk_gnt) st <= R_RUN;");
+    edit(
+        "    wire tu_done = add_fire & pp_last;\n",
+        "    wire tu_done = add_fire & pp_last;\n    // the shared backend (dec_multi): ask for it once gathered, run when granted, say\n    // when the run's inputs (references, levels) have all been taken\n    assign bk_req = (st == R_GATH) & gdone & (~cbf | cfull);\n    assign bk_done = (st == R_RUN) & rdone & (~cbf | byp | (~cr_more & ~cr_dv));\n    assign bk_tq = cbf & ~byp;\n",
+    );
+    b
+}
+
+recon_block!(
     /// `recon` in the encoder core (module `enc_core_recon`): the same block with a probe
     /// port. After a block's gather it waits in a probe state: each probe (`pb_run` = 0)
     /// sends the gathered references to `intra_pred` with `pb_mode`, and the prediction
@@ -338,6 +392,8 @@ fn generate_as(r: &ReconParams, name: &str, probe: bool) -> crate::GeneratedModu
         ($wl:expr) => {{
             if probe {
                 crate::generate(&mut ReconProbe::<$wl> { cfg: Gen(r.clone()), ..Default::default() }, name)
+            } else if r.shared {
+                crate::generate(&mut ReconShared::<$wl> { cfg: Gen(r.clone()), ..Default::default() }, name)
             } else {
                 crate::generate(&mut Recon::<$wl> { cfg: Gen(r.clone()), ..Default::default() }, name)
             }
@@ -400,6 +456,17 @@ fn dec_body(r: &ReconParams) -> String {
                         end
                     end\n",
     );
+    if !r.line_buffer {
+        let lb = format!(
+            "    tcgen_ram #(.W(32), .A({})) u_lb (.clock(clock), .re(l_re), .ra(l_ra), .rd(lrd),\n        .we(l_we), .wa(l_wa), .wd(p_wd), .wm(32'hffffffff));\n",
+            log2(r.mem_width() / 4)
+        );
+        edit(
+            &lb,
+            "    // no line buffer: every slice is one CTU row (bitstream.slice_rows = 1), and the\n    // row above belongs to another slice (never available)\n    assign lrd = 32'd0;\n    wire unused_lb = &{1'b1, l_re, l_ra, l_we, l_wa};\n",
+        );
+        edit("                    else if (next_ctu) begin\n", "                    else if (next_ctu & (trow == row)) begin\n                        // (one CTU row per slice: a slice that goes on into the next row raises err)\n");
+    }
     b
 }
 

@@ -300,6 +300,71 @@ fn dec_multi_whole_streams() {
     }
 }
 
+/// `dec_multi` with a shared backend (`rtl.decoder_shared_backend`: three fronts, one
+/// `inv_tq` and one `intra_pred`, `core_cycles::dec_cores_shared`) against Verilator on
+/// the streams of [`dec_multi_whole_streams`], and the stepped run against the
+/// closed-form one ([`area_energy::core_cycles::dec_core`]) on one front.
+#[test]
+fn dec_multi_shared_whole_streams() {
+    use golden::config::StrategyKind::{Hw, Rd};
+    use golden::pipeline::{encode_tensor, RateTarget};
+    let t = golden::tensor::synth::row_scaled(400, 512, 3);
+    let three = SMALL
+        .replace("ctus_per_slice = 40", "ctus_per_slice = 16")
+        .replace(
+            "[rtl]\n",
+            "[rtl]\ndecoder_cores = 3\ndecoder_shared_backend = true\n",
+        );
+    let rows1 = three.replace("ctus_per_slice = 16", "slice_rows = 1");
+    let wpp = three.replace("ctus_per_slice = 16", "ctus_per_slice = 32\nwpp = true");
+    let mut models = std::collections::HashMap::new();
+    for (cfg, strategy, qp) in [
+        (&three, Hw, 27u8),
+        (&three, Rd, 4),
+        (&wpp, Rd, 22),
+        (&rows1, Hw, 22),
+    ] {
+        let mut p = golden::Params::from_toml_str(cfg).unwrap();
+        p.encoder.strategy = strategy;
+        let model = models.entry(p.bitstream.slice_rows).or_insert_with(|| {
+            sim::Model::new(
+                &hw::block("dec_multi", &p).unwrap(),
+                &BuildOptions::default(),
+            )
+            .unwrap()
+        });
+        let e = encode_tensor(&t, &p, RateTarget::Qp(qp)).unwrap();
+        let s = sim::dec_core::stream(&e.encoded.annexb).unwrap();
+        let r = sim::dec_core::run_multi(model, &s, 0, 1, 20_000_000).unwrap();
+        assert_eq!(r.mismatches, 0);
+        let dc = area_energy::core_cycles::DecCoreConfig::of(&p);
+        let mt = area_energy::core_cycles::dec_cores_shared(&dc, 3, &e.encoded.annexb).unwrap();
+        let whole = area_energy::core_cycles::dec_cores(&dc, 3, &e.encoded.annexb).unwrap();
+        let err = mt.cycles as f64 / r.cycles as f64 - 1.0;
+        eprintln!(
+            "dec_multi 3 fronts, shared backend, {strategy:?} QP {qp}{}: {} slices, Verilator {} cycles, model {} ({:+.3}%); three whole cores (model) {}",
+            if cfg.contains("wpp") { " WPP" } else if cfg.contains("slice_rows") { " one-row slices, no line buffers" } else { "" },
+            s.slices.len(),
+            r.cycles,
+            mt.cycles,
+            100.0 * err,
+            whole.cycles
+        );
+        assert!(
+            err.abs() <= 0.02,
+            "{strategy:?} QP {qp}: model {} vs Verilator {}",
+            mt.cycles,
+            r.cycles
+        );
+        let one = area_energy::core_cycles::dec_core(&dc, &e.encoded.annexb).unwrap();
+        let front = area_energy::core_cycles::dec_cores_shared(&dc, 1, &e.encoded.annexb).unwrap();
+        assert_eq!(
+            one.cycles, front.cycles,
+            "one front stepped against the closed form"
+        );
+    }
+}
+
 /// `intra_pred` on job streams (known-answer, random, real-tensor blocks): the busy
 /// cycles are the sum of `cycle::intra_pred_job_cycles` and one.
 #[test]

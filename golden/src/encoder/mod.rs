@@ -130,7 +130,11 @@ pub fn encode_frame(p: &Params, w: usize, h: usize, orig: &[u8], qp: u8, bypass:
     let (cw, ch) = (w.div_ceil(ctu), h.div_ceil(ctu));
     let n_ctus = cw * ch;
     let wpp = p.bitstream.wpp;
-    let starts = slice_starts(n_ctus, cw, p.bitstream.ctus_per_slice, wpp);
+    let per_slice = match p.bitstream.slice_rows {
+        0 => p.bitstream.ctus_per_slice,
+        rows => rows * cw as u32,
+    };
+    let starts = slice_starts(n_ctus, cw, per_slice, wpp);
     let mut slice_of_ctu = vec![0u32; n_ctus];
     for (i, &s) in starts.iter().enumerate() {
         let end = starts.get(i + 1).copied().unwrap_or(n_ctus);

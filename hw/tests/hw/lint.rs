@@ -213,21 +213,34 @@ fn several_encoder_cores_lint_clean() {
 fn several_decoder_cores_lint_clean() {
     let verilator = tool("verilator");
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hw-lint-dec-multi");
-    // (CTU, max TU, lanes, cores)
-    for (ctu, nm, lanes, k) in [(16, 4, 1, 2), (32, 32, 4, 3), (64, 16, 2, 4)] {
+    // (CTU, max TU, lanes, cores, shared backend, one CTU row per slice: no line buffer)
+    let set = [
+        (16, 4, 1, 2, false, false),
+        (32, 32, 4, 3, false, false),
+        (64, 16, 2, 4, false, false),
+        (16, 8, 1, 2, true, false),
+        (32, 32, 4, 3, true, true),
+        (64, 16, 2, 4, true, false),
+        (16, 8, 1, 3, false, true),
+    ];
+    for (ctu, nm, lanes, k, shared, rows1) in set {
         let mut p = params(lanes, nm);
         p.bitstream.ctu_size = ctu;
+        p.bitstream.slice_rows = rows1 as u32;
         p.rtl.decoder_cores = k;
+        p.rtl.decoder_shared_backend = shared;
         let m = hw::block("dec_multi", &p).unwrap();
         assert!(hw::all_modules(&p).unwrap().iter().any(|m| m.name == "dec_multi"));
-        assert_eq!(hw::memories("dec_multi", &p).unwrap().len(), k as usize * hw::memories("dec_core", &p).unwrap().len());
-        let d = dir.join(format!("ctu{ctu}-n{nm}-p{lanes}-k{k}"));
+        let per_core = hw::memories("dec_core", &p).unwrap().len() - rows1 as usize;
+        assert_eq!(hw::memories("dec_multi", &p).unwrap().len(), k as usize * per_core);
+        assert_eq!(m.verilog.contains(" u_lb ("), !rows1, "a line buffer only without one-row slices");
+        let d = dir.join(format!("ctu{ctu}-n{nm}-p{lanes}-k{k}-s{}-r{}", shared as u8, rows1 as u8));
         std::fs::create_dir_all(&d).unwrap();
         let f = d.join("dec_multi.v");
         std::fs::write(&f, &m.verilog).unwrap();
         let out = Command::new(&verilator).args(["--lint-only", "-Wall", "--top-module", "dec_multi"]).arg(&f).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success() && err.trim().is_empty(), "dec_multi (CTU {ctu}, max TU {nm}, P {lanes}, {k} cores):\n{err}");
+        assert!(out.status.success() && err.trim().is_empty(), "dec_multi (CTU {ctu}, max TU {nm}, P {lanes}, {k} cores, shared backend {shared}, one-row slices {rows1}):\n{err}");
         // zero-width constants pass Verilator's lint but yosys refuses them
         let zero_width = m.verilog.match_indices("0'").any(|(i, _)| i == 0 || !m.verilog.as_bytes()[i - 1].is_ascii_digit());
         assert!(!zero_width, "dec_multi: a zero-width constant");

@@ -247,6 +247,52 @@ fn several_cores_on_row_slices_match_golden_pictures() {
     assert!(r.errored, "{r:?}");
 }
 
+/// Three fronts sharing one `inv_tq` and one `intra_pred` (`rtl.decoder_shared_backend`)
+/// on the same one-row slices (`bitstream.slice_rows = 1`: no line buffers) and
+/// two-row WPP slices as the whole cores: every picture equals golden's, with
+/// backpressure on the outputs, and the fronts still share the work (cycles against
+/// one core). Fronts without a line buffer raise `err` on a slice of two rows.
+#[test]
+fn shared_backend_cores_match_golden_pictures() {
+    let t = golden::tensor::synth::row_scaled(400, 512, 3);
+    let shared = SMALL.replace(
+        "[rtl]\n",
+        "[rtl]\ndecoder_cores = 3\ndecoder_shared_backend = true\n",
+    );
+    let rows1 = shared.replace("ctus_per_slice = 40", "slice_rows = 1");
+    for (a, b) in check_multi(&rows1, &t, &[4, 27], 64, true) {
+        assert!(2 * a < b, "three fronts took {a} cycles, one core {b}");
+    }
+    check_multi(
+        &shared.replace("ctus_per_slice = 40", "ctus_per_slice = 32\nwpp = true"),
+        &t,
+        &[22],
+        0,
+        false,
+    );
+    // two-row slices into fronts generated for one-row slices
+    let p =
+        Params::from_toml_str(&shared.replace("ctus_per_slice = 40", "slice_rows = 2")).unwrap();
+    let enc = pipeline::encode_tensor(
+        &golden::tensor::synth::row_scaled(150, 160, 5),
+        &p,
+        RateTarget::Qp(22),
+    )
+    .unwrap();
+    let s = stream(&enc.encoded.annexb).unwrap();
+    sim::dec_core::multi_check(&s).unwrap();
+    let mut model = Model::new(
+        &hw::block("dec_multi", &Params::from_toml_str(&rows1).unwrap()).unwrap(),
+        &BuildOptions::default(),
+    )
+    .unwrap();
+    let r = sim::dec_core::run_multi(&mut model, &s, 0, 1, 2_000_000).unwrap();
+    assert!(
+        r.errored,
+        "a two-row slice without a line buffer must raise err: {r:?}"
+    );
+}
+
 /// Four cores at the default configuration on @minilm (12 one-row slices), against one
 /// core; TCGEN_LONG=1 (the default-configuration cores take minutes to build).
 #[test]
