@@ -265,6 +265,10 @@ struct DecoderCoreRow {
 /// stream the core writes.
 #[derive(Serialize, Clone)]
 struct EncoderCoreRow {
+    /// The unit replicated: `enc_core`, or `enc_multi` (`rtl.encoder_cores` > 1).
+    unit: &'static str,
+    /// Cores in the unit.
+    cores: usize,
     qp: u8,
     cycles: u64,
     /// Tensor values encoded (the frames' padding excluded).
@@ -676,21 +680,31 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
     // the encoder core as a whole (its cycle model on the operating point's stream)
     let enc_core_row = {
         let e = op_stream.as_ref().ok_or_else(|| anyhow!("no operating-point stream"))?;
-        match hw::enc_core::generate(&p) {
+        // with rtl.encoder_cores > 1 the unit is enc_multi's K whole cores
+        let k = p.rtl.encoder_cores.max(1) as usize;
+        let unit = if k > 1 { "enc_multi" } else { "enc_core" };
+        let can = if k > 1 { hw::enc_multi::check(&p) } else { hw::enc_core::generate(&p).map(|_| ()) };
+        match can {
             Err(why) => {
                 eprintln!("note: no encoder core for this configuration ({why}): no core row");
                 None
             }
-            Ok(_) => {
-                let m = area_energy::enc_cycles::enc_core(&area_energy::enc_cycles::EncCoreConfig::of(&p), &e.annexb)
+            Ok(()) => {
+                let m = area_energy::enc_cycles::enc_cores(&area_energy::enc_cycles::EncCoreConfig::of(&p), k, &e.annexb)
                     .map_err(|e| anyhow!("encoder core model: {e}"))?;
-                let memory_um2: f64 = hw::memories("enc_core", &p)
+                let memory_um2: f64 = hw::memories(unit, &p)
                     .map_err(|e| anyhow!(e))?
                     .into_iter()
                     .map(|(name, words, width)| area::Memory { name, words, width }.area_um2(&node))
                     .sum();
-                let logic_um2 = counted_parts("encoder", a.core_parts, &p).iter().map(|n| logic(n)).sum::<Result<f64>>()?;
-                let area_scope = if a.core_parts {
+                let logic_um2 = k as f64 * counted_parts("encoder", a.core_parts, &p).iter().map(|n| logic(n)).sum::<Result<f64>>()?;
+                let area_scope = if k > 1 {
+                    if a.core_parts {
+                        "enc_multi's whole cores: every core's parts as synthesized here (syn_enc with its res_enc and cabac_enc, search, satd where the modes need it, sdh, recon in its decoder variant, fwd_tq, inv_tq, intra_pred; the dispatcher and the wiring are not a separate netlist), plus every core's memories"
+                    } else {
+                        "enc_multi's whole cores: every core's fwd_tq, inv_tq, intra_pred and cabac_enc as synthesized here, plus every core's memories; search, satd, sdh, recon and the binarizer are not synthesized by the report (--core-parts synthesizes them)"
+                    }
+                } else if a.core_parts {
                     // syn_enc holds res_enc and cabac_enc; recon's decoder variant stands
                     // for the encoder's probe variant (one more state)
                     if hw::enc_core::has_satd(&p) {
@@ -702,15 +716,16 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
                     "logic of fwd_tq, inv_tq, intra_pred and cabac_enc as synthesized here, plus the core's memories; search, satd, sdh, recon and the binarizer (res_enc, syn_enc) are not synthesized by the report (--core-parts synthesizes them)"
                 };
                 let memory_energy = if a.core_parts {
-                    eprintln!("cosim enc_core (toggle build) counting its memory macros' accesses ...");
-                    let em = hw::block("enc_core", &p).map_err(|e| anyhow!(e))?;
+                    eprintln!("cosim {unit} (toggle build) counting its memory macros' accesses ...");
+                    let em = hw::block(unit, &p).map_err(|e| anyhow!(e))?;
                     let mut model = sim::Model::new(&em, &sim::BuildOptions { trace: false, toggles: true, quick_compile: a.quick_build })?;
                     let t = golden::sample::load(&a.input, None).map_err(|e| anyhow!("{}: {e}", a.input))?;
                     let job = sim::enc_core::job(&t, &p, op.qp, None)?;
                     Some(core_memory_energy(&mut model, e.values, node.nm, |m| {
-                        let r = sim::enc_core::run(m, &job, p.rtl.cabac_engines as usize, 0, 1, 500_000_000)?;
+                        let lanes = if k > 1 { k } else { p.rtl.cabac_engines as usize };
+                        let r = sim::enc_core::run(m, &job, lanes, 0, 1, 500_000_000)?;
                         if r.mismatches > 0 {
-                            return Err(anyhow!("enc_core differs from golden on the operating point: {:?}", r.first_mismatch));
+                            return Err(anyhow!("{unit} differs from golden on the operating point: {:?}", r.first_mismatch));
                         }
                         Ok(r.cycles)
                     })?)
@@ -718,12 +733,14 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
                     None
                 };
                 Some(EncoderCoreRow {
+                    unit,
+                    cores: k,
                     qp: op.qp,
                     cycles: m.cycles,
                     values: e.values,
                     frame_samples: e.frame_samples,
                     values_per_cycle: e.values as f64 / m.cycles.max(1) as f64,
-                    res_enc_busy_share: m.res_enc_busy as f64 / m.cycles.max(1) as f64,
+                    res_enc_busy_share: m.res_enc_busy as f64 / (m.cycles.max(1) * k as u64) as f64,
                     area_um2: logic_um2 + memory_um2,
                     memory_um2,
                     area_scope,
@@ -837,7 +854,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         // whole cores at their models' rates; energy as their blocks' sum
         let whole = [
             ("decoder core (cycle model)", "decoder", dec_core_row.as_ref().map_or("dec_core", |d| d.unit), dec_core_row.as_ref().map(|d| (d.values_per_cycle, d.area_um2, d.memory_energy.as_ref().map_or(0.0, |m| m.pj_per_value)))),
-            ("encoder core (cycle model)", "encoder", "enc_core", enc_core_row.as_ref().map(|d| (d.values_per_cycle, d.area_um2, d.memory_energy.as_ref().map_or(0.0, |m| m.pj_per_value)))),
+            ("encoder core (cycle model)", "encoder", enc_core_row.as_ref().map_or("enc_core", |d| d.unit), enc_core_row.as_ref().map(|d| (d.values_per_cycle, d.area_um2, d.memory_energy.as_ref().map_or(0.0, |m| m.pj_per_value)))),
         ];
         for (core, blocks_core, module, model) in whole {
             let Some((vpc, area_um2, memory_pj)) = model else { continue };
@@ -1187,12 +1204,14 @@ fn markdown(
     }
     if let Some(d) = enc_core {
         s += &format!(
-            "\n## Encoder core (cycle model)\n\nThe whole `enc_core` writing the input's hardware-strategy stream at QP {}: {} cycles for {} values ({} frame samples): {:.4} values/cycle, the binarizer busy {:.1}% of the cycles (area_energy::enc_cycles, equal to Verilator's count on the streams of area_energy/tests/area_energy/cycle_model.rs). Area {:.1} um2 ({:.1} um2 memories): {}.\n",
+            "\n## Encoder core (cycle model)\n\nThe whole {} writing the input's hardware-strategy stream at QP {}: {} cycles for {} values ({} frame samples): {:.4} values/cycle, the binarizer{} busy {:.1}% of the cycles (area_energy::enc_cycles, equal to Verilator's count on the streams of area_energy/tests/area_energy/cycle_model.rs). Area {:.1} um2 ({:.1} um2 memories): {}.\n",
+            if d.cores > 1 { format!("`enc_multi` ({} whole cores, slice i on core i mod {})", d.cores, d.cores) } else { "`enc_core`".to_string() },
             d.qp,
             d.cycles,
             d.values,
             d.frame_samples,
             d.values_per_cycle,
+            if d.cores > 1 { "s (mean over the cores)" } else { "" },
             100.0 * d.res_enc_busy_share,
             d.area_um2,
             d.memory_um2,

@@ -438,7 +438,7 @@ fn a_report_on_a_small_config_writes_json_markdown_and_plots() {
     // buffers): the row is dec_multi's, about three cores' rate for less than three
     // cores' area and fewer memories than one core's
     let cfg3 = d.join("c3.toml");
-    std::fs::write(&cfg3, "[bitstream]\nmax_tu_size = 8\nslice_rows = 1\n[encoder.hw]\ncu_size = 8\n[rtl]\nsamples_per_cycle = 1\ndecoder_cores = 3\ndecoder_shared_backend = true\n").unwrap();
+    std::fs::write(&cfg3, "[bitstream]\nmax_tu_size = 8\nslice_rows = 1\n[encoder.hw]\ncu_size = 8\n[rtl]\nsamples_per_cycle = 1\ndecoder_cores = 3\ndecoder_shared_backend = true\nencoder_cores = 3\n").unwrap();
     let out3 = d.join("r3");
     let (ok, out, err) = tcgen_shared_synth(&["report", "--activity", "rtl", "--config", &s(&cfg3), "--vectors", "40", "--qps", "22", "--out", &s(&out3), "--quick-build"]);
     assert!(ok, "{out}\n{err}");
@@ -451,6 +451,13 @@ fn a_report_on_a_small_config_writes_json_markdown_and_plots() {
     assert!(d3["memory_um2"].as_f64().unwrap() < dc["memory_um2"].as_f64().unwrap(), "{d3} vs {dc}");
     assert!(j3["sizing"].as_array().unwrap().iter().any(|z| z["core"] == "decoder core (cycle model)" && z["blocks"][0][0] == "dec_multi"));
     assert!(std::fs::read_to_string(out3.join("report.md")).unwrap().contains("3 fronts sharing one `inv_tq` and one `intra_pred`"));
+    // and three whole encoder cores (enc_multi) without line buffers: three cores' rate,
+    // less than three cores' memories
+    let e3 = &j3["encoder_core_model"];
+    assert!(e3["unit"] == "enc_multi" && e3["cores"] == 3, "{e3}");
+    let ratio = e3["values_per_cycle"].as_f64().unwrap() / ec["values_per_cycle"].as_f64().unwrap();
+    assert!(ratio > 2.5 && ratio < 3.1, "three encoder cores at {ratio:.3}x one core's rate");
+    assert!(e3["memory_um2"].as_f64().unwrap() < 2.0 * ec["memory_um2"].as_f64().unwrap(), "{e3} vs {ec}");
     let (ok, _, err) = tcgen(&["report", "--node", "tsmc3", "--out", &s(&d.join("x"))]);
     assert!(!ok && err.contains("unknown node"), "{err}");
     let (ok, _, err) = tcgen(&[

@@ -219,7 +219,8 @@ fn engines(k: usize) -> String {
 /// The eight blocks as modules of this file, the memory macro once.
 fn cores(p: &golden::Params, independent: bool) -> String {
     let blk = |n: &str| crate::block(n, p).expect("parameters checked by generate");
-    let r = ReconParams { independent, ..ReconParams::of(p).expect("checked by generate") };
+    // enc_multi's cores: independent (without a line buffer on one-row slices)
+    let r = if independent { ReconParams { shared: false, ..ReconParams::multi(p).expect("checked by generate") } } else { ReconParams::of(p).expect("checked by generate") };
     let mut s = renamed(crate::search::generate(p).expect("checked"), "enc_core_search");
     s.push_str(&renamed(crate::recon::generate_probe(&r, "recon"), "enc_core_recon"));
     for b in ["intra_pred", "satd", "fwd_tq", "sdh", "inv_tq", "syn_enc"] {

@@ -190,7 +190,9 @@ pub fn memories(name: &str, p: &golden::Params) -> Result<Vec<(String, u64, u32)
         "enc_multi" => {
             let mut unit = p.clone();
             unit.rtl.cabac_engines = 1;
-            let one = memories("enc_core", &unit)?;
+            let mut one = memories("enc_core", &unit)?;
+            // one-row slices: the cores' recon has no line buffer
+            one.retain(|(n, _, _)| p.bitstream.slice_rows != 1 || !n.starts_with("u_lb "));
             (0..p.rtl.encoder_cores).flat_map(|i| one.iter().map(move |(n, w, b)| (format!("core {i}: {n}"), *w, *b))).collect()
         }
         "search" => vec![("u_orig (original CU buffer)".into(), (tu_params(p)?.1.pow(2) / 4) as u64, 32)],

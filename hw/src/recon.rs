@@ -457,16 +457,27 @@ fn dec_body(r: &ReconParams) -> String {
                     end\n",
     );
     if !r.line_buffer {
-        let lb = format!(
-            "    tcgen_ram #(.W(32), .A({})) u_lb (.clock(clock), .re(l_re), .ra(l_ra), .rd(lrd),\n        .we(l_we), .wa(l_wa), .wd(p_wd), .wm(32'hffffffff));\n",
-            log2(r.mem_width() / 4)
-        );
-        edit(
-            &lb,
-            "    // no line buffer: every slice is one CTU row (bitstream.slice_rows = 1), and the\n    // row above belongs to another slice (never available)\n    assign lrd = 32'd0;\n    wire unused_lb = &{1'b1, l_re, l_ra, l_we, l_wa};\n",
-        );
-        edit("                    else if (next_ctu) begin\n", "                    else if (next_ctu & (trow == row)) begin\n                        // (one CTU row per slice: a slice that goes on into the next row raises err)\n");
+        b = without_line_buffer(b, r);
     }
+    b
+}
+
+/// An independent body without the line buffer ([`ReconParams::line_buffer`]): the
+/// row above is never read, and a slice that goes on into a second CTU row raises err.
+fn without_line_buffer(mut b: String, r: &ReconParams) -> String {
+    let mut edit = |from: &str, to: &str| {
+        assert_eq!(b.matches(from).count(), 1, "recon template changed: {from}");
+        b = b.replace(from, to);
+    };
+    let lb = format!(
+        "    tcgen_ram #(.W(32), .A({})) u_lb (.clock(clock), .re(l_re), .ra(l_ra), .rd(lrd),\n        .we(l_we), .wa(l_wa), .wd(p_wd), .wm(32'hffffffff));\n",
+        log2(r.mem_width() / 4)
+    );
+    edit(
+        &lb,
+        "    // no line buffer: every slice is one CTU row (bitstream.slice_rows = 1), and the\n    // row above belongs to another slice (never available)\n    assign lrd = 32'd0;\n    wire unused_lb = &{1'b1, l_re, l_ra, l_we, l_wa};\n",
+    );
+    edit("                    else if (next_ctu) begin\n", "                    else if (next_ctu & (trow == row)) begin\n                        // (one CTU row per slice: a slice that goes on into the next row raises err)\n");
     b
 }
 
@@ -502,6 +513,9 @@ fn probe_body(r: &ReconParams) -> String {
         // no read-out: a finished CTU row's bank is free at once
         assert_eq!(b.matches("full[cur] <= 1'b1;").count(), 2, "recon template changed: the read-out hand-over");
         b = b.replace("                        full[cur] <= 1'b1;\n", "");
+    }
+    if r.independent && !r.line_buffer {
+        b = without_line_buffer(b, r);
     }
     b
 }

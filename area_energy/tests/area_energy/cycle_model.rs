@@ -515,13 +515,15 @@ fn enc_core_small_and_wide_config_streams() {
 fn enc_multi_whole_streams() {
     let rows = golden::tensor::synth::row_scaled(300, 420, 3);
     let two = SMALL.replace("[rtl]\n", "[rtl]\nencoder_cores = 2\n");
-    let p0 = golden::Params::from_toml_str(&two).unwrap();
-    let mut model = sim::Model::new(&hw::block("enc_multi", &p0).unwrap(), &BuildOptions::default()).unwrap();
     let wpp = two.replace("[bitstream]\n", "[bitstream]\nwpp = true\n");
-    for (cfg, qp, frames) in [(&two, 27u8, Some(2)), (&wpp, 22, Some(2))] {
+    // one-row slices: cores without line buffers
+    let rows1 = two.replace("ctus_per_slice = 40", "slice_rows = 1");
+    let mut models = std::collections::HashMap::new();
+    for (cfg, qp, frames) in [(&two, 27u8, Some(2)), (&wpp, 22, Some(2)), (&rows1, 22, Some(2))] {
         let p = golden::Params::from_toml_str(cfg).unwrap();
+        let model = models.entry(p.bitstream.slice_rows).or_insert_with(|| sim::Model::new(&hw::block("enc_multi", &p).unwrap(), &BuildOptions::default()).unwrap());
         let job = sim::enc_core::job(&rows, &p, qp, frames).unwrap();
-        let r = sim::enc_core::run(&mut model, &job, 2, 0, 1, 50_000_000).unwrap();
+        let r = sim::enc_core::run(model, &job, 2, 0, 1, 50_000_000).unwrap();
         assert_eq!(r.mismatches, 0, "{:?}", r.first_mismatch);
         let ec = area_energy::enc_cycles::EncCoreConfig::of(&p);
         let mt = area_energy::enc_cycles::enc_cores(&ec, 2, &job.annexb).unwrap();
@@ -529,7 +531,7 @@ fn enc_multi_whole_streams() {
         let err = mt.cycles as f64 / r.cycles as f64 - 1.0;
         eprintln!(
             "enc_multi 2 cores QP {qp}{}: {} slices, Verilator {} cycles, model {} ({:+.3}%); model of one core {} ({:.2}x)",
-            if cfg.contains("wpp") { " WPP" } else { "" },
+            if cfg.contains("wpp") { " WPP" } else if cfg.contains("slice_rows") { " one-row slices, no line buffers" } else { "" },
             r.slices,
             r.cycles,
             mt.cycles,

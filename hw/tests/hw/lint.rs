@@ -191,15 +191,19 @@ fn encoder_core_lints_clean_in_several_configs_and_refuses_others() {
 fn several_encoder_cores_lint_clean() {
     let verilator = tool("verilator");
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hw-lint-enc-multi");
-    // (CTU, max TU, lanes, CU size, cores)
-    for (ctu, nm, lanes, cu, k) in [(16, 8, 1, 8, 2), (32, 16, 2, 16, 3), (32, 32, 4, 16, 4)] {
+    // (CTU, max TU, lanes, CU size, cores, one CTU row per slice: no line buffers)
+    for (ctu, nm, lanes, cu, k, rows1) in [(16, 8, 1, 8, 2, false), (32, 16, 2, 16, 3, false), (32, 32, 4, 16, 4, false), (16, 8, 1, 8, 3, true)] {
         let mut p = params(lanes, nm);
         p.bitstream.ctu_size = ctu;
+        p.bitstream.slice_rows = rows1 as u32;
         p.encoder.hw.cu_size = cu;
         p.rtl.encoder_cores = k;
         let m = hw::block("enc_multi", &p).unwrap();
         assert!(hw::all_modules(&p).unwrap().iter().any(|m| m.name == "enc_multi"));
-        let d = dir.join(format!("ctu{ctu}-n{nm}-p{lanes}-cu{cu}-k{k}"));
+        assert_eq!(m.verilog.contains(" u_lb ("), !rows1, "a line buffer only without one-row slices");
+        let per_core = hw::memories("enc_core", &p).unwrap().len() - rows1 as usize;
+        assert_eq!(hw::memories("enc_multi", &p).unwrap().len(), k as usize * per_core);
+        let d = dir.join(format!("ctu{ctu}-n{nm}-p{lanes}-cu{cu}-k{k}-r{}", rows1 as u8));
         std::fs::create_dir_all(&d).unwrap();
         let f = d.join("enc_multi.v");
         std::fs::write(&f, &m.verilog).unwrap();

@@ -385,7 +385,11 @@ fn enc_multi_two_cores_slices_wpp_backpressure() {
     let t = golden::tensor::synth::row_scaled(300, 420, 3);
     let two = SMALL.replace("[rtl]\n", "[rtl]\nencoder_cores = 2\n");
     check_core(&two, &[("row_scaled 300x420", t.clone())], &[27], 64, None);
-    check_core(&two.replace("[bitstream]\n", "[bitstream]\nwpp = true\n"), &[("row_scaled 300x420", t)], &[22], 0, Some(2));
+    check_core(&two.replace("[bitstream]\n", "[bitstream]\nwpp = true\n"), &[("row_scaled 300x420", t.clone())], &[22], 0, Some(2));
+    // one-row slices: the cores have no line buffers
+    let rows1 = two.replace("ctus_per_slice = 40", "slice_rows = 1");
+    assert!(!hw::block("enc_multi", &Params::from_toml_str(&rows1).unwrap()).unwrap().verilog.contains(" u_lb ("));
+    check_core(&rows1, &[("row_scaled 300x420", t)], &[4, 27], 64, Some(2));
 }
 
 /// Four encoder cores at the default datapath (P4, TU 32) on MiniLM cut into 12 slices
