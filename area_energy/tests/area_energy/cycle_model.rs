@@ -365,6 +365,33 @@ fn dec_multi_shared_whole_streams() {
     }
 }
 
+/// The shared-backend model at the default datapath (P 4, TU 32, CTU 32, CUs of 16):
+/// four fronts on @minilm's one-row slices, both strategies, against Verilator;
+/// TCGEN_LONG=1 (the four-front model takes minutes to build).
+#[test]
+fn dec_multi_shared_default_config_when_long() {
+    use golden::config::StrategyKind::{Hw, Rd};
+    if std::env::var_os("TCGEN_LONG").is_none() {
+        eprintln!("skipped: the default-configuration fronts take minutes to build; TCGEN_LONG=1 runs them");
+        return;
+    }
+    let t = golden::sample::load("@minilm", None).unwrap();
+    let p0 = golden::Params::from_toml_str("[bitstream]\nslice_rows = 1\n[rtl]\ndecoder_cores = 4\ndecoder_shared_backend = true\n").unwrap();
+    let mut model = sim::Model::new(&hw::block("dec_multi", &p0).unwrap(), &BuildOptions::default()).unwrap();
+    for (strategy, qp) in [(Hw, 22u8), (Rd, 32)] {
+        let mut p = p0.clone();
+        p.encoder.strategy = strategy;
+        let e = golden::pipeline::encode_tensor(&t, &p, golden::pipeline::RateTarget::Qp(qp)).unwrap();
+        let s = sim::dec_core::stream(&e.encoded.annexb).unwrap();
+        let r = sim::dec_core::run_multi(&mut model, &s, 0, 1, 50_000_000).unwrap();
+        assert_eq!(r.mismatches, 0);
+        let mt = area_energy::core_cycles::dec_cores_shared(&area_energy::core_cycles::DecCoreConfig::of(&p), 4, &e.encoded.annexb).unwrap();
+        let err = mt.cycles as f64 / r.cycles as f64 - 1.0;
+        eprintln!("dec_multi 4 fronts, default datapath, {strategy:?} QP {qp}: {} slices, Verilator {} cycles, model {} ({:+.3}%)", s.slices.len(), r.cycles, mt.cycles, 100.0 * err);
+        assert!(err.abs() <= 0.02, "{strategy:?} QP {qp}: model {} vs Verilator {}", mt.cycles, r.cycles);
+    }
+}
+
 /// `intra_pred` on job streams (known-answer, random, real-tensor blocks): the busy
 /// cycles are the sum of `cycle::intra_pred_job_cycles` and one.
 #[test]

@@ -306,4 +306,10 @@ fn four_default_cores_when_long() {
         // at least 3.2x on 12 slices of unequal size
         assert!(16 * a < 5 * b, "four cores took {a} cycles, one {b}");
     }
+    // four fronts sharing the default datapath's backend (P 4, TU 32), one-row slices,
+    // both strategies
+    let shared = "[bitstream]\nslice_rows = 1\n[rtl]\ndecoder_cores = 4\ndecoder_shared_backend = true\n";
+    for (a, b) in check_multi(shared, &t, &[22], 64, true) {
+        assert!(2 * a < b, "four fronts took {a} cycles, one core {b}");
+    }
 }
