@@ -1050,7 +1050,7 @@ pub fn report(a: &ReportArgs) -> Result<serde_json::Value> {
         "encoder_core_model": enc_core_row,
         "timing": timing,
         "reference": { "h265_encoder": h265_enc, "h265_decoder": h265_dec, "table_ii": reference::TABLE_II, "table_ii_values_per_s": reference::TABLE_II_VALUES_PER_S },
-        "scope": "'decoder core (cycle model)' and 'encoder core (cycle model)' rows are whole dec_cores and enc_cores at the rate of the core's cycle model on the input (see decoder_core_model, encoder_core_model); the other tcgen rows are the blocks built so far (decoder: res_dec, the residual parser with its engine and contexts, + inv_tq + intra_pred; encoder: fwd_tq + inv_tq + cabac_enc), each replicated to the target rate; the CU-level parser (syn_dec's state machine), reconstruction, line buffers, the encoder's intra search, binarizer and bit packing are not in them yet",
+        "scope": "'decoder core (cycle model)' and 'encoder core (cycle model)' rows are whole dec_cores and enc_cores (or, with rtl.decoder_cores / rtl.encoder_cores > 1, dec_multi / enc_multi units: K cores, or K decoder fronts sharing one inv_tq and intra_pred with rtl.decoder_shared_backend) at the rate of the unit's cycle model on the input (see decoder_core_model, encoder_core_model: unit, cores); the other tcgen rows are the blocks built so far (decoder: res_dec, the residual parser with its engine and contexts, + inv_tq + intra_pred; encoder: fwd_tq + inv_tq + cabac_enc), each replicated to the target rate; the CU-level parser (syn_dec's state machine), reconstruction, line buffers, the encoder's intra search, binarizer and bit packing are not in them yet",
     });
     write_atomic(
         &a.out.join("report.json"),
