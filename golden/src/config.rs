@@ -329,6 +329,9 @@ impl Params {
         if r.decoder_cores == 0 || r.decoder_cores > 64 {
             return bad("rtl.decoder_cores must be 1..=64".into());
         }
+        if r.decoder_shared_backend && r.decoder_cores < 2 {
+            return bad("rtl.decoder_shared_backend: several decoder fronts share one backend; set rtl.decoder_cores to 2..=4".into());
+        }
         if !(r.clock_mhz > 0.0 && r.clock_mhz.is_finite()) {
             return bad("rtl.clock_mhz must be positive".into());
         }
@@ -364,6 +367,8 @@ mod tests {
         assert!(e.to_string().contains("set one of them"), "{e}");
         let p = Params::from_toml_str("[bitstream]\nslice_rows = 2\n").unwrap();
         assert_eq!(p.bitstream.slice_rows, 2);
+        let e = Params::from_toml_str("[rtl]\ndecoder_shared_backend = true\n").unwrap_err();
+        assert!(e.to_string().contains("decoder_cores"), "{e}");
         // slice_rows rows of the frame's width in CTUs: whole rows for any width
         for cw in [5usize, 12, 256] {
             let starts = crate::encoder::slice_starts(cw * 7, cw, 2 * cw as u32, false);

@@ -231,7 +231,7 @@ pub fn multi_check(s: &CoreStream) -> Result<(), String> {
     let ctbx = SL_PORTS.iter().position(|p| *p == "sl_ctbx").expect("sl_ctbx");
     match s.slices.iter().position(|c| c.fields[ctbx] != 0) {
         Some(i) => Err(format!(
-            "slice {i} starts at CTU column {}: several decoder cores need slices of whole CTU rows (bitstream.ctus_per_slice a multiple of the picture width in CTUs)",
+            "slice {i} starts at CTU column {}: several decoder cores need slices of whole CTU rows (bitstream.slice_rows, or bitstream.ctus_per_slice a multiple of the picture width in CTUs)",
             s.slices[i].fields[ctbx]
         )),
         None => Ok(()),
