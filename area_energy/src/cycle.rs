@@ -465,24 +465,27 @@ pub fn intra_pred_job_cycles(log2: u32, mode: u8, strong: bool) -> u64 {
     n + 1 + if strong { 16 } else { 0 } + intra_projection_cycles(log2, mode) + n * n / 4
 }
 
+/// Entries of `sdh`'s read-out FIFO (`hw::sdh::OUT_FIFO`; checked equal by a test).
+pub const SDH_OUT_FIFO: u64 = 3;
+
 /// `sdh`: cycles of one N x N TU (`levels` raster, as `fwd_tq` gives them) at `lanes`
 /// levels per beat, input every cycle and output always ready, up to its first load
 /// cycle of the next TU: the load (N^2/P), with hiding and a non-zero level the walk
 /// over the groups (one cycle each, plus 16/P reads and 2 cycles per group with a
-/// non-zero level), and the read-out: a read only while the 2-entry output FIFO and
-/// the read in flight leave room, so 2 beats per 3 cycles.
+/// non-zero level), and the read-out: a read only while the output FIFO
+/// ([`SDH_OUT_FIFO`] entries) and the read in flight leave room, a beat per cycle.
 pub fn sdh_tu_cycles(levels: &[i32], log2: u32, lanes: u32, hide: bool) -> u64 {
     let n = 1usize << log2;
     let beats = (n * n) as u64 / lanes as u64;
     // load: a beat per cycle, then the walk
     let mut c = beats + sdh_walk_cycles(levels, log2, lanes, hide);
-    // read-out: a read is issued while the 2-entry FIFO and the read in flight leave
-    // room (memory latency one cycle, the FIFO popped every cycle); the state ends when
-    // the last beat has left the FIFO
+    // read-out: a read is issued while the FIFO (`hw::sdh::OUT_FIFO` entries) and the
+    // read in flight leave room (memory latency one cycle, the FIFO popped every
+    // cycle); the state ends when the last beat has left the FIFO
     let (mut issued, mut inf, mut cnt) = (0u64, false, 0u64);
     loop {
         c += 1;
-        let issue = issued < beats && cnt + (inf as u64) < 2;
+        let issue = issued < beats && cnt + (inf as u64) < SDH_OUT_FIFO;
         if issued == beats && !inf && cnt == 0 {
             break;
         }

@@ -1187,7 +1187,7 @@ impl<'a> Core<'a> {
                     if inf {
                         self.sd_fifo.push_back(issued - 1);
                     }
-                    let issue = issued < beats && sd_room < 2;
+                    let issue = issued < beats && (sd_room as u64) < crate::cycle::SDH_OUT_FIFO;
                     Sd::Out(issued + issue as u64, issue)
                 }
             }

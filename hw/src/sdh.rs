@@ -27,10 +27,11 @@
 //! loop with a strict comparison; a tree of 15 pairwise choices, 4 deep: as a chain of
 //! 16 compare-selects the block's critical path was 4,199 ps in ASAP7, as a tree 1,867
 //! ps, `tcgen synth --block sdh --timing`), and writes the changed level back (a
-//! masked lane write). Then the TU is read out through a 2-entry output FIFO: a read is issued
-//! only while the FIFO and the read in flight leave room, so 2 beats of P per 3 cycles.
-//! Cycles per N x N TU: N^2/P (load) + groups + (16/P + 2) per non-zero group + about
-//! 3N^2/(2P) (out); the next TU loads when the last beat is out. Without hiding, or
+//! masked lane write). Then the TU is read out through a 3-entry output FIFO
+//! ([`OUT_FIFO`]): a read is issued while the FIFO and the read in flight leave room, so a
+//! beat of P per cycle while the consumer takes one (a 2-entry FIFO gave 2 beats per 3
+//! cycles until 2026-12-07). Cycles per N x N TU: N^2/P (load) + groups + (16/P + 2) per
+//! non-zero group + N^2/P + 2 (out); the next TU loads when the last beat is out. Without hiding, or
 //! for a TU of zeros, the walk is skipped (`area_energy::cycle::sdh_tu_cycles`, equal
 //! to Verilator's count).
 //!
@@ -158,8 +159,9 @@ fn body(nm: usize, p: usize) -> String {
         ("LNZ", lnz),
         ("CAPTURE", capture),
         ("LANESEL", match p { 1 => "2'd0".to_string(), 2 => "{1'b0, wcol[0]}".to_string(), _ => "wcol[1:0]".to_string() }),
-        ("FIFODECL", crate::common::out_fifo_decl(&format!("{}", 16 * p + 2), "out_ready")),
-        ("FIFOUPD", crate::common::out_fifo_update("o_inf", "{t_cbf, o_rl, rd[$WL-1:0]}")),
+        ("FIFODECL", fifo3_decl(16 * p + 2)),
+        ("OFIFO", OUT_FIFO.to_string()),
+        ("FIFOUPD", fifo3_update("o_inf", "{t_cbf, o_rl, rd[$WL-1:0]}")),
         ("GIDX", if lgw == 0 { "1'b0".to_string() } else { format!("{{gy[{m}:0], gx[{m}:0]}}", m = lgw - 1) }),
         ("LDGIDX", if lgw == 0 { "1'b0".to_string() } else { format!("{{ld_row[{h}:2], ld_col[{h}:2]}}", h = lgw + 1) }),
     ];
@@ -323,7 +325,7 @@ $LANES
 
     // ---- memory ports ----
     wire rd_issue = (st == S_READ) & ~rv_done;
-    wire o_issue = (st == S_OUT) & ~o_done & ({1'b0, o_count} + {2'd0, o_inf} < 3'd2);
+    wire o_issue = (st == S_OUT) & ~o_done & ({1'b0, o_count} + {2'd0, o_inf} < 3'd$OFIFO);
     assign m_re = rd_issue | o_issue;
     assign m_ra = rd_issue ? ba[$AW-1:0] : oa;
     assign m_we = ld_fire | do_write;
@@ -416,3 +418,22 @@ $CAPTURE            end
         end
     end
 "#;
+
+/// Entries of the read-out FIFO: with the memory's one cycle of read latency, three
+/// let a read issue every cycle while the consumer takes a beat per cycle (two gave 2
+/// beats per 3 cycles). `area_energy`'s models use the same number.
+pub const OUT_FIFO: u32 = 3;
+
+/// The read-out FIFO (`OUT_FIFO` entries, head `o_d0`): `o_count`, `o_room`, `o_pop`.
+fn fifo3_decl(width: usize) -> String {
+    format!(
+        "    // output FIFO, 3 entries: nothing upstream depends on out_ready combinationally\n    reg [1:0] o_count;\n    reg [{width}-1:0] o_d0;\n    reg [{width}-1:0] o_d1;\n    reg [{width}-1:0] o_d2;\n    wire o_room = (o_count != 2'd3);\n    wire o_pop = out_ready & (o_count != 2'd0);\n    wire [1:0] o_wp = o_count - {{1'b0, o_pop}};\n"
+    )
+}
+
+/// Its update: shift on a pop, `data` written behind the entries left when `push`.
+fn fifo3_update(push: &str, data: &str) -> String {
+    format!(
+        "    always @(posedge clock) begin\n        if (reset) o_count <= 2'd0;\n        else o_count <= o_count + {{1'b0, {push}}} - {{1'b0, o_pop}};\n        if (o_pop) begin\n            o_d0 <= o_d1;\n            o_d1 <= o_d2;\n        end\n        if ({push}) begin\n            if (o_wp == 2'd0) o_d0 <= {data};\n            else if (o_wp == 2'd1) o_d1 <= {data};\n            else o_d2 <= {data};\n        end\n    end\n"
+    )
+}

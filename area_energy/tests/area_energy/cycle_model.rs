@@ -415,6 +415,8 @@ fn intra_pred_jobs() {
 /// `cycle::sdh_tu_cycles`.
 #[test]
 fn sdh_tus() {
+    // the models' read-out FIFO is the RTL's
+    assert_eq!(area_energy::cycle::SDH_OUT_FIFO, hw::sdh::OUT_FIFO as u64);
     for (lanes, nm) in [(4u32, 32u32), (1, 8)] {
         let p = params(lanes, nm);
         for (name, set) in sets(&p) {
