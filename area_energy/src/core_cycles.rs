@@ -413,6 +413,13 @@ pub(crate) struct RunJob {
     pub strong: bool,
 }
 
+/// `recon`'s gather of a 2^`log2` block: 2N left slots, the corner, N/2 top words, and
+/// the cycle of the last sample stored; the run may start after it.
+fn gather_slots(log2: u32) -> u64 {
+    let n = 1u64 << log2;
+    2 * n + n / 2 + 1
+}
+
 /// One luma block's run in `recon` (cycles from the first cycle of R_RUN): when its
 /// coefficient memory is free again (all words read), and when it is done (the
 /// cycle of the last sum). `lanes` is `inv_tq`'s P.
@@ -630,11 +637,26 @@ impl<'a> Core<'a> {
         match self.rst {
             R::Gath(g) => {
                 let b = self.block();
-                let n = 1u64 << b.log2;
-                g >= 2 * n + n / 2 + 2 && (!b.cbf || self.cfull)
+                g > gather_slots(b.log2) && (!b.cbf || self.cfull)
             }
             _ => false,
         }
+    }
+
+    /// The block's last sum (the run's end, either model): count it, and read the
+    /// picture's last CTU out. `recon`'s next state.
+    fn block_done(&mut self, ctu_words: u64) -> R {
+        self.t.luma_blocks += 1;
+        let b = self.block();
+        let n = 1usize << b.log2;
+        if b.x + n >= self.pic_w && b.y + n >= self.pic_h {
+            // the picture's last CTU: read it out
+            self.out.full[self.cur_bank] = ctu_words;
+            self.cur_bank ^= 1;
+            self.need_bank = true;
+            self.pic_open = false;
+        }
+        R::Rec
     }
 
     /// `bk_done`: the run's inputs (references, levels) have all been taken.
@@ -851,9 +873,7 @@ impl<'a> Core<'a> {
             }
             R::Gath(g) => {
                 let b = &progs[self.cur_slice.unwrap()].blocks[self.cur_block.unwrap()];
-                let n = 1u64 << b.log2;
-                let slots = 2 * n + n / 2 + 1;
-                if g < slots + 1 {
+                if g <= gather_slots(b.log2) {
                     r_next = R::Gath(g + 1);
                 } else if let Some(bk) = self.bk_in {
                     if bk.gnt && (!b.cbf || self.cfull) {
@@ -903,31 +923,13 @@ impl<'a> Core<'a> {
                 nr.gbc = if add_fire { 0 } else { r.gbc } + acc as u64;
                 r_next = R::SRun(nr);
                 if add_fire && bk.pp_last {
-                    self.t.luma_blocks += 1;
-                    r_next = R::Rec;
-                    if b.x + n as usize >= self.pic_w && b.y + n as usize >= self.pic_h {
-                        // the picture's last CTU: read it out
-                        self.out.full[self.cur_bank] = ctu_words;
-                        self.cur_bank ^= 1;
-                        self.need_bank = true;
-                        self.pic_open = false;
-                    }
+                    r_next = self.block_done(ctu_words);
                 }
             }
             R::Run(k, freed, done) => {
                 self.t.recon_run += 1;
                 if k == done {
-                    let b = &progs[self.cur_slice.unwrap()].blocks[self.cur_block.unwrap()];
-                    self.t.luma_blocks += 1;
-                    r_next = R::Rec;
-                    let n = 1usize << b.log2;
-                    if b.x + n >= self.pic_w && b.y + n >= self.pic_h {
-                        // the picture's last CTU: read it out
-                        self.out.full[self.cur_bank] = ctu_words;
-                        self.cur_bank ^= 1;
-                        self.need_bank = true;
-                        self.pic_open = false;
-                    }
+                    r_next = self.block_done(ctu_words);
                 } else {
                     r_next = R::Run(k + 1, freed, done);
                 }

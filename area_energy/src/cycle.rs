@@ -465,8 +465,9 @@ pub fn intra_pred_job_cycles(log2: u32, mode: u8, strong: bool) -> u64 {
     n + 1 + if strong { 16 } else { 0 } + intra_projection_cycles(log2, mode) + n * n / 4
 }
 
-/// Entries of `sdh`'s read-out FIFO (`hw::sdh::OUT_FIFO`; checked equal by a test).
-pub const SDH_OUT_FIFO: u64 = 3;
+/// Entries of `sdh`'s read-out FIFO ([`golden::config::SDH_OUT_FIFO`], the RTL's
+/// `hw::sdh::OUT_FIFO`).
+pub const SDH_OUT_FIFO: u64 = golden::config::SDH_OUT_FIFO as u64;
 
 /// `sdh`: cycles of one N x N TU (`levels` raster, as `fwd_tq` gives them) at `lanes`
 /// levels per beat, input every cycle and output always ready, up to its first load

@@ -187,6 +187,12 @@ pub const RES_DEC_BYPASS_BINS: u32 = 4;
 /// bypass run. A design constant shared by the RTL generator and the cycle models.
 pub const RES_ENC_BYPASS_BINS: u32 = 4;
 
+/// Entries of the encoder's sign-hiding block's read-out FIFO (`hw::sdh`): with its TU
+/// memory's one cycle of read latency, three let it send a beat per cycle (two gave 2
+/// beats per 3 cycles). A design constant shared by the RTL generator and the cycle
+/// models.
+pub const SDH_OUT_FIFO: u32 = 3;
+
 /// Hardware micro-architecture parameters (RTL generator, cycle and area models).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields, default)]

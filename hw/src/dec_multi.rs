@@ -173,6 +173,17 @@ const CORE_INSTANCE: &str = r#"    $MOD u_c$I (
         .px_last(px_last[$I]), .pic_open(pic_open[$I]),$SIDE .err(u_err[$I]));
 "#;
 
+/// How a front's side port reaches the shared backend: muxed into the unit by the
+/// owner (`Mux`), OR-reduced into the unit from the front at the head of a tag FIFO
+/// (`Reduce`), back to the front selected (`Back`), or to every front (`All`).
+#[derive(Clone, Copy)]
+enum Route {
+    Mux(&'static str),
+    Reduce(&'static str),
+    Back(&'static str),
+    All,
+}
+
 /// The fronts' grant ports (name, width).
 const BK: [(&str, usize); 4] = [("bk_req", 1), ("bk_gnt", 1), ("bk_done", 1), ("bk_tq", 1)];
 
@@ -188,32 +199,34 @@ fn shared_body(k: usize, wl: usize) -> String {
         s += "    wire unused_ok = sl_k[1];\n";
     }
     s += &subst(crate::recon::SIDE_WIRES, &[("WL", wl.to_string())]);
-    // the fronts' side ports, K wide
-    let ports: [(&str, usize); 22] = [
-        ("it_valid", 1),
-        ("it_ready", 1),
-        ("it_level", wl),
-        ("it_log2", 3),
-        ("it_dst", 1),
-        ("it_qp", 6),
-        ("ir_valid", 1),
-        ("ir_ready", 1),
-        ("ir_res", wl),
-        ("ir_last", 1),
-        ("ip_valid", 1),
-        ("ip_ready", 1),
-        ("ip_data", 32),
-        ("ip_mode", 6),
-        ("ip_log2", 3),
-        ("ip_luma", 1),
-        ("ip_strong", 1),
-        ("ip_corner", 8),
-        ("pp_valid", 1),
-        ("pp_ready", 1),
-        ("pp_sample", 32),
-        ("pp_last", 1),
+    // the fronts' side ports, K wide, and how each reaches the backend
+    use Route::*;
+    let ports: [(&str, usize, Route); 22] = [
+        ("it_valid", 1, Mux("bk_sel")),
+        ("it_ready", 1, Back("bk_sel")),
+        ("it_level", wl, Mux("bk_sel")),
+        ("it_log2", 3, Mux("bk_sel")),
+        ("it_dst", 1, Mux("bk_sel")),
+        ("it_qp", 6, Mux("bk_sel")),
+        ("ir_valid", 1, Back("t_at")),
+        ("ir_ready", 1, Reduce("t_at")),
+        ("ir_res", wl, All),
+        ("ir_last", 1, All),
+        ("ip_valid", 1, Mux("bk_sel")),
+        ("ip_ready", 1, Back("bk_sel")),
+        ("ip_data", 32, Mux("bk_sel")),
+        ("ip_mode", 6, Mux("bk_sel")),
+        ("ip_log2", 3, Mux("bk_sel")),
+        ("ip_luma", 1, Mux("bk_sel")),
+        ("ip_strong", 1, Mux("bk_sel")),
+        ("ip_corner", 8, Mux("bk_sel")),
+        ("pp_valid", 1, Back("p_at")),
+        ("pp_ready", 1, Reduce("p_at")),
+        ("pp_sample", 32, All),
+        ("pp_last", 1, All),
     ];
-    for (n, w) in ports.iter().chain(BK.iter()) {
+    let ports_bk: Vec<(&str, usize)> = ports.iter().map(|(n, w, _)| (*n, *w)).chain(BK).collect();
+    for (n, w) in &ports_bk {
         s += &format!("    wire [{}:0] f_{n};\n", w * k - 1);
     }
     // the arbiter: a free backend goes to the first asking front after the last owner
@@ -308,38 +321,17 @@ fn shared_body(k: usize, wl: usize) -> String {
             .collect::<Vec<_>>()
             .join(" | ")
     };
-    for (n, w) in [
-        ("it_valid", 1),
-        ("it_level", wl),
-        ("it_log2", 3),
-        ("it_dst", 1),
-        ("it_qp", 6),
-        ("ip_valid", 1),
-        ("ip_data", 32),
-        ("ip_mode", 6),
-        ("ip_log2", 3),
-        ("ip_luma", 1),
-        ("ip_strong", 1),
-        ("ip_corner", 8),
-    ] {
-        s += &format!("    assign {n} = {};\n", mask(n, w, "bk_sel"));
-    }
-    s += "    assign ir_ready = |(t_at & f_ir_ready);\n    assign pp_ready = |(p_at & f_pp_ready);\n";
-    for (n, sel) in [
-        ("it_ready", "bk_sel"),
-        ("ip_ready", "bk_sel"),
-        ("ir_valid", "t_at"),
-        ("pp_valid", "p_at"),
-    ] {
-        s += &format!("    assign f_{n} = {sel} & {{{k}{{{n}}}}};\n");
-    }
-    for n in ["ir_res", "ir_last", "pp_sample", "pp_last"] {
-        s += &format!("    assign f_{n} = {{{k}{{{n}}}}};\n");
+    for (n, w, route) in ports {
+        s += &match route {
+            Mux(sel) => format!("    assign {n} = {};\n", mask(n, w, sel)),
+            Reduce(sel) => format!("    assign {n} = |({sel} & f_{n});\n"),
+            Back(sel) => format!("    assign f_{n} = {sel} & {{{k}{{{n}}}}};\n"),
+            All => format!("    assign f_{n} = {{{k}{{{n}}}}};\n"),
+        };
     }
     for i in 0..k {
-        let side: String = ports
+        let side: String = ports_bk
             .iter()
-            .chain(BK.iter())
             .map(|(n, w)| format!(" .{n}(f_{n}[{}:{}]),", w * i + w - 1, w * i))
             .collect::<Vec<_>>()
             .chunks(4)

@@ -419,10 +419,10 @@ $CAPTURE            end
     end
 "#;
 
-/// Entries of the read-out FIFO: with the memory's one cycle of read latency, three
-/// let a read issue every cycle while the consumer takes a beat per cycle (two gave 2
-/// beats per 3 cycles). `area_energy`'s models use the same number.
-pub const OUT_FIFO: u32 = 3;
+/// Entries of the read-out FIFO ([`golden::config::SDH_OUT_FIFO`], which the cycle
+/// models read too): a read issues every cycle while the consumer takes a beat per cycle.
+pub const OUT_FIFO: u32 = golden::config::SDH_OUT_FIFO;
+const _: () = assert!(OUT_FIFO == 3, "fifo3_decl and fifo3_update write a 3-entry FIFO");
 
 /// The read-out FIFO (`OUT_FIFO` entries, head `o_d0`): `o_count`, `o_room`, `o_pop`.
 fn fifo3_decl(width: usize) -> String {
